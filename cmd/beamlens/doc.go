@@ -1,0 +1,8 @@
+// Command beamlens runs beamlens's streaming data-science pipelines: sensor
+// anomaly detection and (soon) review themes, on prism, direct or Flink, over
+// JSON Lines files, Kafka or Pub/Sub. "beamlens demo" runs the anomaly
+// pipeline on a generated stream with no services and no API key.
+//
+// Exit codes: 0 success, 1 the run failed, 2 bad usage (unknown flag or
+// subcommand, bad URI or option).
+package main

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/deadletter"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+)
+
+// progressEvery is how often a running job reports on stderr; the first
+// report comes after one period, so short runs stay quiet.
+var progressEvery = 5 * time.Second
+
+// execute runs p, printing a progress line every progressEvery, and returns
+// the beamlens counters.
+func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io.Writer) (map[string]int64, error) {
+	start := time.Now()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(progressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				el := time.Since(start)
+				n := jsonl.LinesRead()
+				fmt.Fprintf(stderr, "beamlens: running on %s for %s: %d records read (%.0f/s)\n",
+					o.Runner, el.Round(time.Second), n, float64(n)/el.Seconds())
+			}
+		}
+	}()
+	qr, err := runners.Run(ctx, p, o)
+	close(done)
+	<-stopped
+	if err != nil {
+		return nil, fmt.Errorf("pipeline failed on %s: %w", o.Runner, err)
+	}
+	counts := runners.Counters(qr, deadletter.Namespace)
+	counts["elapsed_ms"] = time.Since(start).Milliseconds()
+	return counts, nil
+}
+
+// printCounters prints the run's Beam counters, one per line, sorted.
+func printCounters(w io.Writer, counts map[string]int64) {
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "beamlens: done.")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-28s %d\n", n, counts[n])
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+// usageError marks a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"anomalies", "detect sensor anomalies: --input=URI --output=URI", runAnomalies},
+		{"gen", "generate labelled synthetic data: gen sensors|reviews --n=N --seed=S --out=FILE", runGen},
+		{"demo", "run the anomaly pipeline on a generated stream (no services needed)", runDemo},
+	}
+}
+
+func main() {
+	// When a runner starts this binary as a Beam worker it passes Beam's
+	// flags and no subcommand; beam.Init then serves the worker and exits.
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "--") && workerMode(os.Args[1:]) {
+		flag.Parse()
+		beam.Init()
+		return
+	}
+	// Not a worker: Init only marks Beam initialised (Beam's flags stay
+	// unparsed; each subcommand binds the ones it needs).
+	beam.Init()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func workerMode(args []string) bool {
+	for _, a := range args {
+		if a == "--worker" || strings.HasPrefix(a, "--worker=") {
+			return true
+		}
+	}
+	return false
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, new(usageError)):
+			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "run 'beamlens %s --help' for usage\n", c.name)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "beamlens: unknown command %q\n", args[0])
+	printUsage(stderr)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "beamlens - streaming data science on Apache Beam")
+	fmt.Fprintln(w, "\nUsage: beamlens COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'beamlens COMMAND --help' for a command's flags.")
+}

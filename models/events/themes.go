@@ -1,0 +1,56 @@
+package events
+
+import (
+	"strconv"
+	"time"
+)
+
+// ThemeCount is how many reviews mentioned a theme in one event-time window.
+type ThemeCount struct {
+	Theme         string
+	Count         int64
+	WindowStartMs int64
+	WindowEndMs   int64
+}
+
+// AppendJSON appends {"theme","count","window_start","window_end"}, with the
+// window bounds as RFC 3339 times.
+func (c ThemeCount) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	dst = c.appendFields(dst)
+	return append(dst, '}')
+}
+
+func (c ThemeCount) appendFields(dst []byte) []byte {
+	dst = append(dst, `"theme":`...)
+	dst = AppendString(dst, c.Theme)
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendInt(dst, c.Count, 10)
+	dst = append(dst, `,"window_start":`...)
+	dst = AppendString(dst, formatMs(c.WindowStartMs))
+	dst = append(dst, `,"window_end":`...)
+	dst = AppendString(dst, formatMs(c.WindowEndMs))
+	return dst
+}
+
+// ThemeAlert is a theme count well above its recent baseline.
+type ThemeAlert struct {
+	ThemeCount
+	// Baseline is the expected count for the window.
+	Baseline float64
+	// Score measures how far Count is above Baseline.
+	Score float64
+}
+
+// AppendJSON appends the theme count's fields plus "baseline" and "score".
+func (a ThemeAlert) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	dst = a.appendFields(dst)
+	dst = append(dst, `,"baseline":`...)
+	dst = AppendFloat(dst, a.Baseline)
+	dst = append(dst, `,"score":`...)
+	dst = AppendFloat(dst, a.Score)
+	return append(dst, '}')
+}
+
+func formatMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }

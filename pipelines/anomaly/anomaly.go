@@ -1,0 +1,47 @@
+package anomaly
+
+import (
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/deadletter"
+	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+)
+
+// Stream names, which are also the output file names (without .jsonl).
+const (
+	AnomaliesStream   = "anomalies"
+	DeadLettersStream = "deadletters"
+)
+
+// Config is everything the anomaly pipeline needs.
+type Config struct {
+	Input  endpoint.URI
+	Output endpoint.URI
+	Decode decode.Options
+	Detect detect.Options
+}
+
+// Result holds the pipeline's collections, for tests and for callers that
+// add sinks of their own.
+type Result struct {
+	// Anomalies is PCollection<events.Anomaly>.
+	Anomalies beam.PCollection
+	// DeadLetters is PCollection<events.DeadLetter>.
+	DeadLetters beam.PCollection
+}
+
+// Build adds the anomaly pipeline to s: input -> decode -> detect -> output.
+func Build(s beam.Scope, cfg Config) Result {
+	s = s.Scope("anomaly")
+	raws := endpoint.Read(s, cfg.Input)
+	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
+	anomalies := detect.Detect(s, readings, cfg.Detect)
+	dead := deadletter.Flatten(s, decodeDead)
+
+	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
+	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, dead))
+	return Result{Anomalies: anomalies, DeadLetters: dead}
+}

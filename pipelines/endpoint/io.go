@@ -1,0 +1,54 @@
+package endpoint
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+)
+
+// CheckInput reports whether beamlens can read from u, with an error a user
+// can act on: a missing file, or a transport not built yet.
+func CheckInput(u URI) error {
+	switch u.Kind {
+	case File:
+		_, err := jsonl.Match(u.Path)
+		return err
+	case Stdout:
+		return fmt.Errorf("%w: - is an output only; reading stdin is not supported", ErrBadURI)
+	}
+	return fmt.Errorf("%s input %q is not supported yet", u.Kind, u.Raw)
+}
+
+// CheckOutput reports whether beamlens can write to u.
+func CheckOutput(u URI) error {
+	switch u.Kind {
+	case File, Stdout:
+		return nil
+	}
+	return fmt.Errorf("%s output %q is not supported yet", u.Kind, u.Raw)
+}
+
+// Read returns the records at u as PCollection<events.Raw>.
+func Read(s beam.Scope, u URI) beam.PCollection {
+	switch u.Kind {
+	case File:
+		return jsonl.Read(s, u.Path)
+	}
+	panic(fmt.Sprintf("endpoint.Read: %v", CheckInput(u)))
+}
+
+// Write sends a PCollection<[]byte> of JSON records to the stream named
+// stream (e.g. "anomalies") at u: the file DIR/stream.jsonl, or stdout.
+func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
+	switch u.Kind {
+	case File:
+		jsonl.Write(s, filepath.Join(u.Path, stream+".jsonl"), lines)
+		return
+	case Stdout:
+		jsonl.WriteStdout(s, lines)
+		return
+	}
+	panic(fmt.Sprintf("endpoint.Write: %v", CheckOutput(u)))
+}

@@ -1,0 +1,38 @@
+package deadletter
+
+import (
+	"context"
+	"reflect"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/events"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*events.DeadLetter)(nil)).Elem())
+	register.Emitter1[events.DeadLetter]()
+}
+
+// Namespace is the Beam metrics namespace of every beamlens counter.
+const Namespace = "beamlens"
+
+var total = beam.NewCounter(Namespace, "dead_letters")
+
+// Emit reports one bad record: it counts it and emits its dead letter. stage
+// names the step that rejected it; reason says why.
+func Emit(ctx context.Context, emit func(events.DeadLetter), stage, reason string, raw []byte, source string) {
+	total.Inc(ctx, 1)
+	beam.NewCounter(Namespace, "dead_letters_"+stage).Inc(ctx, 1)
+	emit(events.NewDeadLetter(stage, reason, raw, source))
+}
+
+// Flatten merges the dead-letter outputs of several stages into one
+// PCollection<events.DeadLetter>.
+func Flatten(s beam.Scope, cols ...beam.PCollection) beam.PCollection {
+	s = s.Scope("deadletter.Flatten")
+	if len(cols) == 1 {
+		return cols[0]
+	}
+	return beam.Flatten(s, cols...)
+}

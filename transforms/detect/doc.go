@@ -1,0 +1,8 @@
+// Package detect scores sensor readings with models/detectors and emits the
+// readings they flag as anomalies.
+//
+// The static threshold is stateless, so it runs as a plain fused ParDo: no
+// shuffle, no state, and the cost of a reading that is not an anomaly is one
+// comparison. Learned detectors, which keep per-device state, key the readings
+// by device first.
+package detect

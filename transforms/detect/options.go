@@ -1,0 +1,41 @@
+package detect
+
+import (
+	"fmt"
+
+	"github.com/beamlens/beamlens/models/detectors"
+)
+
+// Options configures Detect. The zero value is the article's job: the
+// threshold detector on temperature at 100.
+type Options struct {
+	// Detectors names the detectors to run. Default ["threshold"].
+	Detectors []string
+	// Metric is the reading field scored. Default "temperature".
+	Metric string
+	// Threshold is the threshold detector's limit. Default 100; set
+	// ThresholdSet to use 0.
+	Threshold    float64
+	ThresholdSet bool
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Detectors) == 0 {
+		o.Detectors = []string{"threshold"}
+	}
+	if o.Metric == "" {
+		o.Metric = "temperature"
+	}
+	if !o.ThresholdSet && o.Threshold == 0 {
+		o.Threshold = detectors.DefaultThreshold
+	}
+	return o
+}
+
+func (o Options) validate() {
+	for _, n := range o.Detectors {
+		if _, err := detectors.New(n, detectors.Config{}); err != nil {
+			panic(fmt.Sprintf("detect.Detect: %v", err))
+		}
+	}
+}
