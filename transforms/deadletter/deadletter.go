@@ -20,11 +20,14 @@ const Namespace = "beamlens"
 var total = beam.NewCounter(Namespace, "dead_letters")
 
 // Emit reports one bad record: it counts it and emits its dead letter. stage
-// names the step that rejected it; reason says why.
-func Emit(ctx context.Context, emit func(events.DeadLetter), stage, reason string, raw []byte, source string) {
+// names the step that rejected it; reason says why; raw is the record as its
+// source delivered it (its Size counts when Data was already cut short).
+func Emit(ctx context.Context, emit func(events.DeadLetter), stage, reason string, raw events.Raw) {
 	total.Inc(ctx, 1)
 	beam.NewCounter(Namespace, "dead_letters_"+stage).Inc(ctx, 1)
-	emit(events.NewDeadLetter(stage, reason, raw, source))
+	d := events.NewDeadLetter(stage, reason, raw.Data, raw.Source)
+	d.RawBytes = max(d.RawBytes, raw.Size)
+	emit(d)
 }
 
 // Flatten merges the dead-letter outputs of several stages into one

@@ -65,12 +65,12 @@ func (fn *readingsFn) Setup() {
 func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Reading), dead func(events.DeadLetter)) {
 	readCounter.Inc(ctx, 1)
 	if raw.Problem != "" {
-		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw.Data, raw.Source)
+		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw)
 		return
 	}
 	r, err := fn.dec.Decode(raw.Data)
 	if err != nil {
-		deadletter.Emit(ctx, dead, Stage, err.Error(), raw.Data, raw.Source)
+		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
 		return
 	}
 	decodedCounter.Inc(ctx, 1)
@@ -89,12 +89,12 @@ func (fn *reviewsFn) Setup() {
 func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Review), dead func(events.DeadLetter)) {
 	readCounter.Inc(ctx, 1)
 	if raw.Problem != "" {
-		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw.Data, raw.Source)
+		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw)
 		return
 	}
 	r, err := fn.dec.Decode(raw.Data)
 	if err != nil {
-		deadletter.Emit(ctx, dead, Stage, err.Error(), raw.Data, raw.Source)
+		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
 		return
 	}
 	decodedCounter.Inc(ctx, 1)

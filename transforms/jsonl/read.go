@@ -30,6 +30,9 @@ func init() {
 // keeps both cores busy.
 const DefaultRangeBytes = 64 << 20
 
+// rangeBytes is DefaultRangeBytes, lowered by tests to exercise splitting.
+var rangeBytes int64 = DefaultRangeBytes
+
 // ErrNoMatch is returned when an input pattern matches no file.
 var ErrNoMatch = errors.New("no file matches")
 
@@ -91,7 +94,7 @@ func Read(s beam.Scope, pattern string) beam.PCollection {
 		if err != nil {
 			panic(fmt.Sprintf("jsonl.Read: %v", err))
 		}
-		for _, r := range splitRanges(f, st.Size(), DefaultRangeBytes) {
+		for _, r := range splitRanges(f, st.Size(), rangeBytes) {
 			ranges = append(ranges, r)
 		}
 	}
@@ -205,10 +208,8 @@ func (l *lineReader) next() (line []byte, consumed, length int64, oversize bool,
 		if !oversize {
 			if len(l.buf)+len(chunk) > l.limit+2 { // +2: CRLF is not content
 				oversize = true
-				keep := events.MaxDeadLetterRaw - len(l.buf)
-				if keep > 0 {
-					l.buf = append(l.buf, chunk[:min(keep, len(chunk))]...)
-				}
+				l.buf = append(l.buf, chunk...)
+				l.buf = l.buf[:min(len(l.buf), events.MaxDeadLetterRaw)]
 			} else {
 				l.buf = append(l.buf, chunk...)
 			}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+func TestMain(m *testing.M) {
+	beam.Init()
+	os.Exit(m.Run())
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(`{"device_id":"d","timestamp":0,"temperature":1}`+"\n"), 0o644)
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, 2, "Usage: beamlens COMMAND"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"anomalies", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"anomalies", "--input=" + in}, 2, "--input and --output are required"},
+		{[]string{"anomalies", "--input=" + in, "--output=ftp://x/y"}, 2, "unknown scheme"},
+		{[]string{"anomalies", "--input=kafka://nohostport/t", "--output=" + dir}, 2, ""},
+		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--detectors=magic"}, 2, `unknown detector "magic"`},
+		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--runner=spark"}, 2, `unknown runner "spark"`},
+		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "stray"}, 2, `unexpected argument "stray"`},
+		{[]string{"anomalies", "--input=" + filepath.Join(dir, "missing.jsonl"), "--output=" + dir}, 1, "no file matches"},
+		{[]string{"gen", "planets"}, 2, "want 'gen sensors' or 'gen reviews'"},
+		{[]string{"gen", "sensors", "--n=0", "--out=x"}, 2, "--n must be positive"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+}
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"anomalies", "--help"}, {"demo", "-h"}, {"gen", "--help"}, {"gen", "sensors", "--help"}} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 0 || !strings.Contains(stderr, "Usage: beamlens") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	_, _, stderr := runCLI(t, "anomalies", "--help")
+	for _, flag := range []string{"-input", "-output", "-detectors", "-threshold", "-metric", "-runner", "-endpoint", "-environment_type", "-parallelism"} {
+		if !strings.Contains(stderr, flag) {
+			t.Errorf("anomalies --help does not mention %s", flag)
+		}
+	}
+}
+
+// TestDemoSummaryIsTrue runs the demo and checks each number it prints
+// against the files it wrote.
+func TestDemoSummaryIsTrue(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, "demo", "--dir="+dir, "--n=3000")
+	if code != 0 {
+		t.Fatalf("demo exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	number := func(label string) int {
+		m := regexp.MustCompile(label + `:\s+(\d+)`).FindStringSubmatch(stdout)
+		if m == nil {
+			t.Fatalf("summary lacks %q:\n%s", label, stdout)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	lines := func(name string) int {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte("\n"))
+	}
+	if got, want := number("records in"), lines("sensors.jsonl"); got != want {
+		t.Errorf("records in = %d, input has %d lines", got, want)
+	}
+	if got, want := number("anomalies"), lines("out/anomalies.jsonl"); got != want || got == 0 {
+		t.Errorf("anomalies = %d, file has %d", got, want)
+	}
+	if got, want := number("dead letters"), lines("out/deadletters.jsonl"); got != want || got == 0 {
+		t.Errorf("dead letters = %d, file has %d", got, want)
+	}
+	if number("parsed")+number("dead letters") != number("records in") {
+		t.Errorf("summary does not add up:\n%s", stdout)
+	}
+}
+
+func TestGenIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a", "b"} {
+		if code, _, stderr := runCLI(t, "gen", "reviews", "--n=200", "--seed=9", "--out="+filepath.Join(dir, name)); code != 0 {
+			t.Fatalf("gen: %s", stderr)
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "a"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("same seed, different bytes")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a.labels.jsonl")); err != nil {
+		t.Error("no labels file")
+	}
+}
