@@ -15,6 +15,7 @@ import (
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/windowstats"
 )
 
 // anomalyFlags are the anomaly pipeline's command-line options.
@@ -24,15 +25,17 @@ type anomalyFlags struct {
 	metric        string
 	threshold     float64
 	maxFuture     time.Duration
+	window        string
 	runner        runners.Options
 }
 
 func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.input, "input", "", "where readings come from: a JSON Lines path or glob (required)")
-	fs.StringVar(&f.output, "output", "", "where results go: a directory (anomalies.jsonl, deadletters.jsonl) or - for stdout (required)")
+	fs.StringVar(&f.output, "output", "", "where results go: a directory (anomalies.jsonl, window_stats.jsonl, deadletters.jsonl) or - for stdout (required)")
 	fs.StringVar(&f.detectors, "detectors", "threshold", "comma-separated detectors: "+strings.Join(detectors.Known(), ", "))
 	fs.StringVar(&f.metric, "metric", "temperature", "the reading field the detectors score")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
+	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m")
 	fs.DurationVar(&f.maxFuture, "max-future", 24*time.Hour, "reject readings timestamped further than this past the wall clock (negative: no limit)")
 }
 
@@ -56,6 +59,10 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if err != nil {
 		return anomaly.Config{}, usagef("--detectors: %v", err)
 	}
+	size, period, err := windowstats.ParseWindow(f.window)
+	if err != nil {
+		return anomaly.Config{}, usagef("--window: %v", err)
+	}
 	if f.metric == "" {
 		return anomaly.Config{}, usagef("--metric is empty")
 	}
@@ -72,6 +79,7 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Output: out,
 		Decode: decode.Options{MaxFuture: f.maxFuture},
 		Detect: detect.Options{Detectors: names, Metric: f.metric, Threshold: f.threshold, ThresholdSet: true},
+		Window: windowstats.Options{Size: size, Period: period},
 	}, nil
 }
 

@@ -35,7 +35,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
 	f := anomalyFlags{input: input, output: filepath.Join(*dir, "out"), detectors: "threshold",
-		metric: "temperature", threshold: 100, maxFuture: -1, runner: ro}
+		metric: "temperature", threshold: 100, maxFuture: -1, window: "30m", runner: ro}
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -60,16 +60,22 @@ func printDemoSummary(w io.Writer, runner, outDir string, counts map[string]int6
 	if err != nil {
 		return err
 	}
+	stats, err := countLines(filepath.Join(outDir, anomaly.WindowStatsStream+".jsonl"))
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "beamlens demo: the anomaly pipeline (temperature > 100) ran on %s in %.1fs\n",
 		runner, float64(counts["elapsed_ms"])/1000)
 	fmt.Fprintf(w, "  records in:    %d\n", counts["records_read"])
 	fmt.Fprintf(w, "  parsed:        %d\n", counts["records_parsed"])
 	fmt.Fprintf(w, "  anomalies:     %d  -> %s\n", anomalies, filepath.Join(outDir, "anomalies.jsonl"))
+	fmt.Fprintf(w, "  window stats:  %d  -> %s (per device and metric, 30-minute windows)\n", stats, filepath.Join(outDir, "window_stats.jsonl"))
 	fmt.Fprintf(w, "  dead letters:  %d  -> %s\n", dead, filepath.Join(outDir, "deadletters.jsonl"))
 	if counts["records_read"] != counts["records_parsed"]+dead || counts["anomalies"] != anomalies {
 		return fmt.Errorf("files and counters disagree: %v, %d anomalies and %d dead letters in the files", counts, anomalies, dead)
 	}
 	fmt.Fprintln(w, "  every record is accounted for: records in = parsed + dead letters")
+	fmt.Fprintf(w, "next: head %s   (or: beamlens anomalies --help)\n", filepath.Join(outDir, "anomalies.jsonl"))
 	return nil
 }
 

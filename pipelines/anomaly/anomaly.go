@@ -8,11 +8,13 @@ import (
 	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	"github.com/beamlens/beamlens/transforms/windowstats"
 )
 
 // Stream names, which are also the output file names (without .jsonl).
 const (
 	AnomaliesStream   = "anomalies"
+	WindowStatsStream = "window_stats"
 	DeadLettersStream = "deadletters"
 )
 
@@ -22,6 +24,8 @@ type Config struct {
 	Output endpoint.URI
 	Decode decode.Options
 	Detect detect.Options
+	// Window shapes the monitoring stream of per-device window statistics.
+	Window windowstats.Options
 }
 
 // Result holds the pipeline's collections, for tests and for callers that
@@ -29,19 +33,24 @@ type Config struct {
 type Result struct {
 	// Anomalies is PCollection<events.Anomaly>.
 	Anomalies beam.PCollection
+	// WindowStats is PCollection<events.WindowStats>, in event-time windows.
+	WindowStats beam.PCollection
 	// DeadLetters is PCollection<events.DeadLetter>.
 	DeadLetters beam.PCollection
 }
 
-// Build adds the anomaly pipeline to s: input -> decode -> detect -> output.
+// Build adds the anomaly pipeline to s: input -> decode -> detect ->
+// anomalies, and decode -> windowed per-device statistics -> monitoring.
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
 	raws := endpoint.Read(s, cfg.Input)
 	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
 	anomalies := detect.Detect(s, readings, cfg.Detect)
+	stats := windowstats.PerKey(s, readings, cfg.Window)
 	dead := deadletter.Flatten(s, decodeDead)
 
 	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
+	endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))
 	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, dead))
-	return Result{Anomalies: anomalies, DeadLetters: dead}
+	return Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead}
 }

@@ -177,7 +177,7 @@ func TestDirectMatchesPrism(t *testing.T) {
 			t.Fatalf("%s: %v", runner, err)
 		}
 		var all []string
-		for _, stream := range []string{AnomaliesStream, DeadLettersStream} {
+		for _, stream := range []string{AnomaliesStream, WindowStatsStream, DeadLettersStream} {
 			for _, line := range readLines(t, filepath.Join(out, stream+".jsonl")) {
 				all = append(all, stream+" "+withoutTime(t, line))
 			}

@@ -17,6 +17,7 @@ func init() {
 	RegisterFormat[events.ReviewWithThemes]()
 	RegisterFormat[events.ThemeCount]()
 	RegisterFormat[events.ThemeAlert]()
+	RegisterFormat[events.WindowStats]()
 }
 
 // RegisterFormat registers Format's DoFn for T; call it from the init of the

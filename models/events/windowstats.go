@@ -1,0 +1,56 @@
+package events
+
+import (
+	"math"
+	"strconv"
+)
+
+func sqrt(v float64) float64 { return math.Sqrt(math.Max(v, 0)) }
+
+// WindowStats summarises one metric of one device over one event-time
+// window: the monitoring stream ("the average over the last 30 minutes,
+// without starting from scratch").
+type WindowStats struct {
+	DeviceID      string
+	Metric        string
+	WindowStartMs int64
+	WindowEndMs   int64
+	Count         int64
+	Mean          float64
+	// Variance is the sample variance (n-1); 0 for a single value.
+	Variance float64
+	Min, Max float64
+	// Quantiles are approximate (1% relative accuracy), named "p50", ...
+	Quantiles []Metric
+}
+
+// AppendJSON appends {"device_id","metric","window_start","window_end",
+// "count","mean","variance","stddev","min","max", then each quantile}.
+func (w WindowStats) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"device_id":`...)
+	dst = AppendString(dst, w.DeviceID)
+	dst = append(dst, `,"metric":`...)
+	dst = AppendString(dst, w.Metric)
+	dst = append(dst, `,"window_start":`...)
+	dst = AppendString(dst, formatMs(w.WindowStartMs))
+	dst = append(dst, `,"window_end":`...)
+	dst = AppendString(dst, formatMs(w.WindowEndMs))
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendInt(dst, w.Count, 10)
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"mean", w.Mean}, {"variance", w.Variance}, {"stddev", sqrt(w.Variance)}, {"min", w.Min}, {"max", w.Max}} {
+		dst = append(dst, ',')
+		dst = AppendString(dst, f.name)
+		dst = append(dst, ':')
+		dst = AppendFloat(dst, f.v)
+	}
+	for _, q := range w.Quantiles {
+		dst = append(dst, ',')
+		dst = AppendString(dst, q.Name)
+		dst = append(dst, ':')
+		dst = AppendFloat(dst, q.Value)
+	}
+	return append(dst, '}')
+}

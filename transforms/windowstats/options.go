@@ -1,0 +1,69 @@
+package windowstats
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Options configures PerKey. The zero value is the default.
+type Options struct {
+	// Size is the window length. Default 5 minutes.
+	Size time.Duration
+	// Period, when set and shorter than Size, makes the windows slide:
+	// a new window starts every Period. Default 0: fixed windows.
+	Period time.Duration
+	// Metrics restricts the statistics to these metrics. Default: every
+	// metric of every reading.
+	Metrics []string
+	// Quantiles are the approximate quantiles reported, each in (0, 1).
+	// Default 0.5, 0.9, 0.99.
+	Quantiles []float64
+}
+
+// DefaultSize is the default window length.
+const DefaultSize = 5 * time.Minute
+
+func (o Options) withDefaults() Options {
+	if o.Size == 0 {
+		o.Size = DefaultSize
+	}
+	if o.Quantiles == nil {
+		o.Quantiles = []float64{0.5, 0.9, 0.99}
+	}
+	return o
+}
+
+func (o Options) validate() {
+	if o.Size < time.Millisecond {
+		panic(fmt.Sprintf("windowstats.PerKey: window size %s under 1ms", o.Size))
+	}
+	if o.Period < 0 || (o.Period > 0 && (o.Period >= o.Size || o.Period < time.Millisecond)) {
+		panic(fmt.Sprintf("windowstats.PerKey: period %s must be in [1ms, size %s)", o.Period, o.Size))
+	}
+	for _, q := range o.Quantiles {
+		if !(q > 0 && q < 1) {
+			panic(fmt.Sprintf("windowstats.PerKey: quantile %v outside (0, 1)", q))
+		}
+	}
+}
+
+// ParseWindow parses "SIZE" (fixed windows) or "SIZE/PERIOD" (sliding),
+// e.g. "5m" or "30m/5m".
+func ParseWindow(s string) (size, period time.Duration, err error) {
+	sizeText, periodText, sliding := strings.Cut(s, "/")
+	if size, err = time.ParseDuration(sizeText); err != nil || size < time.Millisecond {
+		return 0, 0, fmt.Errorf("window %q: want a duration such as 5m, or SIZE/PERIOD such as 30m/5m", s)
+	}
+	if sliding {
+		if period, err = time.ParseDuration(periodText); err != nil || period < time.Millisecond || period >= size {
+			return 0, 0, fmt.Errorf("window %q: the period must be a duration shorter than the size", s)
+		}
+	}
+	return size, period, nil
+}
+
+func quantileName(q float64) string {
+	s := fmt.Sprintf("%g", q*100)
+	return "p" + strings.ReplaceAll(s, ".", "_")
+}
