@@ -11,10 +11,13 @@ type ThemeCount struct {
 	Count         int64
 	WindowStartMs int64
 	WindowEndMs   int64
+	// Rank is the theme's place in its window by count (1 = most
+	// mentioned); 0 when not ranked.
+	Rank int
 }
 
-// AppendJSON appends {"theme","count","window_start","window_end"}, with the
-// window bounds as RFC 3339 times.
+// AppendJSON appends {"theme","count","window_start","window_end"} (and
+// "rank" when ranked), with the window bounds as RFC 3339 times.
 func (c ThemeCount) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	dst = c.appendFields(dst)
@@ -30,6 +33,10 @@ func (c ThemeCount) appendFields(dst []byte) []byte {
 	dst = AppendString(dst, formatMs(c.WindowStartMs))
 	dst = append(dst, `,"window_end":`...)
 	dst = AppendString(dst, formatMs(c.WindowEndMs))
+	if c.Rank > 0 {
+		dst = append(dst, `,"rank":`...)
+		dst = strconv.AppendInt(dst, int64(c.Rank), 10)
+	}
 	return dst
 }
 
