@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
+	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
 )
 
@@ -34,8 +35,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
-	f := anomalyFlags{input: input, output: filepath.Join(*dir, "out"), detectors: "threshold",
-		metric: "temperature", threshold: 100, maxFuture: -1, window: "30m", runner: ro}
+	f := anomalyFlags{ioFlags: ioFlags{input: input, output: filepath.Join(*dir, "out"), maxFuture: -1, runner: ro},
+		detectors: "threshold", metric: "temperature", threshold: 100, window: "30m"}
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -46,7 +47,50 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	return printDemoSummary(stdout, ro.Runner, cfg.Output.Path, counts)
+	if err := printDemoSummary(stdout, ro.Runner, cfg.Output.Path, counts); err != nil {
+		return err
+	}
+	return runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr)
+}
+
+// runThemesDemo runs the themes pipeline with the offline model on a
+// generated review stream with a planted trend, and reports from the files.
+func runThemesDemo(ctx context.Context, dir string, n int, ro runners.Options, stdout, stderr io.Writer) error {
+	input := filepath.Join(dir, "reviews.jsonl")
+	if err := generate("reviews", n, 1, input, stdout); err != nil {
+		return fmt.Errorf("generating %s: %w", input, err)
+	}
+	fmt.Fprintf(stdout, "\nbeamlens demo: generated %d product reviews (a planted 'battery life' trend, some malformed) in %s\n", n, input)
+	f := themeFlags{ioFlags: ioFlags{input: input, output: filepath.Join(dir, "themes"), maxFuture: -1, runner: ro},
+		model: "offline", window: "10m", topK: 3}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	p, s := beam.NewPipelineWithRoot()
+	themespipe.Build(s, cfg)
+	counts, err := execute(ctx, p, ro, stderr)
+	if err != nil {
+		return err
+	}
+	out := cfg.Output.Path
+	lines := map[string]int64{}
+	for _, stream := range []string{themespipe.ReviewsStream, themespipe.CountsStream, themespipe.AlertsStream, themespipe.DeadLettersStream} {
+		if lines[stream], err = countLines(filepath.Join(out, stream+".jsonl")); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "beamlens demo: the themes pipeline (offline theme model, 10-minute windows) ran on %s in %.1fs\n", ro.Runner, float64(counts["elapsed_ms"])/1000)
+	fmt.Fprintf(stdout, "  reviews in:      %d\n", counts["records_read"])
+	fmt.Fprintf(stdout, "  with themes:     %d  -> %s\n", lines[themespipe.ReviewsStream], filepath.Join(out, "reviews_with_themes.jsonl"))
+	fmt.Fprintf(stdout, "  top-3 counts:    %d  -> %s\n", lines[themespipe.CountsStream], filepath.Join(out, "theme_counts.jsonl"))
+	fmt.Fprintf(stdout, "  trend alerts:    %d  -> %s\n", lines[themespipe.AlertsStream], filepath.Join(out, "theme_alerts.jsonl"))
+	fmt.Fprintf(stdout, "  dead letters:    %d  -> %s\n", lines[themespipe.DeadLettersStream], filepath.Join(out, "deadletters.jsonl"))
+	if counts["records_read"] != lines[themespipe.ReviewsStream]+lines[themespipe.DeadLettersStream] {
+		return fmt.Errorf("files and counters disagree: %v, files %v", counts, lines)
+	}
+	fmt.Fprintln(stdout, "  every review is accounted for: reviews in = with themes + dead letters")
+	return nil
 }
 
 // printDemoSummary reports what the files hold - counted from the files, so

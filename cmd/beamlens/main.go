@@ -28,8 +28,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"anomalies", "detect sensor anomalies: --input=URI --output=URI", runAnomalies},
+		{"themes", "extract review themes with an LLM, count and trend them: --input=URI --output=URI", runThemes},
 		{"gen", "generate labelled synthetic data: gen sensors|reviews --n=N --seed=S --out=FILE", runGen},
-		{"demo", "run the anomaly pipeline on a generated stream (no services needed)", runDemo},
+		{"demo", "run both pipelines on generated streams (no services, no API key needed)", runDemo},
 	}
 }
 

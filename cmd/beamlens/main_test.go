@@ -74,7 +74,7 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 // against the files it wrote.
 func TestDemoSummaryIsTrue(t *testing.T) {
 	dir := t.TempDir()
-	code, stdout, stderr := runCLI(t, "demo", "--dir="+dir, "--n=3000")
+	code, stdout, stderr := runCLI(t, "demo", "--dir="+dir, "--n=6000")
 	if code != 0 {
 		t.Fatalf("demo exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
 	}
@@ -105,6 +105,13 @@ func TestDemoSummaryIsTrue(t *testing.T) {
 	if number("parsed")+number("dead letters") != number("records in") {
 		t.Errorf("summary does not add up:\n%s", stdout)
 	}
+	if got, want := number("with themes"), lines("themes/reviews_with_themes.jsonl"); got != want || got == 0 {
+		t.Errorf("with themes = %d, file has %d", got, want)
+	}
+	if got, want := number("trend alerts"), lines("themes/theme_alerts.jsonl"); got != want {
+		t.Errorf("trend alerts = %d, file has %d", got, want)
+	}
+
 }
 
 func TestGenIsDeterministic(t *testing.T) {

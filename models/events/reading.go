@@ -17,6 +17,8 @@ type Reading struct {
 	// record's field order; temperature is one of them when present.
 	Metrics []Metric
 	Raw     []byte
+	// Source locates the record (see Raw.Source), for dead letters.
+	Source string
 }
 
 // Metric is one named numeric measurement of a reading.

@@ -20,6 +20,8 @@ type Review struct {
 	HasRating bool
 	Text      string
 	Raw       []byte
+	// Source locates the record (see Raw.Source), for dead letters.
+	Source string
 }
 
 // EventTime returns the review's timestamp.

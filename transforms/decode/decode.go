@@ -73,6 +73,7 @@ func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit f
 		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
 		return
 	}
+	r.Source = raw.Source
 	decodedCounter.Inc(ctx, 1)
 	emit(beam.EventTime(r.EventTimeMs), r)
 }
@@ -97,6 +98,7 @@ func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit fu
 		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
 		return
 	}
+	r.Source = raw.Source
 	decodedCounter.Inc(ctx, 1)
 	emit(beam.EventTime(r.EventTimeMs), r)
 }

@@ -1,0 +1,82 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+var (
+	// ErrBlankText is the per-item error of an item whose text is blank.
+	ErrBlankText = errors.New("llm: review text is blank")
+	// ErrBadAnswer is wrapped by the per-item error of an item whose answer
+	// never followed the wire contract (missing id, broken schema, not JSON)
+	// within the allowed retries.
+	ErrBadAnswer = errors.New("llm: answer does not follow the wire contract")
+	// ErrRejected is wrapped by the per-item error of an item the service
+	// refused with a 4xx status on its own, even in a request of one review
+	// (too long, filtered content).
+	ErrRejected = errors.New("llm: service rejected the review")
+	// ErrNoAPIKey is returned by NewOpenAIExtractor when neither
+	// Options.APIKeyFile nor the environment variable Options.APIKeyEnv holds
+	// a key and Options.NoAPIKey is not set.
+	ErrNoAPIKey = errors.New("llm: no API key")
+	// ErrUnavailable is wrapped by the error of a call whose requests kept
+	// failing with retryable errors (429, 5xx, timeouts, broken connections)
+	// until the retries ran out.
+	ErrUnavailable = errors.New("llm: service unavailable")
+)
+
+// StatusError is an HTTP error answer of the service. Message is the
+// service's message with the API key, should it be echoed, redacted.
+type StatusError struct {
+	StatusCode int
+	Message    string
+	// Param is the request parameter the service blamed, when it said.
+	Param string
+	// RetryAfter is the wait the service asked for (Retry-After or
+	// retry-after-ms), zero when it did not say.
+	RetryAfter time.Duration
+}
+
+func (e *StatusError) Error() string {
+	s := "llm: status " + strconv.Itoa(e.StatusCode)
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// IsRetryable reports whether err is worth retrying later: a rate limit, a
+// server error, a timeout or a broken connection, or ErrUnavailable.
+func IsRetryable(err error) bool {
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return retryableStatus(se.StatusCode)
+	}
+	var te *transportError
+	return errors.As(err, &te)
+}
+
+func retryableStatus(code int) bool {
+	return code == 408 || code == 409 || code == 429 || code >= 500
+}
+
+// transportError is a request that got no HTTP answer: a timeout, a reset or
+// refused connection. Its text is already redacted.
+type transportError struct{ msg string }
+
+func (e *transportError) Error() string { return "llm: transport: " + e.msg }
+
+// answerError is a 200 answer that broke the wire contract as a whole.
+type answerError struct{ reason string }
+
+func (e *answerError) Error() string { return ErrBadAnswer.Error() + ": " + e.reason }
+func (e *answerError) Unwrap() error { return ErrBadAnswer }

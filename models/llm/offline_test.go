@@ -1,0 +1,156 @@
+package llm
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/models/synth"
+)
+
+// TestOfflineRecoversSynthThemes scores the offline model against the
+// labels of 2,000 synthetic reviews.
+func TestOfflineRecoversSynthThemes(t *testing.T) {
+	for _, seed := range []uint64{1, 42} {
+		var reviews, labels bytes.Buffer
+		if err := synth.Reviews(&reviews, &labels, synth.ReviewOptions{N: 2000, Seed: seed}); err != nil {
+			t.Fatal(err)
+		}
+		o := NewOffline()
+		var dec events.ReviewDecoder
+		rs, ls := bufio.NewScanner(&reviews), bufio.NewScanner(&labels)
+		var tp, fp, fn, n int
+		for rs.Scan() && ls.Scan() {
+			var l synth.ReviewLabel
+			if err := json.Unmarshal(ls.Bytes(), &l); err != nil {
+				t.Fatal(err)
+			}
+			r, err := dec.Decode(rs.Bytes())
+			if err != nil {
+				continue
+			}
+			n++
+			got := o.Themes(r.Text)
+			for _, th := range got {
+				if slices.Contains(l.Themes, th) {
+					tp++
+				} else {
+					fp++
+				}
+			}
+			for _, th := range l.Themes {
+				if !slices.Contains(got, th) {
+					fn++
+					if fn <= 5 {
+						t.Logf("missed %q in %q (got %v)", th, r.Text, got)
+					}
+				}
+			}
+		}
+		precision := float64(tp) / float64(tp+fp)
+		recall := float64(tp) / float64(tp+fn)
+		t.Logf("seed %d: %d reviews, precision %.4f, recall %.4f (tp %d, fp %d, fn %d)", seed, n, precision, recall, tp, fp, fn)
+		if n < 1900 || precision < 0.95 || recall < 0.95 {
+			t.Errorf("seed %d: precision %.4f, recall %.4f over %d reviews, want both >= 0.95", seed, precision, recall, n)
+		}
+	}
+}
+
+// TestOfflineBeyondSynth checks phrasings the synthetic generator never
+// writes, and the disambiguations the lexicon exists for.
+func TestOfflineBeyondSynth(t *testing.T) {
+	o := NewOffline()
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"The batteries last forever and charging is quick.", []string{"battery life"}},
+		{"My order arrived crushed: the boxes were soaked.", []string{"delivery", "packaging"}},
+		{"Works right out of the box.", []string{"ease of use"}},
+		{"Looks cheap, but for that price I can't complain.", []string{"quality", "price"}},
+		{"Cheaply made and overpriced.", []string{"quality", "price"}},
+		{"Sizing is off; I had to return it for a refund.", []string{"size/fit", "returns"}},
+		{"Customer-support agents were helpful.", []string{"customer service"}},
+		{"Supports Bluetooth 5.3, pairs instantly.", []string{}},
+		{"User-friendly app, very intuitive.", []string{"ease of use"}},
+		{"The speaker sounds muddy and the fan is LOUD.", []string{"sound quality", "noise"}},
+		{"Shipped fast, well packed in bubble wrap.", []string{"delivery", "packaging"}},
+		{"Great battery pack, holds a charge for days.", []string{"battery life"}},
+		{"Bought it for my daughter.", []string{}},
+		{"Worth every penny! Sturdy, and the fit is perfect.", []string{"price", "quality", "size/fit"}},
+		{"The screen lags and the design is ugly.", []string{"display", "performance", "design"}},
+	}
+	for _, c := range cases {
+		if got := o.Themes(c.text); !slices.Equal(got, c.want) {
+			t.Errorf("Themes(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
+func TestOfflineExtract(t *testing.T) {
+	o := NewOffline()
+	res, err := o.Extract(context.Background(), []Item{
+		{ID: "a", Text: "Battery died."}, {ID: "b", Text: "  "}, {ID: "c", Text: "Nothing to say."},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[0].ID != "a" || !slices.Equal(res[0].Themes, []string{"battery life"}) {
+		t.Fatalf("got %+v", res)
+	}
+	if res[1].Err != ErrBlankText || res[2].Err != nil || res[2].Themes == nil || len(res[2].Themes) != 0 {
+		t.Fatalf("got %+v", res)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := o.Extract(ctx, []Item{{ID: "x", Text: "y"}}); err == nil {
+		t.Fatal("want an error from a cancelled context")
+	}
+}
+
+func TestLexiconConflicts(t *testing.T) {
+	if _, err := NewOfflineLexicon(Lexicon{"a": {"same words"}, "b": {"Same  word"}}); err == nil {
+		t.Fatal("want an error for a phrase under two themes")
+	}
+	if _, err := NewOfflineLexicon(Lexicon{"a": {"two, clauses"}}); err == nil {
+		t.Fatal("want an error for a phrase spanning clauses")
+	}
+	lex := DefaultLexicon()
+	lex["price"] = nil
+	if len(defaultLexicon["price"]) == 0 {
+		t.Fatal("DefaultLexicon returned the shared map")
+	}
+}
+
+func TestStem(t *testing.T) {
+	groups := [][]string{
+		{"charge", "charges", "charging", "charged"},
+		{"ship", "ships", "shipping", "shipped"},
+		{"package", "packaged", "packaging", "packages"},
+		{"size", "sizes", "sizing", "sized"},
+		{"fit", "fits", "fitting", "fitted"},
+		{"box", "boxes"},
+		{"battery", "batteries"},
+		{"pad", "padding", "padded"},
+	}
+	for _, g := range groups {
+		for _, w := range g[1:] {
+			if stem(w) != stem(g[0]) {
+				t.Errorf("stem(%q) = %q, stem(%q) = %q", w, stem(w), g[0], stem(g[0]))
+			}
+		}
+	}
+}
+
+func BenchmarkOfflineThemes(b *testing.B) {
+	o := NewOffline()
+	text := "The parcel arrived late and the courier lost it once. Feels cheap and flimsy. Great value for the price."
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		o.Themes(text)
+	}
+}

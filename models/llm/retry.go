@@ -1,0 +1,156 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// backoff returns the wait before retry n (1-based): initial doubled n-1
+// times, capped at max, with equal jitter - half fixed, half random - so
+// that clients which failed together do not retry together.
+func backoff(n int, initial, max time.Duration) time.Duration {
+	d := initial
+	for i := 1; i < n && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryDelay is the wait before retry n after err: what the service asked
+// for (capped at MaxRetryAfter, plus up to a tenth of jitter), else backoff.
+func (e *OpenAIExtractor) retryDelay(n int, err error) time.Duration {
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > 0 {
+		d := min(se.RetryAfter, e.opts.MaxRetryAfter)
+		return d + rand.N(d/10+1)
+	}
+	return backoff(n, e.opts.InitialBackoff, e.opts.MaxBackoff)
+}
+
+// parseRetryAfter reads how long a service asked us to wait: retry-after-ms
+// (OpenAI, Azure), else Retry-After in seconds or as an HTTP date.
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// callInfo carries what the HTTP layer saw of one request back past
+// go-openai, whose errors drop the response headers.
+type callInfo struct {
+	status     int
+	retryAfter time.Duration
+}
+
+type callInfoKey struct{}
+
+// infoDoer is the go-openai HTTPDoer: it records each response's status and
+// Retry-After into the request context's *callInfo.
+type infoDoer struct{ client *http.Client }
+
+func (d infoDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.client.Do(req)
+	if resp != nil {
+		if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
+			ci.status = resp.StatusCode
+			ci.retryAfter = parseRetryAfter(resp.Header, time.Now())
+		}
+	}
+	return resp, err
+}
+
+// classify turns a go-openai error into a *StatusError (an HTTP error
+// answer), a *transportError (no answer, or a broken one) or an
+// *answerError (a 200 whose body is not a chat completion), with the key
+// redacted from every text.
+func (e *OpenAIExtractor) classify(err error, info *callInfo) error {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.HTTPStatusCode > 0:
+		se := &StatusError{StatusCode: apiErr.HTTPStatusCode, Message: e.redact.text(apiErr.Message), RetryAfter: info.retryAfter}
+		if apiErr.Param != nil {
+			se.Param = *apiErr.Param
+		}
+		return se
+	case errors.As(err, &reqErr):
+		msg := string(reqErr.Body)
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		return &StatusError{StatusCode: reqErr.HTTPStatusCode, Message: e.redact.text(strings.TrimSpace(msg)), RetryAfter: info.retryAfter}
+	case isTransport(err) || info.status == 0:
+		return &transportError{msg: e.redact.text(err.Error())}
+	default:
+		return &answerError{reason: "response is not a chat completion: " + e.redact.text(err.Error())}
+	}
+}
+
+func isTransport(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// formatRejected reports whether err is a server refusing the
+// response_format we sent (llama.cpp, older vLLM and Ollama builds, many
+// proxies answer 400 or 422 naming it).
+func formatRejected(err error, format int) bool {
+	var se *StatusError
+	if format >= formatIndex(FormatText) || !errors.As(err, &se) || (se.StatusCode != 400 && se.StatusCode != 422) {
+		return false
+	}
+	m := strings.ToLower(se.Message)
+	for _, w := range []string{"response_format", "response format", "json_schema", "json_object", "structured output", "schema", "guided"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

@@ -1,0 +1,65 @@
+package llm
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestReviewsMessage(t *testing.T) {
+	msg := reviewsMessage([]string{`He said "fine" <b>`, "Second"})
+	var got []wireReview
+	if err := json.Unmarshal([]byte(msg), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []wireReview{{"1", `He said "fine" <b>`}, {"2", "Second"}}
+	if !slices.Equal(got, want) || strings.Contains(msg, `\u003c`) {
+		t.Errorf("got %s", msg)
+	}
+}
+
+func TestParseAnswer(t *testing.T) {
+	good := `{"reviews":[{"id":"1","themes":["Battery  Life","price","battery life"]},{"id":"2","themes":[]}]}`
+	for _, content := range []string{
+		good,
+		"```json\n" + good + "\n```",
+		"Here you go:\n" + good + "\nAnything else?",
+		`[{"id":1,"themes":["battery life","price"]},{"id":2,"themes":[]}]`,
+	} {
+		a, err := parseAnswer(content, 2)
+		if err != nil {
+			t.Errorf("%q: %v", content, err)
+			continue
+		}
+		if !slices.Equal(a.themes["1"], []string{"battery life", "price"}) || a.themes["2"] == nil || len(a.themes["2"]) != 0 {
+			t.Errorf("%q: %v", content, a.themes)
+		}
+	}
+}
+
+func TestParseAnswerBroken(t *testing.T) {
+	for _, content := range []string{"", "the themes are price and quality", `{"results":[{"id":"1","themes":[]}]}`, `{"reviews":`} {
+		if _, err := parseAnswer(content, 1); !errors.Is(err, ErrBadAnswer) {
+			t.Errorf("%q: got %v, want ErrBadAnswer", content, err)
+		}
+	}
+	a, err := parseAnswer(`{"reviews":[{"id":"1","themes":"price"},{"id":"2"},{"id":"3","themes":["ok"]},{"id":"9","themes":[]},{"id":"x","themes":[]},"junk",{"id":"3","themes":["dup"]}]}`, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.broken["1"] == "" || a.broken["2"] == "" || !slices.Equal(a.themes["3"], []string{"ok"}) || a.extra != 2 {
+		t.Errorf("got %+v", a)
+	}
+	if _, ok := a.themes["1"]; ok {
+		t.Error("a broken entry was answered")
+	}
+}
+
+func TestAnswerSchemaIsJSON(t *testing.T) {
+	var v map[string]any
+	if err := json.Unmarshal(answerSchema, &v); err != nil || v["type"] != "object" {
+		t.Fatalf("schema: %v", err)
+	}
+}

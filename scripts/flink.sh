@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Local Beam portable Flink job server (embedded Flink MiniCluster) for beamlens.
+#
+# The shaded beam-runners-flink-*-job-server jars are not reachable here, so the job
+# server is assembled from its Maven artifacts (beam-runners-flink-<flink> plus its
+# dependency tree and an slf4j-simple binding), resolved once with
+# `mvn dependency:copy-dependencies` into a cache dir, and started with
+# org.apache.beam.runners.flink.FlinkJobServerDriver --flink-master=[local].
+#
+# Submit Go pipelines with:
+#   --runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK
+#
+# Usage: scripts/flink.sh <command>
+#   start      start the job server (fetches jars on first use); prints FLINK_ENDPOINT=...
+#   stop       stop it (TERM, then KILL after FLINK_STOP_TIMEOUT s); idempotent
+#   status     "running ..." (exit 0) or "not running" (exit 1)
+#   restart    stop + start
+#   logs [N]   tail N lines (default 50) of the job server log
+#   fetch      only resolve/cache the jars (and build the patch jar)
+#   env        print the resolved settings
+#
+# Environment (all optional):
+#   BEAM_VERSION=2.70.0       beam-runners-flink-<FLINK_VERSION> version. Served on this
+#                             registry: 2.70.0 and 2.62.0 (Flink 1.19), 2.59.0/2.56.0 (Flink 1.16)
+#   FLINK_VERSION=1.19        Flink minor of the runner artifact
+#   JOB_SERVICE_VERSION       beam-runners-java-job-service version; defaults to BEAM_VERSION,
+#                             except 2.70.0 -> 2.65.0 (2.66+ is not served; 2.65.0 works with 2.70.0)
+#   JOB_PORT=8099             job service; ARTIFACT_PORT=JOB_PORT-1, EXPANSION_PORT=JOB_PORT-2
+#   FLINK_PATCH=1             build and prepend a small patch jar compiled from the published
+#                             -sources jars (needs python3 + javac), fixing for Go streaming jobs:
+#                              * unbounded pipelines run without the 'streaming' option (the Go SDK
+#                                cannot set it), so operators never cut bundles and event-time
+#                                windows only fire when the source ends (seen on 2.70.0);
+#                              * apache/beam#27648: every SDF self-checkpoint registers a new Flink
+#                                keyed-state descriptor, so state/heap grow without bound
+#                                (backport of apache/beam#39191, fixed upstream in 2.76);
+#                              * ResumeProcessingIn delays are truncated to whole seconds.
+#                             FLINK_PATCH=0 runs the stock jars.
+#   FLINK_HEAP=1g             job server -Xmx
+#   FLINK_LOG_LEVEL=warn      slf4j-simple level for org.apache.flink (Beam logs at info)
+#   FLINK_START_TIMEOUT=120   seconds to wait for the job port (excludes the one-time jar fetch)
+#   FLINK_STOP_TIMEOUT=20     seconds to wait after SIGTERM before SIGKILL
+#   FLINK_EXTRA_ARGS          extra FlinkJobServerDriver arguments (e.g. --flink-conf-dir=DIR)
+#   BEAMLENS_CACHE=~/.cache/beamlens    jars go to $BEAMLENS_CACHE/flink-$BEAM_VERSION-$FLINK_VERSION
+#   BEAMLENS_RUN_DIR=<repo>/.run        pid/log/artifacts go to $BEAMLENS_RUN_DIR/flink
+#   JAVA_HOME / FLINK_JAVA    Java 11+ to use (default: java on PATH)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+BEAM_VERSION="${BEAM_VERSION:-2.70.0}"
+FLINK_VERSION="${FLINK_VERSION:-1.19}"
+if [[ -z "${JOB_SERVICE_VERSION:-}" ]]; then
+  case "$BEAM_VERSION" in
+    2.70.0) JOB_SERVICE_VERSION=2.65.0 ;;
+    *) JOB_SERVICE_VERSION="$BEAM_VERSION" ;;
+  esac
+fi
+JOB_PORT_SET="${JOB_PORT:+yes}"
+JOB_PORT="${JOB_PORT:-8099}"
+FLINK_PATCH="${FLINK_PATCH:-1}"
+FLINK_HEAP="${FLINK_HEAP:-1g}"
+FLINK_LOG_LEVEL="${FLINK_LOG_LEVEL:-warn}"
+FLINK_START_TIMEOUT="${FLINK_START_TIMEOUT:-120}"
+FLINK_STOP_TIMEOUT="${FLINK_STOP_TIMEOUT:-20}"
+FLINK_EXTRA_ARGS="${FLINK_EXTRA_ARGS:-}"
+
+CACHE_ROOT="${BEAMLENS_CACHE:-$HOME/.cache/beamlens}"
+FHOME="$CACHE_ROOT/flink-$BEAM_VERSION-$FLINK_VERSION"
+LIBS="$FHOME/lib"
+PATCH_JAR="$FHOME/beamlens-flink-patch.jar"
+RUN_ROOT="${BEAMLENS_RUN_DIR:-$REPO_ROOT/.run}"
+FDIR="$RUN_ROOT/flink"
+LOG_FILE="$FDIR/jobserver.log"
+PID_FILE="$FDIR/jobserver.pid"
+PORT_FILE="$FDIR/jobserver.port"
+MAIN_CLASS=org.apache.beam.runners.flink.FlinkJobServerDriver
+
+# Commands other than start talk to the port the running server was started with,
+# unless JOB_PORT is given explicitly.
+if [[ "${1:-}" != start && "${1:-}" != restart && -z "$JOB_PORT_SET" && -f "$PORT_FILE" ]]; then
+  JOB_PORT="$(tr -dc '0-9' <"$PORT_FILE")"; JOB_PORT="${JOB_PORT:-8099}"
+fi
+ARTIFACT_PORT="${ARTIFACT_PORT:-$((JOB_PORT - 1))}"
+EXPANSION_PORT="${EXPANSION_PORT:-$((JOB_PORT - 2))}"
+
+log() { echo "flink.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- java
+java_bin() {
+  local j
+  if [[ -n "${FLINK_JAVA:-}" ]]; then j="$FLINK_JAVA"
+  elif [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then j="$JAVA_HOME/bin/java"
+  else j="$(command -v java || true)"; fi
+  [[ -n "$j" ]] || die "java not found (install a JDK 11+ or set JAVA_HOME)"
+  local v major
+  v="$("$j" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  major="${v%%.*}"
+  [[ "$major" == 1 ]] && major="$(echo "$v" | cut -d. -f2)"
+  [[ "$major" =~ ^[0-9]+$ && "$major" -ge 11 ]] || die "the Flink job server needs Java 11+, $j is '$v'"
+  echo "$j"
+}
+
+# ---------------------------------------------------------------- jars
+fetch_jars() {
+  [[ -f "$FHOME/.complete" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found: needed once to fetch the Beam Flink job server jars into $LIBS"
+  mkdir -p "$FHOME"
+  exec 8>"$FHOME/.lock"
+  flock 8
+  if [[ -f "$FHOME/.complete" ]]; then exec 8>&-; return 0; fi
+  log "fetching beam-runners-flink-$FLINK_VERSION:$BEAM_VERSION (+ job-service $JOB_SERVICE_VERSION) from Maven into $LIBS (one time, a few minutes)..."
+  local js_dep="" js_excl=""
+  if [[ "$JOB_SERVICE_VERSION" != "$BEAM_VERSION" ]]; then
+    # Pin a different job-service version without letting it drag in a second copy of Beam.
+    js_excl="<exclusions><exclusion><groupId>org.apache.beam</groupId><artifactId>beam-runners-java-job-service</artifactId></exclusion></exclusions>"
+    js_dep="<dependency>
+      <groupId>org.apache.beam</groupId><artifactId>beam-runners-java-job-service</artifactId><version>$JOB_SERVICE_VERSION</version>
+      <exclusions><exclusion><groupId>org.apache.beam</groupId><artifactId>*</artifactId></exclusion></exclusions>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.beam</groupId><artifactId>beam-sdks-java-expansion-service</artifactId><version>$BEAM_VERSION</version>
+    </dependency>"
+  fi
+  cat >"$FHOME/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <!-- Generated by beamlens scripts/flink.sh; the classpath of the Beam Flink job server. -->
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>beamlens.local</groupId>
+  <artifactId>flink-job-server-classpath</artifactId>
+  <version>$BEAM_VERSION-$FLINK_VERSION</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.beam</groupId><artifactId>beam-runners-flink-$FLINK_VERSION</artifactId><version>$BEAM_VERSION</version>
+      $js_excl
+    </dependency>
+    $js_dep
+  </dependencies>
+</project>
+EOF
+  local tmp="$FHOME/lib.tmp.$$"
+  rm -rf "$tmp"
+  if ! mvn -B -q -f "$FHOME/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$FHOME/mvn.log" 2>&1; then
+    tail -n 30 "$FHOME/mvn.log" >&2 || true
+    rm -rf "$tmp"; exec 8>&-
+    die "mvn could not resolve beam-runners-flink-$FLINK_VERSION:$BEAM_VERSION (full log: $FHOME/mvn.log)"
+  fi
+  [[ -f "$tmp/beam-runners-flink-$FLINK_VERSION-$BEAM_VERSION.jar" ]] \
+    || { rm -rf "$tmp"; exec 8>&-; die "mvn finished but beam-runners-flink-$FLINK_VERSION-$BEAM_VERSION.jar is missing"; }
+  # An slf4j binding matching the slf4j-api that Beam brings (1.7.x or 2.x).
+  local api slf4j_ver
+  api="$(find "$tmp" -maxdepth 1 -name 'slf4j-api-*.jar' -printf '%f\n' | head -n1)"
+  slf4j_ver="${api#slf4j-api-}"; slf4j_ver="${slf4j_ver%.jar}"
+  if [[ -n "$slf4j_ver" ]]; then
+    if ! mvn -B -q -f "$FHOME/pom.xml" dependency:copy \
+        -Dartifact="org.slf4j:slf4j-simple:$slf4j_ver" -DoutputDirectory="$tmp" >>"$FHOME/mvn.log" 2>&1; then
+      log "warning: could not fetch slf4j-simple $slf4j_ver; the job server will log nothing"
+    fi
+  fi
+  rm -rf "$LIBS"
+  mv "$tmp" "$LIBS"
+  touch "$FHOME/.complete"
+  exec 8>&-
+  log "cached $(find "$LIBS" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $LIBS"
+}
+
+# ---------------------------------------------------------------- patch jar
+# Edits the published sources of 4 classes and compiles them against the cached classpath.
+# Anchors are matched exactly (whitespace-insensitive); a version whose code differs is
+# left unpatched with a warning.
+build_patch() {
+  [[ "$FLINK_PATCH" == 1 ]] || return 0
+  [[ -f "$PATCH_JAR" ]] && return 0
+  [[ -f "$FHOME/.patch-failed" ]] && { log "warning: patch jar unavailable for $BEAM_VERSION (see $FHOME/patch.log); running stock jars"; return 0; }
+  local missing=""
+  for t in python3 javac jar unzip; do command -v "$t" >/dev/null || missing+=" $t"; done
+  if [[ -n "$missing" ]]; then
+    log "warning: cannot build the patch jar (missing:$missing); running stock jars (FLINK_PATCH=0 silences this)"
+    return 0
+  fi
+  exec 8>"$FHOME/.lock"
+  flock 8
+  if [[ -f "$PATCH_JAR" || -f "$FHOME/.patch-failed" ]]; then exec 8>&-; return 0; fi
+  log "building the beamlens patch jar for Beam $BEAM_VERSION..."
+  local w="$FHOME/patch.tmp.$$"
+  rm -rf "$w"; mkdir -p "$w/jars" "$w/src" "$w/classes"
+  if ! patch_build_steps "$w" >"$FHOME/patch.log" 2>&1; then
+    touch "$FHOME/.patch-failed"
+    tail -n 20 "$FHOME/patch.log" >&2 || true
+    log "warning: patch jar build failed (log: $FHOME/patch.log); running stock jars"
+  else
+    log "patch jar ready: $PATCH_JAR"
+  fi
+  rm -rf "$w"
+  exec 8>&-
+}
+
+patch_build_steps() {
+  # (errexit does not apply here: this runs as an `if` condition, so every step is checked)
+  local w="$1" a
+  for a in "beam-runners-flink-$FLINK_VERSION" beam-runners-java-fn-execution; do
+    mvn -B -q -f "$FHOME/pom.xml" dependency:copy \
+      -Dartifact="org.apache.beam:$a:$BEAM_VERSION:jar:sources" -DoutputDirectory="$w/jars" || return 1
+    (cd "$w/src" && unzip -qo "$w/jars/$a-$BEAM_VERSION-sources.jar") || return 1
+  done
+  python3 - "$w/src" <<'PY' || return 1
+import re, sys, os
+src = sys.argv[1]
+P = "org/apache/beam/runners/"
+def ws(s):  # exact tokens, flexible whitespace
+    return r"\s*".join(re.escape(t) for t in s.split())
+def edit(rel, pairs):
+    path = os.path.join(src, P + rel)
+    s = open(path).read()
+    for anchor, repl in pairs:
+        s, n = re.subn(ws(anchor), lambda m: repl, s, count=1)
+        if n != 1:
+            sys.exit("anchor not found in %s: %s" % (rel, anchor[:70]))
+    # spotbugs annotations are compile-time only and not on the runtime classpath
+    s = re.sub(r"import edu\.umd\.cs\.findbugs\.annotations\.SuppressFBWarnings;\n", "", s)
+    s = re.sub(r"@SuppressFBWarnings\((\{[^}]*\}|[^)]*)\)", "", s)
+    out = os.path.join(src, "..", "patched", P + rel)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    open(out, "w").write(s)
+
+# 1. apache/beam#27648 (backport of #39191): one stable MapState per key+window for SDF
+#    residuals instead of a new ValueState descriptor per self-checkpoint; entries removed
+#    once re-processed.  2. keep sub-second ResumeProcessingIn delays.
+edit("fnexecution/control/BundleCheckpointHandlers.java", [
+  ('public static final String SDF_PREFIX = "sdf_checkpoint";',
+   'public static final String SDF_PREFIX = "sdf_checkpoint";\n'
+   '    /** beamlens patch (apache/beam#27648): residuals live in one stable map state. */\n'
+   '    public static final String SDF_RESIDUAL_STATE = "sdf_checkpoint_residuals";\n\n'
+   '    public static <T> org.apache.beam.runners.core.StateTag<\n'
+   '            org.apache.beam.sdk.state.MapState<String, WindowedValue<T>>>\n'
+   '        residualStateTag(Coder<WindowedValue<T>> residualCoder) {\n'
+   '      return StateTags.map(\n'
+   '          SDF_RESIDUAL_STATE, org.apache.beam.sdk.coders.StringUtf8Coder.of(), residualCoder);\n'
+   '    }\n'),
+  ('.state(stateNamespace, StateTags.value(tag, residualCoder)) .write(',
+   '.state(stateNamespace, residualStateTag(residualCoder))\n                .put(\n                    tag,'),
+  ('Duration.millis(residual.getRequestedTimeDelay().getSeconds() * 1000)',
+   'Duration.millis(\n                    residual.getRequestedTimeDelay().getSeconds() * 1000L\n'
+   '                        + residual.getRequestedTimeDelay().getNanos() / 1_000_000)'),
+])
+edit("flink/translation/wrappers/streaming/ExecutableStageDoFnOperator.java", [
+  ('WindowedValue stateValue = keyedStateInternals.state(namespace, StateTags.value(timerId, residualCoder)).read(); processElement(stateValue);',
+   'org.apache.beam.sdk.state.MapState<String, WindowedValue<InputT>> residualState =\n'
+   '            keyedStateInternals.state(\n'
+   '                namespace, StateAndTimerBundleCheckpointHandler.residualStateTag(residualCoder));\n'
+   '        WindowedValue<InputT> stateValue = residualState.get(timerId).read();\n'
+   '        residualState.remove(timerId);\n'
+   '        if (stateValue != null) {\n'
+   '          processElement(stateValue);\n'
+   '        }'),
+])
+edit("flink/translation/functions/FlinkExecutableStageFunction.java", [
+  ('WindowedValue stateValue = sdfStateInternals .state(timer.getNamespace(), StateTags.value(timer.getTimerId(), inputCoder)) .read(); residuals.add(stateValue);',
+   'org.apache.beam.sdk.state.MapState<String, WindowedValue<InputT>> residualState =\n'
+   '                sdfStateInternals.state(\n'
+   '                    timer.getNamespace(),\n'
+   '                    org.apache.beam.runners.fnexecution.control.BundleCheckpointHandlers\n'
+   '                        .StateAndTimerBundleCheckpointHandler.residualStateTag(inputCoder));\n'
+   '            WindowedValue<InputT> stateValue = residualState.get(timer.getTimerId()).read();\n'
+   '            residualState.remove(timer.getTimerId());\n'
+   '            if (stateValue != null) {\n'
+   '              residuals.add(stateValue);\n'
+   '            }'),
+])
+# 3. unbounded pipelines: set the 'streaming' option so operators cut bundles by size/time
+#    and the watermark advances while a self-checkpointing SDF runs.
+edit("flink/FlinkPipelineRunner.java", [
+  ('if (!pipelineOptions.isStreaming() && !hasUnboundedPCollections(pipeline)) {',
+   'if (!pipelineOptions.isStreaming() && hasUnboundedPCollections(pipeline)) {\n'
+   '      LOG.info("beamlens patch: unbounded PCollections found, setting the streaming option");\n'
+   '      pipelineOptions.setStreaming(true);\n'
+   '    }\n'
+   '    if (!pipelineOptions.isStreaming() && !hasUnboundedPCollections(pipeline)) {'),
+])
+PY
+  # shellcheck disable=SC2046
+  javac -nowarn -proc:none --release 11 -encoding UTF-8 -d "$w/classes" -cp "$LIBS/*" \
+    $(find "$w/patched" -name '*.java') || return 1
+  jar cf "$w/patch.jar" -C "$w/classes" . || return 1
+  mv "$w/patch.jar" "$PATCH_JAR"
+}
+
+# ---------------------------------------------------------------- process helpers
+read_pid() { if [[ -f "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
+
+# true if PID is alive and is our job server (guards against a reused pid)
+is_ours() {
+  local pid="$1"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master=[local] --job-host=127.0.0.1 --job-port="
+}
+
+running_pid() {
+  local pid; pid="$(read_pid)"
+  if is_ours "$pid"; then echo "$pid"; return 0; fi
+  return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+classpath() {
+  if [[ "$FLINK_PATCH" == 1 && -f "$PATCH_JAR" ]]; then echo "$PATCH_JAR:$LIBS/*"; else echo "$LIBS/*"; fi
+}
+
+# ---------------------------------------------------------------- commands
+cmd_fetch() { java_bin >/dev/null; fetch_jars; build_patch; }
+
+cmd_start() {
+  local pid
+  if pid="$(running_pid)"; then
+    local running_port; running_port="$(tr -dc '0-9' <"$PORT_FILE" 2>/dev/null || true)"
+    running_port="${running_port:-$JOB_PORT}"
+    [[ -n "$JOB_PORT_SET" && "$running_port" != "$JOB_PORT" ]] && log "warning: job server already runs on port $running_port, not $JOB_PORT"
+    log "already running (pid $pid)"
+    echo "FLINK_ENDPOINT=localhost:$running_port"
+    return 0
+  fi
+  rm -f "$PID_FILE" "$PORT_FILE"
+  for p in "$JOB_PORT" "$ARTIFACT_PORT" "$EXPANSION_PORT"; do
+    port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (set JOB_PORT)"
+  done
+  local JAVA; JAVA="$(java_bin)"
+  fetch_jars
+  build_patch
+  mkdir -p "$FDIR/artifacts"
+  local patched=no; [[ "$(classpath)" == "$PATCH_JAR:"* ]] && patched=yes
+  LOG_OFFSET="$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)"
+  {
+    echo "==== $(date -u +%FT%TZ) flink.sh start: beam $BEAM_VERSION flink $FLINK_VERSION job-service $JOB_SERVICE_VERSION patched=$patched port $JOB_PORT"
+  } >>"$LOG_FILE"
+  log "starting Beam $BEAM_VERSION Flink $FLINK_VERSION job server on 127.0.0.1:$JOB_PORT (patched=$patched), log $LOG_FILE"
+  local started=$SECONDS
+  # setsid: own session, so Ctrl-C in the caller's terminal does not hit the server.
+  # The wrapper writes its own pid then execs java, so the pid file is the JVM's pid.
+  # shellcheck disable=SC2016,SC2086
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
+    "$JAVA" -Xms128m -Xmx"$FLINK_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL" \
+    -cp "$(classpath)" "$MAIN_CLASS" '--flink-master=[local]' --job-host=127.0.0.1 \
+    --job-port="$JOB_PORT" --artifact-port="$ARTIFACT_PORT" --expansion-port="$EXPANSION_PORT" \
+    --artifacts-dir="$FDIR/artifacts" $FLINK_EXTRA_ARGS \
+    </dev/null >>"$LOG_FILE" 2>&1 &
+  local launcher=$!
+
+  local deadline=$((SECONDS + FLINK_START_TIMEOUT))
+  pid=""
+  while (( SECONDS < deadline )); do
+    [[ -z "$pid" ]] && pid="$(read_pid)"
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+      start_failed "job server process $pid exited during startup"
+    elif [[ -z "$pid" ]] && ! kill -0 "$launcher" 2>/dev/null; then
+      start_failed "job server launcher exited during startup"
+    fi
+    if [[ -n "$pid" ]] && port_open "$JOB_PORT"; then break; fi
+    sleep 0.3
+  done
+  port_open "$JOB_PORT" || start_failed "job server did not open 127.0.0.1:$JOB_PORT within ${FLINK_START_TIMEOUT}s"
+  echo "$JOB_PORT" >"$PORT_FILE"
+  log "ready (pid $pid, startup $((SECONDS - started))s)"
+  echo "FLINK_ENDPOINT=localhost:$JOB_PORT"
+}
+
+start_failed() {
+  log "error: $1"
+  if [[ -s "$LOG_FILE" ]]; then
+    echo "----- tail of $LOG_FILE (this start) -----" >&2
+    tail -c +"$(( ${LOG_OFFSET:-0} + 1 ))" "$LOG_FILE" | tail -n 40 >&2
+  fi
+  local pid; pid="$(read_pid)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$PID_FILE"
+  exit 1
+}
+
+cmd_stop() {
+  local pid; pid="$(read_pid)"
+  if [[ -z "$pid" ]] || ! is_ours "$pid"; then
+    rm -f "$PID_FILE" "$PORT_FILE"
+    log "not running"
+    return 0
+  fi
+  log "stopping job server (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + FLINK_STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "job server did not stop within ${FLINK_STOP_TIMEOUT}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$PID_FILE" "$PORT_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(running_pid)"; then
+    if port_open "$JOB_PORT"; then
+      echo "running (pid $pid, FLINK_ENDPOINT=localhost:$JOB_PORT, log $LOG_FILE)"
+    else
+      echo "running (pid $pid) but port $JOB_PORT does not answer yet (log $LOG_FILE)"
+    fi
+    return 0
+  fi
+  echo "not running"
+  return 1
+}
+
+cmd_logs() {
+  local n="${1:-50}"
+  [[ -f "$LOG_FILE" ]] || die "no log yet ($LOG_FILE)"
+  tail -n "$n" "$LOG_FILE"
+}
+
+cmd_env() {
+  cat <<EOF
+BEAM_VERSION=$BEAM_VERSION
+FLINK_VERSION=$FLINK_VERSION
+JOB_SERVICE_VERSION=$JOB_SERVICE_VERSION
+JOB_PORT=$JOB_PORT
+ARTIFACT_PORT=$ARTIFACT_PORT
+EXPANSION_PORT=$EXPANSION_PORT
+FLINK_PATCH=$FLINK_PATCH
+FLINK_HOME=$FHOME
+PATCH_JAR=$PATCH_JAR$([[ -f "$PATCH_JAR" ]] || echo " (not built)")
+RUN_DIR=$FDIR
+LOG_FILE=$LOG_FILE
+FLINK_ENDPOINT=localhost:$JOB_PORT
+GO_FLAGS=--runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK
+EOF
+}
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; }
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  restart) cmd_stop; cmd_start ;;
+  logs) shift; cmd_logs "$@" ;;
+  fetch) cmd_fetch ;;
+  env) cmd_env ;;
+  -h|--help|help) usage ;;
+  *) usage; exit 2 ;;
+esac
