@@ -22,11 +22,18 @@ var flagged = beam.NewCounter(deadletter.Namespace, "anomalies")
 // Detect scores every reading of a PCollection<events.Reading> and returns
 // PCollection<events.Anomaly>: one anomaly per reading and detector that
 // flagged it. A reading without the scored metric is judged normal.
+//
+// The threshold detector alone runs as a fused per-reading ParDo. Learned
+// detectors judge each device's readings in event-time order: on a bounded
+// input by gathering and sorting each device's readings.
 func Detect(s beam.Scope, readings beam.PCollection, opts Options) beam.PCollection {
 	s = s.Scope("detect.Detect")
 	opts = opts.withDefaults()
 	opts.validate()
-	return beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
+	if opts.stateless() {
+		return beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
+	}
+	return ordered(s, readings, opts)
 }
 
 // scoreFn runs stateless detectors on each reading.
@@ -54,12 +61,9 @@ func (fn *scoreFn) ProcessElement(ctx context.Context, r events.Reading, emit fu
 		return
 	}
 	for _, d := range fn.dets {
-		verdict := d.Update(v)
-		if !verdict.Anomaly {
-			continue
+		if a, ok := judge(d, r, fn.Metric, v); ok {
+			flagged.Inc(ctx, 1)
+			emit(a)
 		}
-		flagged.Inc(ctx, 1)
-		emit(events.Anomaly{Reading: r, Detector: d.Name(), Metric: fn.Metric,
-			Score: verdict.Score, Threshold: verdict.Threshold, Baseline: verdict.Baseline})
 	}
 }
