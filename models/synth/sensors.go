@@ -76,6 +76,7 @@ type device struct {
 	base, amp, phase float64
 	drift            float64 // degrees per reading while drifting
 	driftLeft        int
+	driftOffset      float64 // accumulated drift, which decays once it ends
 	shift            float64
 	shiftLeft        int
 }
@@ -150,9 +151,14 @@ func (d *device) next(rng *rand.Rand, t time.Time, step, i int, o SensorOptions)
 	}
 	if d.driftLeft > 0 {
 		d.driftLeft--
-		d.base += d.drift
+		d.driftOffset += d.drift
 		lab.Kind = KindDrift
+	} else {
+		// A drift is a slow excursion, not a new normal: it decays back
+		// (half-life ~70 readings) so long streams stay centred.
+		d.driftOffset *= 0.99
 	}
+	temp += d.driftOffset
 	if d.shiftLeft == 0 && rng.Float64() < o.ShiftRate {
 		d.shiftLeft, d.shift = 30+rng.IntN(90), 15+rng.Float64()*15
 	}
