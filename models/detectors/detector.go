@@ -1,70 +1,126 @@
 package detectors
 
 import (
+	"encoding"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/beamlens/beamlens/models/events"
 )
 
-// Verdict is a detector's judgement of one value.
+// Verdict is a detector's judgement of one value (or one reading's vector of
+// values).
 type Verdict struct {
-	// Score is what was compared with Threshold.
-	Score     float64
+	// Score is what was compared with Threshold. Learned detectors score on
+	// a z-like scale: roughly how many standard deviations from normal.
+	Score float64
+	// Threshold is the limit Score was compared with: ScoreThreshold, the
+	// rolling quantile of past scores when that is higher, the static
+	// limit, or for a vote the number of members that makes a majority.
 	Threshold float64
-	// Anomaly is set when Score > Threshold (and the detector is warm).
+	// Anomaly is set when Score > Threshold and the detector is warm.
 	Anomaly bool
-	// Baseline names what normal looked like, e.g. {"upper": 100}.
+	// Baseline names what normal looked like, e.g. {"mean": 20.1, "std":
+	// 0.4, "lower": 18.7, "upper": 21.5}. It is filled for anomalies only,
+	// so the common path allocates nothing; the slice is the caller's.
 	Baseline []events.Metric
+	// Warming is set while the detector is still learning: it never flags
+	// then, whatever the score.
+	Warming bool
+	// Skipped is set when the input was NaN or ±Inf: the detector ignored
+	// it, and Score and Threshold are zero.
+	Skipped bool
+	// Metric, on an anomaly from a vector detector, names the metric that
+	// contributed most. Empty otherwise.
+	Metric string
 }
 
-// Detector scores a value, then learns from it.
+// Detector scores a value, then learns from it, in that order, so a point
+// is never judged against a baseline that already contains it. A Detector
+// is not safe for concurrent use.
+//
+// Its state (everything it learned) round-trips through MarshalBinary and
+// UnmarshalBinary, so it can live in a runner's keyed state and survive a
+// restart: a restored detector gives the same verdicts, bit for bit, as one
+// that never stopped. UnmarshalBinary accepts only state written by a
+// detector of the same kind and state-shaping Config; on any error it
+// leaves the detector Reset. Reset forgets everything learned, so one
+// instance can serve many keys in turn.
 type Detector interface {
-	// Name identifies the detector in anomaly records ("threshold").
+	// Name identifies the detector in anomaly records ("zscore").
 	Name() string
-	// Update judges v and then folds it into the detector's state.
+	// Update judges v and then folds it into the detector's state. NaN and
+	// ±Inf are skipped: a Skipped verdict, state untouched.
 	Update(v float64) Verdict
+	// Reset forgets everything learned, leaving the detector as built.
+	Reset()
+	encoding.BinaryAppender
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
 }
 
-// Threshold flags values strictly above a fixed limit: the article's
-// "temperature > 100", and the floor every learned detector must beat.
-type Threshold struct {
-	Limit float64
+// VectorDetector is a Detector for all of a reading's metrics at once. The
+// metric names, and so the meaning of each position, are fixed at
+// construction.
+type VectorDetector interface {
+	Name() string
+	// Metrics returns the metric names, in the order UpdateVector takes
+	// their values.
+	Metrics() []string
+	// UpdateVector judges one reading, values[i] being Metrics()[i], then
+	// learns from it. A reading with a NaN (a missing metric) or ±Inf is
+	// skipped whole. It panics if len(values) != len(Metrics()).
+	UpdateVector(values []float64) Verdict
+	// Reset forgets everything learned, leaving the detector as built.
+	Reset()
+	encoding.BinaryAppender
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
 }
 
-// Name implements Detector.
-func (t Threshold) Name() string { return "threshold" }
+var (
+	_ Detector       = (*Threshold)(nil)
+	_ Detector       = (*ZScore)(nil)
+	_ Detector       = (*RobustZScore)(nil)
+	_ Detector       = (*IQR)(nil)
+	_ Detector       = (*EWMA)(nil)
+	_ Detector       = (*Mahalanobis)(nil)
+	_ Detector       = (*HalfSpaceTrees)(nil)
+	_ Detector       = (*Ensemble)(nil)
+	_ VectorDetector = (*Mahalanobis)(nil)
+	_ VectorDetector = (*HalfSpaceTrees)(nil)
+)
 
-// Update implements Detector; a threshold learns nothing.
-func (t Threshold) Update(v float64) Verdict {
-	return Verdict{Score: v, Threshold: t.Limit, Anomaly: v > t.Limit,
-		Baseline: []events.Metric{{Name: "upper", Value: t.Limit}}}
+// constructors builds each named detector from checked settings; the
+// vector detectors built here are univariate.
+var constructors map[string]func(settings) Detector
+
+func init() {
+	// Assigned in init because the ensemble's constructor looks its members
+	// up here.
+	constructors = map[string]func(settings) Detector{
+		"threshold":     func(s settings) Detector { return NewThreshold(s.limit) },
+		"zscore":        func(s settings) Detector { return newZScore(s) },
+		"robust_zscore": func(s settings) Detector { return newRobustZScore(s) },
+		"iqr":           func(s settings) Detector { return newIQR(s) },
+		"ewma":          func(s settings) Detector { return newEWMA(s) },
+		"mahalanobis":   func(s settings) Detector { return newMahalanobis(s, nil) },
+		"hst":           func(s settings) Detector { return newHalfSpaceTrees(s, nil) },
+		"ensemble":      func(s settings) Detector { return newEnsemble(s) },
+	}
 }
 
 // Known lists the detector names a spec may use.
 func Known() []string {
-	names := make([]string, 0, len(constructors))
-	for n := range constructors {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(constructors))
 }
 
-// Config carries the parameters detectors are built from.
-type Config struct {
-	// Threshold is the static limit of the threshold detector. Default 100,
-	// the article's.
-	Threshold float64
-}
-
-// DefaultThreshold is the article's limit: temperature > 100.
-const DefaultThreshold = 100
-
-var constructors = map[string]func(Config) Detector{
-	"threshold": func(c Config) Detector { return Threshold{Limit: c.Threshold} },
-}
+// Multivariate reports whether the named detector is built to judge a
+// reading's metrics together, through NewVector; New still builds it
+// univariate.
+func Multivariate(name string) bool { return name == "mahalanobis" || name == "hst" }
 
 // ParseSpec parses a comma-separated list of detector names, rejecting
 // unknown and repeated names.
@@ -77,7 +133,7 @@ func ParseSpec(spec string) ([]string, error) {
 			continue
 		}
 		if _, ok := constructors[n]; !ok {
-			return nil, fmt.Errorf("unknown detector %q (known: %s)", n, strings.Join(Known(), ", "))
+			return nil, unknown(n)
 		}
 		if seen[n] {
 			return nil, fmt.Errorf("detector %q listed twice", n)
@@ -91,11 +147,46 @@ func ParseSpec(spec string) ([]string, error) {
 	return names, nil
 }
 
-// New builds the named detector; name must be one of Known.
+// New builds the named detector for one series; name must be one of Known.
+// It fails on an invalid Config.
 func New(name string, cfg Config) (Detector, error) {
 	c, ok := constructors[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(Known(), ", "))
+		return nil, unknown(name)
 	}
-	return c(cfg), nil
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("detector %q: %w", name, err)
+	}
+	return c(s), nil
+}
+
+// NewVector builds the named multivariate detector (see Multivariate) over
+// the given metrics, which must be distinct and non-empty.
+func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error) {
+	if _, ok := constructors[name]; !ok {
+		return nil, unknown(name)
+	}
+	if !Multivariate(name) {
+		return nil, fmt.Errorf("detector %q judges one metric at a time; multivariate: mahalanobis, hst", name)
+	}
+	if len(metrics) == 0 {
+		return nil, fmt.Errorf("detector %q: no metrics named", name)
+	}
+	if err := checkMetrics(metrics); err != nil {
+		return nil, fmt.Errorf("detector %q: %w", name, err)
+	}
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("detector %q: %w", name, err)
+	}
+	metrics = slices.Clone(metrics)
+	if name == "mahalanobis" {
+		return newMahalanobis(s, metrics), nil
+	}
+	return newHalfSpaceTrees(s, metrics), nil
+}
+
+func unknown(name string) error {
+	return fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(Known(), ", "))
 }

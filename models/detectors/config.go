@@ -1,0 +1,205 @@
+package detectors
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Defaults of Config's zero fields.
+const (
+	// DefaultThreshold is the article's limit: temperature > 100.
+	DefaultThreshold = 100
+	// DefaultScoreThreshold is Iglewicz and Hoaglin's cut-off for the
+	// modified z-score. Every learned detector scores on a z-like scale, so
+	// one cut-off serves them all: about 5 in 10,000 points of Gaussian noise
+	// score above it.
+	DefaultScoreThreshold = 3.5
+	// DefaultWindow is how many recent points the rolling detectors keep.
+	DefaultWindow = 100
+	// DefaultWarmUp is how many points a detector learns before it may flag.
+	DefaultWarmUp = 30
+	// DefaultAlpha is the EWMA chart's smoothing weight: a sustained shift
+	// of 1.5 sigma, which a per-point test rarely sees, crosses the default
+	// limit after about eight points.
+	DefaultAlpha = 0.25
+	// DefaultQuantileWindow is how many past scores the rolling-quantile
+	// threshold keeps.
+	DefaultQuantileWindow = 500
+	// DefaultTrees and DefaultTreeWindow follow river's HalfSpaceTrees.
+	DefaultTrees      = 10
+	DefaultTreeWindow = 250
+	// DefaultDepth is deeper than river's 8 so that two or three metrics
+	// each still get a few cuts on every path.
+	DefaultDepth = 10
+)
+
+// Limits that keep a detector's memory and state bounded whatever the
+// configuration says.
+const (
+	maxWindow = 1 << 16
+	maxTrees  = 100
+	maxDepth  = 16
+)
+
+// DefaultEnsemble returns the members of the default ensemble: a robust
+// z-score for spikes, an EWMA chart for small sustained shifts and
+// Half-Space Trees for points in empty regions, combined by majority vote so
+// that one detector's quirk alone never raises an alarm.
+func DefaultEnsemble() []string { return []string{"robust_zscore", "ewma", "hst"} }
+
+// Config carries the parameters detectors are built from. The zero value
+// gives every detector its defaults, except Threshold (see there).
+//
+// The parameters that shape a detector's state - Window, Alpha,
+// QuantileWindow and whether Quantile is on, Trees, TreeWindow, Depth,
+// Seed, Members and the metric names - must match for saved state to be
+// restored; thresholds and WarmUp may change between runs.
+type Config struct {
+	// Threshold is the static limit of the threshold detector, used as
+	// given: 0 is a valid limit, so callers wanting the article's limit pass
+	// DefaultThreshold (detect.Options does).
+	Threshold float64
+	// ScoreThreshold is the score above which a learned detector flags a
+	// point. Scores are z-like (how many standard deviations from normal), so
+	// one value fits all. Default DefaultScoreThreshold (3.5).
+	ScoreThreshold float64
+	// Window is the number of recent points zscore, robust_zscore and iqr
+	// keep, and the effective span of ewma's centre line and mahalanobis's
+	// covariance (weight 2/(Window+1)). Default DefaultWindow (100); at
+	// least 4.
+	Window int
+	// WarmUp is how many points a detector learns before it may flag.
+	// Default DefaultWarmUp (30); negative means none beyond what the
+	// detector's arithmetic needs.
+	WarmUp int
+	// Alpha is the EWMA chart's smoothing weight in (0, 1]. Default
+	// DefaultAlpha (0.25).
+	Alpha float64
+	// Quantile, when in (0, 1), turns on the rolling-quantile threshold:
+	// each learned detector flags a score above the Quantile of its own last
+	// QuantileWindow scores, never below ScoreThreshold, so a series whose
+	// scores run high (heavy tails, seasonality) raises its own bar. Default
+	// 0: the threshold is ScoreThreshold.
+	Quantile float64
+	// QuantileWindow is how many past scores the rolling-quantile threshold
+	// keeps. Default DefaultQuantileWindow (500).
+	QuantileWindow int
+	// Trees is the number of Half-Space Trees. Default DefaultTrees (10).
+	Trees int
+	// TreeWindow is how many points each Half-Space Trees reference holds.
+	// The trees resolve rarity only down to about one point in TreeWindow,
+	// so a smaller window caps their scores lower. Default
+	// DefaultTreeWindow (250); from 32 to 65535.
+	TreeWindow int
+	// Depth is the depth of each Half-Space Tree, at most 16. Default
+	// DefaultDepth (10).
+	Depth int
+	// Seed fixes the random structure of Half-Space Trees; any value,
+	// 0 included, gives the same trees every run. Default 0.
+	Seed uint64
+	// Members names the ensemble's members, any detectors but ensemble.
+	// Default DefaultEnsemble().
+	Members []string
+	// Combine is how the ensemble combines its members. Default CombineVote.
+	Combine Combiner
+}
+
+// settings is a Config with defaults applied and values checked.
+type settings struct {
+	limit          float64
+	scoreThreshold float64
+	window         int
+	warmUp         int
+	alpha          float64
+	quantile       float64
+	quantileWindow int
+	trees, depth   int
+	treeWindow     int
+	seed           uint64
+	members        []string
+	combine        Combiner
+}
+
+func (c Config) resolve() (settings, error) {
+	s := settings{
+		limit:          c.Threshold,
+		scoreThreshold: orFloat(c.ScoreThreshold, DefaultScoreThreshold),
+		window:         orInt(c.Window, DefaultWindow),
+		warmUp:         orInt(c.WarmUp, DefaultWarmUp),
+		alpha:          orFloat(c.Alpha, DefaultAlpha),
+		quantile:       c.Quantile,
+		quantileWindow: orInt(c.QuantileWindow, DefaultQuantileWindow),
+		trees:          orInt(c.Trees, DefaultTrees),
+		depth:          orInt(c.Depth, DefaultDepth),
+		treeWindow:     orInt(c.TreeWindow, DefaultTreeWindow),
+		seed:           c.Seed,
+		members:        c.Members,
+		combine:        c.Combine,
+	}
+	if s.warmUp < 0 {
+		s.warmUp = 0
+	}
+	if len(s.members) == 0 {
+		s.members = DefaultEnsemble()
+	}
+	switch {
+	case math.IsNaN(s.limit) || math.IsInf(s.limit, 0):
+		return s, fmt.Errorf("Threshold %v is not finite", s.limit)
+	case !(s.scoreThreshold >= 0) || math.IsInf(s.scoreThreshold, 0):
+		return s, fmt.Errorf("ScoreThreshold %v is not a finite non-negative number", s.scoreThreshold)
+	case s.window < 4 || s.window > maxWindow:
+		return s, fmt.Errorf("Window %d is outside [4, %d]", s.window, maxWindow)
+	case !(s.alpha > 0 && s.alpha <= 1):
+		return s, fmt.Errorf("Alpha %v is outside (0, 1]", s.alpha)
+	case !(s.quantile >= 0 && s.quantile < 1):
+		return s, fmt.Errorf("Quantile %v is outside [0, 1)", s.quantile)
+	case s.quantileWindow < 2 || s.quantileWindow > maxWindow:
+		return s, fmt.Errorf("QuantileWindow %d is outside [2, %d]", s.quantileWindow, maxWindow)
+	case s.trees < 1 || s.trees > maxTrees:
+		return s, fmt.Errorf("Trees %d is outside [1, %d]", s.trees, maxTrees)
+	case s.treeWindow < 32 || s.treeWindow >= maxWindow:
+		return s, fmt.Errorf("TreeWindow %d is outside [32, %d]", s.treeWindow, maxWindow-1)
+	case s.depth < 1 || s.depth > maxDepth:
+		return s, fmt.Errorf("Depth %d is outside [1, %d]", s.depth, maxDepth)
+	case s.combine < CombineVote || s.combine > CombineMean:
+		return s, fmt.Errorf("Combine %d is not a known combiner", s.combine)
+	}
+	for i, m := range s.members {
+		if _, ok := constructors[m]; !ok || m == "ensemble" {
+			return s, fmt.Errorf("ensemble member %q is not a detector an ensemble may hold", m)
+		}
+		if slices.Contains(s.members[:i], m) {
+			return s, fmt.Errorf("ensemble member %q listed twice", m)
+		}
+	}
+	return s, nil
+}
+
+// mustResolve is for the typed constructors, where a bad Config is a
+// programming error.
+func (c Config) mustResolve(fn string) settings {
+	s, err := c.resolve()
+	if err != nil {
+		panic("detectors." + fn + ": " + err.Error())
+	}
+	return s
+}
+
+// spanWeight is the exponential weight whose effective span is window
+// points, the usual 2/(N+1).
+func (s settings) spanWeight() float64 { return 2 / float64(s.window+1) }
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orFloat(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
