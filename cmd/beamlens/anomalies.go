@@ -48,6 +48,14 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if err != nil {
 		return anomaly.Config{}, err
 	}
+	for _, n := range names {
+		if n != "threshold" && !in.Bounded() {
+			return anomaly.Config{}, usagef("--detectors=%s: learned detectors judge each device's readings in event-time order and for now need an input that ends (a file, or kafka:// with --bounded); the threshold detector streams", n)
+		}
+	}
+	out.Kafka.KeyField = "device_id" // a device's records stay in order on one partition
+	f.routeStreams(in, &out, anomaly.AnomaliesStream, anomaly.DeadLettersStream,
+		map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
 	return anomaly.Config{
 		Input:  in,
 		Output: out,

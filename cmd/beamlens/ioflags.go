@@ -7,6 +7,7 @@ import (
 
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/kafkaio"
 )
 
 // ioFlags are the flags every pipeline command shares: where records come
@@ -15,13 +16,65 @@ type ioFlags struct {
 	input, output string
 	maxFuture     time.Duration
 	runner        runners.Options
+	bounded       bool
+	kafkaStart    string
+	kafkaGroup    string
+	deadLetter    string
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
-	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob (required)")
-	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+") or - for stdout (required)")
+	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob, or kafka://HOST:PORT/TOPIC (required)")
+	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC, or - for stdout (required)")
 	fs.DurationVar(&f.maxFuture, "max-future", 24*time.Hour, "reject records timestamped further than this past the wall clock (negative: no limit)")
+	fs.BoolVar(&f.bounded, "bounded", false, "kafka:// input: read up to the end offsets seen at start, then finish (backfills, tests)")
+	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")
+	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort, for lag monitoring and --kafka-start=committed)")
+	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// output: topic for dead letters (default: <input topic>.dlq, or <output topic>.dlq for a file input)")
 	runners.Bind(fs, &f.runner)
+}
+
+// kafkaStart parses --kafka-start.
+func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
+	k := endpoint.KafkaSettings{Bounded: f.bounded, Group: f.kafkaGroup}
+	switch f.kafkaStart {
+	case "earliest", "":
+		k.Start = kafkaio.Earliest
+	case "latest":
+		k.Start = kafkaio.Latest
+	case "committed":
+		k.Start = kafkaio.Committed
+	default:
+		t, err := time.Parse(time.RFC3339Nano, f.kafkaStart)
+		if err != nil {
+			return k, usagef("--kafka-start: want earliest, latest, committed or an RFC 3339 time, got %q", f.kafkaStart)
+		}
+		k.Start, k.StartTimeMs = kafkaio.AtTime, t.UnixMilli()
+	}
+	if k.Start == kafkaio.Committed && k.Group == "" {
+		return k, usagef("--kafka-start=committed needs --kafka-group")
+	}
+	return k, nil
+}
+
+// routeStreams names the Kafka topic of each output stream: main goes to
+// the output URI's topic, dead letters to --dead-letter or the input
+// topic's .dlq, the others to defaults.
+func (f *ioFlags) routeStreams(in endpoint.URI, out *endpoint.URI, main, dead string, others map[string]string) {
+	if out.Kind != endpoint.Kafka {
+		return
+	}
+	out.StreamTopics = map[string]string{main: out.Topic}
+	for stream, topic := range others {
+		out.StreamTopics[stream] = topic
+	}
+	switch {
+	case f.deadLetter != "":
+		out.StreamTopics[dead] = f.deadLetter
+	case in.Kind == endpoint.Kafka:
+		out.StreamTopics[dead] = in.Topic + ".dlq"
+	default:
+		out.StreamTopics[dead] = out.Topic + ".dlq"
+	}
 }
 
 // endpoints validates the shared flags and parses the URIs. A usage mistake
@@ -41,6 +94,16 @@ func (f *ioFlags) endpoints() (in, out endpoint.URI, err error) {
 		return in, out, usagef("--output: %v", err)
 	}
 	if err = f.runner.Validate(); err != nil {
+		return in, out, usagef("%v", err)
+	}
+	if in.Kind == endpoint.Kafka || out.Kind == endpoint.Kafka {
+		k, err := f.kafkaSettings()
+		if err != nil {
+			return in, out, err
+		}
+		in.Kafka, out.Kafka = k, k
+	}
+	if err = endpoint.CheckPair(in, out); err != nil {
 		return in, out, usagef("%v", err)
 	}
 	if err = endpoint.CheckInput(in); err != nil {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/llm"
@@ -22,6 +23,8 @@ type themeFlags struct {
 	window      string
 	topK        int
 	noKeyNeeded bool
+	synonyms    string
+	taxonomy    string
 }
 
 func (f *themeFlags) bind(fs *flag.FlagSet) {
@@ -35,6 +38,8 @@ func (f *themeFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&f.llmOpts.MaxConcurrency, "llm-concurrency", 4, "requests in flight at once")
 	fs.IntVar(&f.llmOpts.RequestsPerMinute, "llm-rpm", 500, "client-side limit on requests per minute (negative: none)")
 	fs.IntVar(&f.llmOpts.TokensPerMinute, "llm-tpm", 200000, "client-side limit on tokens per minute (negative: none)")
+	fs.StringVar(&f.synonyms, "themes-synonyms", "", "a YAML `FILE` of extra synonyms, theme: [answers that mean it] (e.g. delivery: [shipping, courier]), folded on top of the built-in table (lower case, trimmed, plurals folded)")
+	fs.StringVar(&f.taxonomy, "themes-taxonomy", "", "a `FILE` of allowed themes, one per line (# comments); answers are mapped onto them through the synonyms, and an answer that maps to none is dropped (a review may end with no themes)")
 	fs.StringVar(&f.window, "window", "10m", "event-time windows of the theme counts: SIZE (fixed) or SIZE/PERIOD (sliding); alerts use fixed windows of SIZE")
 	fs.IntVar(&f.topK, "top-k", 0, "keep only the K most mentioned themes of each window in theme_counts.jsonl (0: all, each ranked)")
 }
@@ -55,6 +60,10 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	if err != nil {
 		return themespipe.Config{}, err
 	}
+	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream, map[string]string{
+		themespipe.CountsStream: "product_review_theme_counts",
+		themespipe.AlertsStream: "product_review_theme_alerts",
+	})
 	return themespipe.Config{
 		Input: in, Output: out,
 		Decode:  decode.Options{MaxFuture: f.maxFuture},
@@ -65,6 +74,16 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 }
 
 func (f *themeFlags) extractOptions() (themes.ExtractOptions, error) {
+	norm, err := f.normaliseOptions()
+	if err != nil {
+		return themes.ExtractOptions{}, err
+	}
+	ext, err := f.extractorOptions()
+	ext.Normalise = norm
+	return ext, err
+}
+
+func (f *themeFlags) extractorOptions() (themes.ExtractOptions, error) {
 	o := f.llmOpts
 	o.NoAPIKey = f.noKeyNeeded
 	switch f.model {
@@ -85,6 +104,34 @@ func (f *themeFlags) extractOptions() (themes.ExtractOptions, error) {
 		return themes.ExtractOptions{}, usagef("--llm=openai needs an API key: set OPENAI_API_KEY, or --llm-api-key-file, or --llm-no-key for a local server")
 	}
 	return themes.ExtractOptions{Kind: themes.KindOpenAI, LLM: o}, nil
+}
+
+// normaliseOptions reads the synonyms and taxonomy files here, where the
+// pipeline is built: the workers get their contents in the job graph.
+func (f *themeFlags) normaliseOptions() (llm.NormaliserOptions, error) {
+	var o llm.NormaliserOptions
+	if f.synonyms != "" {
+		data, err := os.ReadFile(f.synonyms)
+		if err == nil {
+			o.Synonyms, err = llm.ParseSynonyms(data)
+		}
+		if err != nil {
+			return o, usagef("--themes-synonyms: %v", err)
+		}
+	}
+	if f.taxonomy != "" {
+		data, err := os.ReadFile(f.taxonomy)
+		if err == nil {
+			o.Taxonomy, err = llm.ParseTaxonomy(data)
+		}
+		if err != nil {
+			return o, usagef("--themes-taxonomy: %v", err)
+		}
+	}
+	if _, err := llm.NewNormaliser(o); err != nil {
+		return o, usagef("--themes-synonyms/--themes-taxonomy: %v", err)
+	}
+	return o, nil
 }
 
 func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -17,6 +17,8 @@ func CheckInput(u URI) error {
 		return err
 	case Stdout:
 		return fmt.Errorf("%w: - is an output only; reading stdin is not supported", ErrBadURI)
+	case Kafka:
+		return nil
 	}
 	return fmt.Errorf("%s input %q is not supported yet", u.Kind, u.Raw)
 }
@@ -24,10 +26,19 @@ func CheckInput(u URI) error {
 // CheckOutput reports whether beamlens can write to u.
 func CheckOutput(u URI) error {
 	switch u.Kind {
-	case File, Stdout:
+	case File, Stdout, Kafka:
 		return nil
 	}
 	return fmt.Errorf("%s output %q is not supported yet", u.Kind, u.Raw)
+}
+
+// CheckPair reports combinations that cannot work: a file output gathers
+// its records when the input ends, so it needs a bounded input.
+func CheckPair(in, out URI) error {
+	if out.Kind == File && !in.Bounded() {
+		return fmt.Errorf("a directory output needs an input that ends: add --bounded to read %s up to its current end, or write to kafka:// or -", in.Raw)
+	}
+	return nil
 }
 
 // Read returns the records at u as PCollection<events.Raw>.
@@ -35,6 +46,8 @@ func Read(s beam.Scope, u URI) beam.PCollection {
 	switch u.Kind {
 	case File:
 		return jsonl.Read(s, u.Path)
+	case Kafka:
+		return readKafka(s, u)
 	}
 	panic(fmt.Sprintf("endpoint.Read: %v", CheckInput(u)))
 }
@@ -48,6 +61,9 @@ func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 		return
 	case Stdout:
 		jsonl.WriteStdout(s, lines)
+		return
+	case Kafka:
+		writeKafka(s, u, stream, lines)
 		return
 	}
 	panic(fmt.Sprintf("endpoint.Write: %v", CheckOutput(u)))

@@ -46,6 +46,14 @@ type URI struct {
 	Subscription string
 	// Raw is the URI as the user wrote it.
 	Raw string
+
+	// Kafka holds the Kafka settings the command line adds to a kafka://
+	// URI (start position, bounded read, consumer group, SASL/TLS).
+	Kafka KafkaSettings
+	// StreamTopics maps a pipeline's stream names ("anomalies",
+	// "deadletters", ...) to the topics they are written to when the output
+	// is Kafka; a stream without an entry goes to Topic + "." + stream.
+	StreamTopics map[string]string
 }
 
 // ErrBadURI is wrapped by every URI parsing error.

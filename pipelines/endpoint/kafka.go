@@ -1,0 +1,64 @@
+package endpoint
+
+import (
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/transforms/kafkaio"
+)
+
+// KafkaSettings are the Kafka options beyond brokers and topic.
+type KafkaSettings struct {
+	// Start is where an input read begins. Default kafkaio.Earliest.
+	Start kafkaio.StartPosition
+	// StartTimeMs is the timestamp to start at with kafkaio.AtTime.
+	StartTimeMs int64
+	// Bounded reads up to the end offsets seen at start, then finishes.
+	Bounded bool
+	// Group is the consumer group offsets are committed to. Default
+	// "beamlens".
+	Group string
+	// KeyField keys output records by this JSON field. Default none.
+	KeyField string
+	// SASL and TLS secure the connections (passwords from the environment
+	// or a file, never here).
+	SASL kafkaio.SASL
+	TLS  kafkaio.TLS
+}
+
+// Bounded reports whether reading u ends by itself: files always do, Kafka
+// only with a bounded read.
+func (u URI) Bounded() bool {
+	switch u.Kind {
+	case File:
+		return true
+	case Kafka:
+		return u.Kafka.Bounded
+	}
+	return false
+}
+
+// StreamTopic is the topic the named stream goes to at a Kafka output.
+func (u URI) StreamTopic(stream string) string {
+	if t, ok := u.StreamTopics[stream]; ok && t != "" {
+		return t
+	}
+	return u.Topic + "." + stream
+}
+
+func readKafka(s beam.Scope, u URI) beam.PCollection {
+	k := u.Kafka
+	opts := kafkaio.ReadOptions{Brokers: u.Brokers, Topic: u.Topic, Group: k.Group, Start: k.Start,
+		Bounded: k.Bounded, SASL: k.SASL, TLS: k.TLS}
+	if k.Start == kafkaio.AtTime {
+		opts.StartTime = timeFromMs(k.StartTimeMs)
+	}
+	return kafkaio.Read(s, opts)
+}
+
+func writeKafka(s beam.Scope, u URI, stream string, lines beam.PCollection) {
+	kafkaio.Write(s, kafkaio.WriteOptions{Brokers: u.Brokers, Topic: u.StreamTopic(stream),
+		KeyField: u.Kafka.KeyField, AllowAutoTopicCreation: true, SASL: u.Kafka.SASL, TLS: u.Kafka.TLS}, lines)
+}
+
+func timeFromMs(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,0 +1,327 @@
+package kafkaio
+
+import (
+	"fmt"
+	"net"
+	"time"
+)
+
+// StartPosition says where a read begins in each partition.
+type StartPosition int
+
+const (
+	// Earliest starts at the oldest record each partition still holds.
+	Earliest StartPosition = iota
+	// Latest starts after the newest record at the time the read starts:
+	// only records produced from then on are read.
+	Latest
+	// Committed starts at the consumer group's committed offsets
+	// (ReadOptions.Group); a partition without one starts at
+	// ReadOptions.ResetTo.
+	Committed
+	// AtTime starts at the first record whose timestamp is at or after
+	// ReadOptions.StartTime (the end of the partition when there is none).
+	AtTime
+)
+
+func (p StartPosition) String() string {
+	switch p {
+	case Earliest:
+		return "earliest"
+	case Latest:
+		return "latest"
+	case Committed:
+		return "committed"
+	case AtTime:
+		return "time"
+	}
+	return fmt.Sprintf("StartPosition(%d)", int(p))
+}
+
+// Defaults of the options. The zero value of every option means its default.
+const (
+	DefaultClientID        = "beamlens"
+	DefaultPasswordEnv     = "KAFKA_SASL_PASSWORD"
+	DefaultBatchRecords    = 10_000
+	DefaultBatchDuration   = time.Second
+	DefaultIdleDelay       = 500 * time.Millisecond
+	DefaultWatermarkLag    = 2 * time.Second
+	DefaultDeliveryTimeout = 2 * time.Minute
+)
+
+// ReadOptions configures Read. The zero value of every field is its
+// default; Brokers and Topic are required.
+type ReadOptions struct {
+	// Brokers are the bootstrap brokers, each "HOST:PORT". Required.
+	Brokers []string
+	// Topic is the topic to read, every partition of it. Required.
+	Topic string
+	// ClientID names the client to the brokers (their logs and quotas).
+	// Default "beamlens".
+	ClientID string
+	// Group is the consumer group the read commits its progress to, for
+	// monitoring (consumer lag) and for restarting with Start: Committed.
+	// Commits are best effort: a failed commit is logged, not retried. The
+	// group must not have active members of its own (the read assigns
+	// partitions itself, it does not join the group). Default "": no
+	// commits.
+	Group string
+	// Start is where each partition's read begins. Default Earliest.
+	// Committed needs Group; AtTime needs StartTime.
+	Start StartPosition
+	// StartTime is the record timestamp to start at when Start is AtTime.
+	StartTime time.Time
+	// ResetTo is where a partition without a committed offset starts when
+	// Start is Committed: Earliest or Latest. Default Earliest.
+	ResetTo StartPosition
+	// Bounded makes the read stop at the end offsets each partition had when
+	// the read started (a backfill) instead of reading forever. Default
+	// false.
+	Bounded bool
+	// MaxRecordsPerPartition, when positive, stops each partition's read
+	// after that many offsets from its start, waiting for records produced
+	// later if need be; with Bounded the earlier of the two ends wins.
+	// Offsets are records except for transaction markers, so a partition
+	// gives at most this many records. Default 0: no limit.
+	MaxRecordsPerPartition int64
+	// ReadCommitted reads only records of committed transactions (Kafka's
+	// isolation.level=read_committed) and, with Bounded, stops at the last
+	// stable offset. A transaction that stays open longer than WatermarkLag
+	// delivers its records late; a bounded partition may wait for the
+	// transactions open when it started to end. Default false:
+	// read_uncommitted, Kafka's default.
+	ReadCommitted bool
+	// BatchRecords is how many records one partition reads before it
+	// checkpoints, so that the bundle finishes and its output moves
+	// downstream. Default 10,000.
+	BatchRecords int
+	// BatchDuration is how long one partition reads before it checkpoints.
+	// Default 1s.
+	BatchDuration time.Duration
+	// IdleDelay is how long a partition that has caught up waits before it
+	// polls again. It bounds the latency of a record that arrives on a
+	// quiet partition. Default 500ms.
+	IdleDelay time.Duration
+	// WatermarkLag is how far the watermark trails the newest record
+	// timestamp a partition has read and, on a caught-up partition, the
+	// wall clock; a record whose timestamp is older than that when it is
+	// read may be late downstream. Default 2s.
+	WatermarkLag time.Duration
+	// SASL authenticates the client. Default: no authentication.
+	SASL SASL
+	// TLS encrypts the connections. Default: plaintext.
+	TLS TLS
+}
+
+// WriteOptions configures Write. The zero value of every field is its
+// default; Brokers and Topic are required.
+type WriteOptions struct {
+	// Brokers are the bootstrap brokers, each "HOST:PORT". Required.
+	Brokers []string
+	// Topic is the topic every record goes to. Required; it must exist
+	// unless AllowAutoTopicCreation is set.
+	Topic string
+	// ClientID names the client to the brokers. Default "beamlens".
+	ClientID string
+	// KeyField names a top-level JSON string field whose value becomes the
+	// record key (e.g. "device_id"), so that records with the same value
+	// land in the same partition, in order. A record without that field, or
+	// where it is not a string, is written without a key. Default "": no
+	// keys, records are spread over the partitions.
+	KeyField string
+	// Headers are added to every record. Default none.
+	Headers map[string]string
+	// DeliveryTimeout is how long a record may take to be acknowledged,
+	// retries included, before the bundle fails (Kafka's
+	// delivery.timeout.ms). Default 2m.
+	DeliveryTimeout time.Duration
+	// AllowAutoTopicCreation asks the broker to create a missing topic (with
+	// its default settings), which it does when its
+	// auto.create.topics.enable is on. Default false: a missing topic fails
+	// the write.
+	AllowAutoTopicCreation bool
+	// SASL authenticates the client. Default: no authentication.
+	SASL SASL
+	// TLS encrypts the connections. Default: plaintext.
+	TLS TLS
+}
+
+// SASL mechanisms.
+const (
+	PLAIN       = "PLAIN"
+	SCRAMSHA256 = "SCRAM-SHA-256"
+	SCRAMSHA512 = "SCRAM-SHA-512"
+)
+
+// SASL configures authentication. The password is never an option value:
+// it is read on the worker, when a DoFn starts, from the environment
+// variable PasswordEnv or the file PasswordFile, so that it is not
+// serialised into the job graph with the DoFns.
+type SASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. PLAIN sends the
+	// password as is: use it with TLS. Default "": no SASL.
+	Mechanism string
+	// User is the SASL user name. Required with a Mechanism.
+	User string
+	// PasswordEnv names the environment variable holding the password.
+	// Default "KAFKA_SASL_PASSWORD". Ignored when PasswordFile is set.
+	PasswordEnv string
+	// PasswordFile is a file holding the password (one trailing newline is
+	// ignored). Default "": the password comes from PasswordEnv.
+	PasswordFile string
+}
+
+// TLS configures encrypted connections. Setting any field turns TLS on.
+type TLS struct {
+	// Enabled turns TLS on with the defaults below. Default false.
+	Enabled bool
+	// CAFile is a PEM bundle of the authorities that sign the brokers'
+	// certificates. Default: the system's roots.
+	CAFile string
+	// CertFile and KeyFile are a PEM client certificate and its key, for
+	// brokers that authenticate clients by certificate. Default none.
+	CertFile, KeyFile string
+	// ServerName is the name the brokers' certificates must carry. Default:
+	// the host of the broker address dialled.
+	ServerName string
+	// InsecureSkipVerify accepts any broker certificate. For tests only.
+	// Default false.
+	InsecureSkipVerify bool
+}
+
+func (t TLS) on() bool {
+	return t.Enabled || t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" ||
+		t.ServerName != "" || t.InsecureSkipVerify
+}
+
+func (o ReadOptions) withDefaults() ReadOptions {
+	if o.ClientID == "" {
+		o.ClientID = DefaultClientID
+	}
+	if o.BatchRecords == 0 {
+		o.BatchRecords = DefaultBatchRecords
+	}
+	if o.BatchDuration == 0 {
+		o.BatchDuration = DefaultBatchDuration
+	}
+	if o.IdleDelay == 0 {
+		o.IdleDelay = DefaultIdleDelay
+	}
+	if o.WatermarkLag == 0 {
+		o.WatermarkLag = DefaultWatermarkLag
+	}
+	o.SASL = o.SASL.withDefaults()
+	return o
+}
+
+// validate returns what is wrong with o, which has its defaults applied.
+func (o ReadOptions) validate() error {
+	if err := validateConn(o.Brokers, o.Topic, o.SASL, o.TLS); err != nil {
+		return err
+	}
+	switch o.Start {
+	case Earliest, Latest:
+	case Committed:
+		if o.Group == "" {
+			return fmt.Errorf("Start: Committed needs a Group")
+		}
+	case AtTime:
+		if o.StartTime.IsZero() {
+			return fmt.Errorf("Start: AtTime needs a StartTime")
+		}
+	default:
+		return fmt.Errorf("unknown Start %v", o.Start)
+	}
+	if o.ResetTo != Earliest && o.ResetTo != Latest {
+		return fmt.Errorf("ResetTo must be Earliest or Latest, not %v", o.ResetTo)
+	}
+	switch {
+	case o.MaxRecordsPerPartition < 0:
+		return fmt.Errorf("MaxRecordsPerPartition %d is negative", o.MaxRecordsPerPartition)
+	case o.BatchRecords < 0:
+		return fmt.Errorf("BatchRecords %d is negative", o.BatchRecords)
+	case o.BatchDuration < 0, o.IdleDelay < 0, o.WatermarkLag < 0:
+		return fmt.Errorf("BatchDuration, IdleDelay and WatermarkLag must not be negative")
+	}
+	return nil
+}
+
+func (o WriteOptions) withDefaults() WriteOptions {
+	if o.ClientID == "" {
+		o.ClientID = DefaultClientID
+	}
+	if o.DeliveryTimeout == 0 {
+		o.DeliveryTimeout = DefaultDeliveryTimeout
+	}
+	o.SASL = o.SASL.withDefaults()
+	return o
+}
+
+func (o WriteOptions) validate() error {
+	if err := validateConn(o.Brokers, o.Topic, o.SASL, o.TLS); err != nil {
+		return err
+	}
+	if o.DeliveryTimeout < 0 {
+		return fmt.Errorf("DeliveryTimeout %v is negative", o.DeliveryTimeout)
+	}
+	for k := range o.Headers {
+		if k == "" {
+			return fmt.Errorf("Headers: empty header name")
+		}
+	}
+	return nil
+}
+
+func (s SASL) withDefaults() SASL {
+	if s.PasswordEnv == "" {
+		s.PasswordEnv = DefaultPasswordEnv
+	}
+	return s
+}
+
+func validateConn(brokers []string, topic string, s SASL, t TLS) error {
+	if len(brokers) == 0 {
+		return fmt.Errorf("no Brokers")
+	}
+	for _, b := range brokers {
+		if _, port, err := net.SplitHostPort(b); err != nil || port == "" {
+			return fmt.Errorf("broker %q: want HOST:PORT", b)
+		}
+	}
+	if err := validateTopic(topic); err != nil {
+		return err
+	}
+	switch s.Mechanism {
+	case "":
+		if s.User != "" {
+			return fmt.Errorf("SASL: User %q given without a Mechanism", s.User)
+		}
+	case PLAIN, SCRAMSHA256, SCRAMSHA512:
+		if s.User == "" {
+			return fmt.Errorf("SASL %s: no User", s.Mechanism)
+		}
+	default:
+		return fmt.Errorf("SASL: unknown Mechanism %q (want %s, %s or %s)", s.Mechanism, PLAIN, SCRAMSHA256, SCRAMSHA512)
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return fmt.Errorf("TLS: CertFile and KeyFile go together")
+	}
+	return nil
+}
+
+// validateTopic applies Kafka's own rule: 1-249 characters of [a-zA-Z0-9._-],
+// not "." or "..".
+func validateTopic(topic string) error {
+	if topic == "" {
+		return fmt.Errorf("no Topic")
+	}
+	if len(topic) > 249 || topic == "." || topic == ".." {
+		return fmt.Errorf("Topic %q is not a valid Kafka topic name", topic)
+	}
+	for _, c := range topic {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("Topic %q is not a valid Kafka topic name (want [a-zA-Z0-9._-])", topic)
+		}
+	}
+	return nil
+}

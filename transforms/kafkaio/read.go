@@ -1,0 +1,352 @@
+package kafkaio
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func init() {
+	rangeType := reflect.TypeOf((*partitionRange)(nil)).Elem()
+	beam.RegisterType(rangeType)
+	beam.RegisterCoder(rangeType, encodeRange, decodeRange)
+	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
+	register.DoFn3x1[context.Context, []byte, func(partitionRange), error](&discoverFn{})
+	register.Emitter1[partitionRange]()
+	register.DoFn5x2[context.Context, *watermarkEstimator, *sdf.LockRTracker, partitionRange,
+		func(beam.EventTime, events.Raw), sdf.ProcessContinuation, error](&readFn{})
+	register.Emitter2[beam.EventTime, events.Raw]()
+}
+
+// metricsNamespace is the Beam metrics namespace of beamlens's counters.
+const metricsNamespace = "beamlens"
+
+var (
+	readCounter = beam.NewCounter(metricsNamespace, "kafka_records_read")
+	recordsRead atomic.Int64
+)
+
+// RecordsRead returns how many records this process's workers have read
+// from Kafka so far; with loopback workers (prism, Flink LOOPBACK) that is
+// the whole job, which is what a progress line wants.
+func RecordsRead() int64 { return recordsRead.Load() }
+
+// Read reads every partition of opts.Topic and returns
+// PCollection<events.Raw>: one element per record, Source
+// "kafka://TOPIC/PARTITION@OFFSET", Data the record's value, each stamped
+// with the record's timestamp as its event time. A value over
+// events.MaxRecordBytes is not passed on whole: it comes with a Problem, so
+// that it becomes a dead letter.
+//
+// The partitions and their start (and, when bounded, end) offsets are
+// looked up when the pipeline starts, on a worker. Partitions added to the
+// topic later are not read until the pipeline is restarted.
+//
+// With opts.Group, the offset at which a checkpointed range resumes is
+// committed to the group when it resumes, that is after the runner
+// committed the bundle that read up to it: a restart with Start: Committed
+// re-reads at most the last batch of each partition, and loses nothing. The
+// exception is the end of a bounded read, committed when it is reached,
+// before its bundle is committed. (Bundle finalization would be the exact
+// tool, but the Go SDK on Flink lacks it.) The running pipeline's own
+// position is its checkpointed restrictions, not the group's offsets.
+//
+// Read panics when opts are invalid. The collection is unbounded even when
+// the read is bounded (opts.Bounded or opts.MaxRecordsPerPartition); such a
+// pipeline finishes once every partition reached its end. It needs a runner
+// with self-checkpointing SDFs: prism (Beam 2.77 honours the resume delay),
+// Flink, Dataflow; not the legacy direct runner.
+func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
+	s = s.Scope("kafkaio.Read")
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		panic(fmt.Sprintf("kafkaio.Read: %v", err))
+	}
+	conn := connConfig{Brokers: opts.Brokers, ClientID: opts.ClientID, SASL: opts.SASL, TLS: opts.TLS}
+	plan := readPlan{
+		Topic:         opts.Topic,
+		Group:         opts.Group,
+		Start:         opts.Start,
+		StartMs:       opts.StartTime.UnixMilli(),
+		ResetTo:       opts.ResetTo,
+		Bounded:       opts.Bounded,
+		MaxRecords:    opts.MaxRecordsPerPartition,
+		ReadCommitted: opts.ReadCommitted,
+	}
+	ranges := beam.ParDo(s, &discoverFn{Conn: conn, Plan: plan}, beam.Impulse(s))
+	// Spread the partitions over the workers rather than leaving them all
+	// to the one that listed them.
+	ranges = beam.Reshuffle(s, ranges)
+	return beam.ParDo(s, &readFn{
+		Conn:           conn,
+		Topic:          opts.Topic,
+		Group:          opts.Group,
+		ReadCommitted:  opts.ReadCommitted,
+		BatchRecords:   opts.BatchRecords,
+		BatchMs:        opts.BatchDuration.Milliseconds(),
+		IdleMs:         opts.IdleDelay.Milliseconds(),
+		WatermarkLagMs: opts.WatermarkLag.Milliseconds(),
+	}, ranges)
+}
+
+const (
+	// pollWait is how long a poll waits for records before the partition
+	// counts as quiet for this call, when records are due: the high
+	// watermark is unknown or ahead of the read. A caught-up partition
+	// waits only quietWait: records produced later reach the client's
+	// buffer by its long poll while the range waits to resume, and prism
+	// often runs many ranges one after another in one bundle, where a long
+	// wait on each quiet partition would delay all the others.
+	pollWait  = 250 * time.Millisecond
+	quietWait = time.Millisecond
+	// hwMaxAge is how old a high watermark may be to conclude that a
+	// partition has caught up, and so to move its watermark to the clock.
+	hwMaxAge = 5 * time.Second
+	// adminTimeout bounds a best-effort request: a commit, a listing.
+	adminTimeout = 5 * time.Second
+)
+
+// readFn is the splittable DoFn that reads one partition range per element.
+// It reads until the range ends or a batch budget is spent, then
+// checkpoints: the rest of the range goes back to the runner, to resume
+// after IdleMs when the partition is quiet, at once otherwise.
+type readFn struct {
+	Conn           connConfig
+	Topic          string
+	Group          string
+	ReadCommitted  bool
+	BatchRecords   int
+	BatchMs        int64
+	IdleMs         int64
+	WatermarkLagMs int64
+
+	opts      []kgo.Opt // connection options, with the password: never exported
+	admin     *kadm.Client
+	mu        sync.Mutex
+	consumers map[int32]*partitionConsumer
+}
+
+func (fn *readFn) Setup() error {
+	opts, err := fn.Conn.kgoOpts()
+	if err != nil {
+		return fmt.Errorf("kafkaio.Read: %w", err)
+	}
+	fn.opts = opts
+	if fn.admin, err = newAdmin(opts); err != nil {
+		return fmt.Errorf("kafkaio.Read: %w", err)
+	}
+	return nil
+}
+
+func (fn *readFn) Teardown() {
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	for _, c := range fn.consumers {
+		c.close()
+	}
+	fn.consumers = nil
+	if fn.admin != nil {
+		fn.admin.Close()
+		fn.admin = nil
+	}
+}
+
+// consumer returns this instance's consumer of a partition.
+func (fn *readFn) consumer(partition int32) *partitionConsumer {
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	if fn.consumers == nil {
+		fn.consumers = make(map[int32]*partitionConsumer)
+	}
+	c, ok := fn.consumers[partition]
+	if !ok {
+		c = newPartitionConsumer(fn.Topic, partition, fn.ReadCommitted)
+		fn.consumers[partition] = c
+	}
+	return c
+}
+
+func (fn *readFn) CreateInitialRestriction(r partitionRange) partitionRange { return r }
+
+// SplitRestriction keeps one restriction per partition: a partition is
+// read in order, by one client.
+func (fn *readFn) SplitRestriction(_ partitionRange, rest partitionRange) []partitionRange {
+	return []partitionRange{rest}
+}
+
+func (fn *readFn) RestrictionSize(_ partitionRange, rest partitionRange) float64 {
+	return rest.size(fn.consumer(rest.Partition).hw.get())
+}
+
+func (fn *readFn) CreateTracker(rest partitionRange) *sdf.LockRTracker {
+	return sdf.NewLockRTracker(newRangeTracker(rest, fn.consumer(rest.Partition).hw))
+}
+
+// TruncateRestriction drops the unread rest of an unbounded range when the
+// pipeline drains; a bounded range is read to its end.
+func (fn *readFn) TruncateRestriction(rt *sdf.LockRTracker, _ partitionRange) partitionRange {
+	rest := rt.GetRestriction().(partitionRange)
+	if !rest.bounded() {
+		rest.End = rest.Start
+	}
+	return rest
+}
+
+func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ partitionRange, _ partitionRange) int64 {
+	return et.Milliseconds()
+}
+
+func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
+	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond)
+}
+
+func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
+
+func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt *sdf.LockRTracker,
+	_ partitionRange, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
+	rest := rt.GetRestriction().(partitionRange)
+	if rt.IsDone() {
+		return sdf.StopProcessing(), nil
+	}
+	c := fn.consumer(rest.Partition)
+	// The runner resumes a range only after it committed the bundle that
+	// read up to its start, so rest.Start is safe to commit.
+	fn.commit(ctx, c, rest.Start)
+	if err := c.acquire(fn.opts, rest.Start); err != nil {
+		return sdf.StopProcessing(), fmt.Errorf("kafkaio.Read %s: %w", rest, err)
+	}
+	defer c.release()
+
+	prefix := fmt.Sprintf("kafka://%s/%d@", rest.Topic, rest.Partition)
+	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
+	claimed, emitted := 0, 0
+	defer func() {
+		readCounter.Inc(ctx, int64(emitted))
+		recordsRead.Add(int64(emitted))
+	}()
+	for claimed < fn.BatchRecords {
+		wait := pollWait
+		if hw := c.hw.get(); hw >= 0 && c.next >= hw {
+			wait = quietWait
+		}
+		if wait = min(wait, time.Until(deadline)); wait <= 0 {
+			break
+		}
+		recs, err := c.poll(ctx, fn.BatchRecords-claimed, wait)
+		if err != nil {
+			return sdf.StopProcessing(), fmt.Errorf("kafkaio.Read %s: %w", rest, err)
+		}
+		if len(recs) == 0 {
+			if fn.caughtUp(ctx, c) {
+				we.idle(time.Now())
+			}
+			return sdf.ResumeProcessingIn(time.Duration(fn.IdleMs) * time.Millisecond), nil
+		}
+		for i, rec := range recs {
+			if !rt.TryClaim(rec.Offset) {
+				// The runner split the range before rec: the rest is
+				// another restriction's.
+				c.pending = recs[i:]
+				return sdf.StopProcessing(), rt.GetError()
+			}
+			claimed++
+			c.next = rec.Offset + 1
+			if !rec.Attrs.IsControl() {
+				ms := rec.Timestamp.UnixMilli()
+				we.observe(ms)
+				emit(mtime.FromMilliseconds(ms), toRaw(prefix, rec))
+				emitted++
+			}
+			if rt.IsDone() {
+				// A bounded range ended. Its last offsets are committed
+				// before the runner commits the bundle: a restart from
+				// the group's offsets after a failure right here skips
+				// them (see the package doc).
+				fn.commit(ctx, c, c.next)
+				c.close()
+				return sdf.StopProcessing(), nil
+			}
+		}
+	}
+	return sdf.ResumeProcessingIn(0), nil
+}
+
+// caughtUp reports whether the partition has been read up to its high
+// watermark, as known from a fetch or a listing at most hwMaxAge old. A
+// quiet poll alone does not tell: the broker may be slow, or kgo may be
+// retrying a failed fetch.
+func (fn *readFn) caughtUp(ctx context.Context, c *partitionConsumer) bool {
+	if hw := c.hw.get(); hw >= 0 && c.next < hw {
+		return false
+	}
+	if c.hw.get() < 0 || time.Since(c.hwAt) > hwMaxAge {
+		ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+		defer cancel()
+		list := fn.admin.ListEndOffsets
+		if fn.ReadCommitted {
+			list = fn.admin.ListCommittedOffsets
+		}
+		lo, err := list(ctx, c.topic)
+		if err != nil {
+			return false
+		}
+		o, ok := lo.Lookup(c.topic, c.partition)
+		if !ok || o.Err != nil || o.Offset < 0 {
+			return false
+		}
+		c.hw.raise(o.Offset)
+		c.hwAt = time.Now()
+	}
+	return c.next >= c.hw.get()
+}
+
+// commit records offset as the group's position in c's partition, best
+// effort: a failure is logged (at most once a minute per partition) and the
+// read goes on.
+func (fn *readFn) commit(ctx context.Context, c *partitionConsumer, offset int64) {
+	if fn.Group == "" || offset == c.committed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+	defer cancel()
+	var offs kadm.Offsets
+	offs.Add(kadm.Offset{Topic: c.topic, Partition: c.partition, At: offset, LeaderEpoch: -1})
+	resps, err := fn.admin.CommitOffsets(ctx, fn.Group, offs)
+	if err == nil {
+		err = resps.Error()
+	}
+	if err != nil {
+		if time.Since(c.commitWarned) > time.Minute {
+			c.commitWarned = time.Now()
+			log.Warnf(ctx, "kafkaio.Read: committing offset %d of %s/%d to group %s: %v",
+				offset, c.topic, c.partition, fn.Group, err)
+		}
+		return
+	}
+	c.committed = offset
+}
+
+// toRaw turns a record into the element Read emits.
+func toRaw(prefix string, rec *kgo.Record) events.Raw {
+	src := make([]byte, 0, len(prefix)+20)
+	src = strconv.AppendInt(append(src, prefix...), rec.Offset, 10)
+	raw := events.Raw{Source: string(src), Data: rec.Value, Size: int64(len(rec.Value))}
+	if len(rec.Value) > events.MaxRecordBytes {
+		raw.Data = append([]byte(nil), rec.Value[:events.MaxDeadLetterRaw]...)
+		raw.Problem = fmt.Sprintf("record is %d bytes, over the %d-byte limit", len(rec.Value), events.MaxRecordBytes)
+	}
+	return raw
+}

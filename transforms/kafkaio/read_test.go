@@ -1,0 +1,251 @@
+package kafkaio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+)
+
+// A bounded read of a multi-partition topic gives every record exactly
+// once, with its source, value and timestamp as event time.
+func TestReadBounded(t *testing.T) {
+	const topic, parts = "sensor_data", 3
+	_, brokers := newCluster(t, topic, parts)
+	recs := produce(t, brokers, topic, parts, 0, 1000)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Bounded: true, BatchRecords: 100})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), describeAll(recs)...)
+	ptest.RunAndValidate(t, p)
+}
+
+func init() {
+	register.Function2x1[int, int, int](sumInts)
+	register.Function1x1[events.Raw, int](one)
+	register.Function2x1[beam.Window, int, string](describeWindowSum)
+}
+
+func sumInts(a, b int) int { return a + b }
+func one(events.Raw) int   { return 1 }
+func describeWindowSum(w beam.Window, n int) string {
+	return fmt.Sprintf("%d", n)
+}
+
+// runAsync runs p on prism until ctx is cancelled; the returned channel
+// gives the run's error.
+func runAsync(ctx context.Context, p *beam.Pipeline) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := beam.Run(ctx, "prism", p)
+		done <- err
+	}()
+	return done
+}
+
+func stop(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Error("pipeline did not stop within 30s of its context's cancellation")
+	}
+}
+
+// An unbounded read delivers records produced while it runs, and moves the
+// watermark on partitions that receive nothing, so event-time windows fire
+// while the pipeline runs.
+func TestReadUnbounded(t *testing.T) {
+	const topic, parts = "live", 3
+	_, brokers := newCluster(t, topic, parts)
+	before := produce(t, brokers, topic, parts, 0, 30)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
+	sink, windows := t.Name(), t.Name()+"/windows"
+	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+	counted := beam.WindowInto(s, window.NewFixedWindows(time.Second), beam.ParDo(s, one, raws))
+	sums := beam.Combine(s, sumInts, counted)
+	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeWindowSum, sums))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runAsync(ctx, p)
+	defer stop(t, cancel, done)
+
+	waitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return len(collected(sink)) >= len(before) })
+	var after []*kgo.Record
+	for round := range 3 {
+		// Only partition 0 gets records now: 1 and 2 are idle.
+		recs := produce(t, brokers, topic, 1, 100+10*round, 10)
+		produced := time.Now()
+		after = append(after, recs...)
+		want := len(before) + len(after)
+		waitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= want })
+		t.Logf("round %d: produce-to-collect latency %v", round, time.Since(produced))
+	}
+	all := append(before, after...)
+	waitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= len(all) })
+	waitRunning(t, done, 30*time.Second, "event-time windows to fire for every record", func() bool {
+		n := 0
+		for _, s := range collected(windows) {
+			var k int
+			fmt.Sscan(s, &k)
+			n += k
+		}
+		return n == len(all)
+	})
+	time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
+	sameSet(t, collected(sink), describeAll(all))
+}
+
+// With MaxRecordsPerPartition the read is bounded by count: it waits for
+// records produced after it started and finishes when every partition has
+// given its share.
+func TestReadMaxRecordsWaitsForLaterRecords(t *testing.T) {
+	const topic, parts = "count", 2
+	_, brokers := newCluster(t, topic, parts)
+	before := produce(t, brokers, topic, parts, 0, 10)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, MaxRecordsPerPartition: 20, IdleDelay: 100 * time.Millisecond})
+	sink := t.Name()
+	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+
+	done := runAsync(context.Background(), p)
+	waitRunning(t, done, time.Minute, "the first records", func() bool { return len(collected(sink)) == len(before) })
+	time.Sleep(time.Second)
+	select {
+	case err := <-done:
+		t.Fatalf("the read finished before its partitions had 20 records each (err %v)", err)
+	default:
+	}
+	after := produce(t, brokers, topic, parts, 10, 40) // 20 per partition: 15 wanted, 5 beyond
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the read did not finish after its partitions got 20 records each")
+	}
+	var want []*kgo.Record
+	for _, r := range append(before, after...) {
+		if r.Offset < 20 {
+			want = append(want, r)
+		}
+	}
+	sameSet(t, collected(sink), describeAll(want))
+}
+
+// A read with a group commits its progress; a new pipeline starting from
+// the committed offsets reads exactly what the first did not.
+func TestReadRestartsFromCommittedOffsets(t *testing.T) {
+	const topic, parts, group = "resume", 3, "beamlens-test"
+	_, brokers := newCluster(t, topic, parts)
+	first := produce(t, brokers, topic, parts, 0, 300)
+
+	opts := ReadOptions{Brokers: brokers, Topic: topic, Group: group, Start: Committed,
+		BatchRecords: 25, IdleDelay: 100 * time.Millisecond}
+	p, s := beam.NewPipelineWithRoot()
+	sink := t.Name()
+	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, Read(s, opts)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runAsync(ctx, p)
+	waitRunning(t, done, time.Minute, "the first run to read its records", func() bool { return len(collected(sink)) >= len(first) })
+	// Once caught up, each resumed range commits where it resumes: the end.
+	waitRunning(t, done, 30*time.Second, "the group to commit the end offsets", func() bool {
+		c := committedOffsetsOf(t, brokers, group, topic)
+		return c[0] == 100 && c[1] == 100 && c[2] == 100
+	})
+	stop(t, cancel, done)
+	sameSet(t, collected(sink), describeAll(first))
+
+	// Records produced while no pipeline runs.
+	second := produce(t, brokers, topic, parts, 300, 150)
+	opts.Bounded = true
+	p, s = beam.NewPipelineWithRoot()
+	passert.Equals(s, beam.ParDo(s, describeRaw, Read(s, opts)), describeAll(second)...)
+	ptest.RunAndValidate(t, p)
+	if c := committedOffsetsOf(t, brokers, group, topic); c[0] != 150 || c[1] != 150 || c[2] != 150 {
+		t.Errorf("after the bounded run the group's offsets are %v, want 150 each", c)
+	}
+}
+
+// Dropped connections and retriable error codes from the broker are
+// retried: the read still gives every record exactly once.
+func TestReadRetriesBrokerErrors(t *testing.T) {
+	const topic, parts = "flaky", 3
+	c, brokers := newCluster(t, topic, parts)
+	recs := produce(t, brokers, topic, parts, 0, 600)
+
+	var listDrops, fetchErrs atomic.Int32
+	c.ControlKey(int16(kmsg.ListOffsets), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if listDrops.Add(1) > 2 {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		return nil, errors.New("injected: connection dropped"), true
+	})
+	c.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		if fetchErrs.Add(1) > 3 {
+			c.DropControl()
+			return nil, nil, false
+		}
+		c.KeepControl()
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			t := kmsg.NewFetchResponseTopic()
+			t.Topic, t.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewFetchResponseTopicPartition()
+				p.Partition = rp.Partition
+				p.ErrorCode = kerr.NotLeaderForPartition.Code
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return resp, nil, true
+	})
+	metaFaults := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Metadata}, Topic: topic, Err: kerr.LeaderNotAvailable, Count: 2})
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Bounded: true, BatchRecords: 100})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), describeAll(recs)...)
+	ptest.RunAndValidate(t, p)
+	if listDrops.Load() < 2 || fetchErrs.Load() < 3 || metaFaults.Hits() < 2 {
+		t.Errorf("injected %d dropped ListOffsets, %d failed fetches and %d failed metadata requests, want 2, 3 and 2",
+			listDrops.Load(), fetchErrs.Load(), metaFaults.Hits())
+	}
+}
+
+// A missing topic fails the pipeline with ErrTopicNotFound's message
+// rather than waiting forever.
+func TestReadMissingTopic(t *testing.T) {
+	defer func(old time.Duration) { unknownTopicGrace = old }(unknownTopicGrace)
+	unknownTopicGrace = time.Second
+	_, brokers := newCluster(t, "present", 1)
+	p, s := beam.NewPipelineWithRoot()
+	Read(s, ReadOptions{Brokers: brokers, Topic: "absent", Bounded: true})
+	err := ptest.Run(p)
+	if err == nil || !strings.Contains(err.Error(), ErrTopicNotFound.Error()) {
+		t.Fatalf("got %v, want an error saying %q", err, ErrTopicNotFound)
+	}
+}

@@ -1,0 +1,204 @@
+package kafkaio
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fastjson"
+)
+
+func init() {
+	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
+}
+
+var writeCounter = beam.NewCounter(metricsNamespace, "kafka_records_written")
+
+// Write writes every element of a PCollection<[]byte>, one JSON record
+// each, as one record of opts.Topic, keyed by opts.KeyField when set. The
+// producer is idempotent and waits for all in-sync replicas (acks=all); a
+// bundle completes only when every record it produced is acknowledged, and
+// a record that cannot be produced fails the bundle, so the runner retries
+// it: delivery is at least once, never a silent drop. An element must not
+// be modified once emitted (Beam's rule), since it is sent as is.
+//
+// Write panics when opts are invalid.
+func Write(s beam.Scope, opts WriteOptions, col beam.PCollection) {
+	s = s.Scope("kafkaio.Write")
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		panic(fmt.Sprintf("kafkaio.Write: %v", err))
+	}
+	var headers []header
+	for k, v := range opts.Headers {
+		headers = append(headers, header{Key: k, Value: v})
+	}
+	slices.SortFunc(headers, func(a, b header) int { return cmp.Compare(a.Key, b.Key) })
+	beam.ParDo0(s, &writeFn{
+		Conn:              connConfig{Brokers: opts.Brokers, ClientID: opts.ClientID, SASL: opts.SASL, TLS: opts.TLS},
+		Topic:             opts.Topic,
+		KeyField:          opts.KeyField,
+		Headers:           headers,
+		DeliveryTimeoutMs: opts.DeliveryTimeout.Milliseconds(),
+		AutoCreate:        opts.AllowAutoTopicCreation,
+	}, col)
+}
+
+type header struct {
+	Key, Value string
+}
+
+// writeFn produces asynchronously and waits for the acknowledgements in
+// FinishBundle.
+type writeFn struct {
+	Conn              connConfig
+	Topic             string
+	KeyField          string
+	Headers           []header
+	DeliveryTimeoutMs int64
+	AutoCreate        bool
+
+	opts    []kgo.Opt
+	client  *kgo.Client
+	headers []kgo.RecordHeader
+	parser  fastjson.Parser
+	acks    *bundleAcks
+}
+
+// bundleAcks gathers the outcome of one bundle's records. Each bundle has
+// its own, so that a record of an abandoned bundle, acknowledged late,
+// cannot fail the next one.
+type bundleAcks struct {
+	mu       sync.Mutex
+	err      error // the first failure
+	failed   int
+	produced int64
+	done     func(*kgo.Record, error)
+}
+
+func newBundleAcks() *bundleAcks {
+	a := &bundleAcks{}
+	a.done = func(_ *kgo.Record, err error) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if err != nil {
+			a.failed++
+			if a.err == nil {
+				a.err = err
+			}
+			return
+		}
+		a.produced++
+	}
+	return a
+}
+
+// result returns the records produced and the bundle's error, if any.
+func (a *bundleAcks) result(topic string) (int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.err == nil {
+		return a.produced, nil
+	}
+	return a.produced, fmt.Errorf("kafkaio.Write %s: %w: %d record(s) failed, the first with: %v", topic, ErrProduce, a.failed, a.err)
+}
+
+func (fn *writeFn) Setup() error {
+	opts, err := fn.Conn.kgoOpts()
+	if err != nil {
+		return fmt.Errorf("kafkaio.Write: %w", err)
+	}
+	fn.opts = append(opts,
+		kgo.DefaultProduceTopic(fn.Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()), // also kgo's default, and needed by idempotence
+		kgo.RecordDeliveryTimeout(time.Duration(fn.DeliveryTimeoutMs)*time.Millisecond),
+	)
+	if fn.AutoCreate {
+		fn.opts = append(fn.opts, kgo.AllowAutoTopicCreation())
+	}
+	for _, h := range fn.Headers {
+		fn.headers = append(fn.headers, kgo.RecordHeader{Key: h.Key, Value: []byte(h.Value)})
+	}
+	return nil
+}
+
+func (fn *writeFn) StartBundle(context.Context) error {
+	if fn.acks != nil {
+		// The last bundle failed in ProcessElement, without FinishBundle:
+		// start afresh rather than with its records still in flight.
+		fn.closeClient()
+	}
+	fn.acks = newBundleAcks()
+	if fn.client == nil {
+		cl, err := kgo.NewClient(fn.opts...)
+		if err != nil {
+			return fmt.Errorf("kafkaio.Write: %w", err)
+		}
+		fn.client = cl
+	}
+	return nil
+}
+
+func (fn *writeFn) ProcessElement(ctx context.Context, rec []byte) error {
+	// Fail fast: once a record failed the bundle will be retried anyway.
+	if _, err := fn.acks.result(fn.Topic); err != nil {
+		return err
+	}
+	r := &kgo.Record{Value: rec, Key: fn.key(rec), Headers: fn.headers}
+	fn.client.Produce(ctx, r, fn.acks.done)
+	return nil
+}
+
+// FinishBundle waits until every record of the bundle is acknowledged.
+func (fn *writeFn) FinishBundle(ctx context.Context) error {
+	acks := fn.acks
+	fn.acks = nil
+	if err := fn.client.Flush(ctx); err != nil {
+		fn.closeClient()
+		return fmt.Errorf("kafkaio.Write %s: %w: %v", fn.Topic, ErrProduce, err)
+	}
+	produced, err := acks.result(fn.Topic)
+	writeCounter.Inc(ctx, produced)
+	if err != nil {
+		// Retry with a fresh producer rather than one whose partitions
+		// just failed.
+		fn.closeClient()
+		return err
+	}
+	return nil
+}
+
+func (fn *writeFn) Teardown() { fn.closeClient() }
+
+func (fn *writeFn) closeClient() {
+	if fn.client != nil {
+		fn.client.Close()
+		fn.client = nil
+	}
+}
+
+// key returns the value of the top-level string field KeyField of rec, or
+// nil (no key) when there is no KeyField, rec is not a JSON object or the
+// field is missing or not a string.
+func (fn *writeFn) key(rec []byte) []byte {
+	if fn.KeyField == "" {
+		return nil
+	}
+	v, err := fn.parser.ParseBytes(rec)
+	if err != nil {
+		return nil
+	}
+	f := v.Get(fn.KeyField)
+	if f == nil || f.Type() != fastjson.TypeString {
+		return nil
+	}
+	b, _ := f.StringBytes()
+	// The parser reuses its buffers: the key must outlive the next parse.
+	return append([]byte(nil), b...)
+}
