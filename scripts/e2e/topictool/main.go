@@ -1,0 +1,140 @@
+// Command topictool produces JSON Lines files to Kafka and dumps topics, for
+// the end-to-end scripts: it uses the same client library as beamlens
+// (franz-go) but none of beamlens's code, so the scripts check beamlens
+// from the outside.
+//
+//	topictool produce --brokers=B --topic=T --file=F [--pause=200ms --chunk=1000]
+//	topictool dump    --brokers=B --topic=T        # every record's value, one per line
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: topictool produce|dump [flags]")
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	brokers := fs.String("brokers", "127.0.0.1:9092", "bootstrap brokers, comma separated")
+	topic := fs.String("topic", "", "topic")
+	file := fs.String("file", "", "produce: JSON Lines file")
+	chunk := fs.Int("chunk", 0, "produce: records per chunk (0: all at once)")
+	pause := fs.Duration("pause", 0, "produce: pause between chunks")
+	fs.Parse(os.Args[2:])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(*brokers, ",")...), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		fail(err)
+	}
+	defer cl.Close()
+	switch os.Args[1] {
+	case "produce":
+		err = produce(ctx, cl, *topic, *file, *chunk, *pause)
+	case "dump":
+		err = dump(ctx, cl, *topic)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "topictool:", err)
+	os.Exit(1)
+}
+
+func produce(ctx context.Context, cl *kgo.Client, topic, file string, chunk int, pause time.Duration) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 16<<20)
+	n := 0
+	for sc.Scan() {
+		v := append([]byte(nil), sc.Bytes()...)
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v}, func(_ *kgo.Record, perr error) {
+			if perr != nil && err == nil {
+				err = perr
+			}
+		})
+		n++
+		if chunk > 0 && n%chunk == 0 {
+			if ferr := cl.Flush(ctx); ferr != nil {
+				return ferr
+			}
+			time.Sleep(pause)
+		}
+	}
+	if ferr := cl.Flush(ctx); ferr != nil {
+		return ferr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "topictool: produced %d records to %s\n", n, topic)
+	return sc.Err()
+}
+
+// dump prints every record up to the end offsets of now.
+func dump(ctx context.Context, cl *kgo.Client, topic string) error {
+	adm := kadm.NewClient(cl)
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return err
+	}
+	if err := ends.Error(); err != nil {
+		if errors.Is(err, kadm.ErrEmpty) {
+			return nil
+		}
+		return err
+	}
+	want := map[int32]int64{}
+	offsets := map[string]map[int32]kgo.Offset{topic: {}}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+			offsets[topic][o.Partition] = kgo.NewOffset().AtStart()
+		}
+	})
+	if len(want) == 0 {
+		return nil
+	}
+	cl.AddConsumePartitions(offsets)
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	for len(want) > 0 {
+		fetches := cl.PollFetches(ctx)
+		if err := fetches.Err0(); err != nil {
+			return err
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			end, ok := want[r.Partition]
+			if !ok || r.Offset >= end {
+				return
+			}
+			w.Write(r.Value)
+			w.WriteByte('\n')
+			if r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+		})
+	}
+	return nil
+}
