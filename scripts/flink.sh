@@ -59,6 +59,9 @@ if [[ -z "${JOB_SERVICE_VERSION:-}" ]]; then
 fi
 JOB_PORT_SET="${JOB_PORT:+yes}"
 JOB_PORT="${JOB_PORT:-8099}"
+# FLINK_MASTER is the Flink cluster jobs go to: [local] starts an embedded one;
+# HOST:8081 submits to a session cluster's REST endpoint.
+FLINK_MASTER="${FLINK_MASTER:-[local]}"
 FLINK_PATCH="${FLINK_PATCH:-1}"
 FLINK_HEAP="${FLINK_HEAP:-1g}"
 FLINK_LOG_LEVEL="${FLINK_LOG_LEVEL:-warn}"
@@ -296,7 +299,7 @@ read_pid() { if [[ -f "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
 is_ours() {
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master=[local] --job-host=127.0.0.1 --job-port="
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master=$FLINK_MASTER --job-host=127.0.0.1 --job-port="
 }
 
 running_pid() {

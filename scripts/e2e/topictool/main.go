@@ -5,6 +5,9 @@
 //
 //	topictool produce --brokers=B --topic=T --file=F [--pause=200ms --chunk=1000]
 //	topictool dump    --brokers=B --topic=T        # every record's value, one per line
+//	topictool pace    --brokers=B --topic=T --rate=5000 --duration=20s
+//	                  # live sensor readings stamped now, 1% of them over 100
+//	topictool latency --brokers=B --topic=T        # p50/p99 of record time - reading time
 package main
 
 import (
@@ -32,6 +35,8 @@ func main() {
 	file := fs.String("file", "", "produce: JSON Lines file")
 	chunk := fs.Int("chunk", 0, "produce: records per chunk (0: all at once)")
 	pause := fs.Duration("pause", 0, "produce: pause between chunks")
+	rate := fs.Int("rate", 5000, "pace: readings per second")
+	duration := fs.Duration("duration", 20*time.Second, "pace: how long to produce")
 	fs.Parse(os.Args[2:])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -44,7 +49,11 @@ func main() {
 	case "produce":
 		err = produce(ctx, cl, *topic, *file, *chunk, *pause)
 	case "dump":
-		err = dump(ctx, cl, *topic)
+		err = dump(ctx, cl, *topic, nil)
+	case "pace":
+		err = pace(ctx, cl, *topic, *rate, *duration)
+	case "latency":
+		err = latency(ctx, cl, *topic)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -92,8 +101,9 @@ func produce(ctx context.Context, cl *kgo.Client, topic, file string, chunk int,
 	return sc.Err()
 }
 
-// dump prints every record up to the end offsets of now.
-func dump(ctx context.Context, cl *kgo.Client, topic string) error {
+// dump prints every record up to the end offsets of now, or hands it to
+// each when set.
+func dump(ctx context.Context, cl *kgo.Client, topic string, each func(*kgo.Record)) error {
 	adm := kadm.NewClient(cl)
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil {
@@ -129,8 +139,12 @@ func dump(ctx context.Context, cl *kgo.Client, topic string) error {
 			if !ok || r.Offset >= end {
 				return
 			}
-			w.Write(r.Value)
-			w.WriteByte('\n')
+			if each != nil {
+				each(r)
+			} else {
+				w.Write(r.Value)
+				w.WriteByte('\n')
+			}
 			if r.Offset+1 >= end {
 				delete(want, r.Partition)
 			}
