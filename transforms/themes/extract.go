@@ -23,8 +23,9 @@ func init() {
 const StageLLM = "llm"
 
 var (
-	enriched = beam.NewCounter(deadletter.Namespace, "reviews_with_themes")
-	llmCalls = beam.NewCounter(deadletter.Namespace, "llm_batches")
+	enriched  = beam.NewCounter(deadletter.Namespace, "reviews_with_themes")
+	llmCalls  = beam.NewCounter(deadletter.Namespace, "llm_batches")
+	llmCached = beam.NewCounter(deadletter.Namespace, "llm_cache_hits")
 )
 
 // Extract sends PCollection<events.Review> through a theme extractor and
@@ -35,9 +36,13 @@ var (
 //
 // Reviews are batched within a bundle - BatchSize at a time, up to
 // Concurrency batches in flight, the rest flushed at the end of the bundle -
-// so batching needs no timers and works on every runner. A failure of the
-// extractor as a whole (service unreachable through all retries) fails the
-// bundle, so the runner retries it: nothing is dropped.
+// so batching needs no timers and works on every runner. A review the
+// extractor has answered before (an llm.Cacher) is emitted at once and takes
+// no place in a batch, so repeats save requests. The extractor's
+// answers are folded onto consistent themes by opts.Normalise before they
+// are emitted. A failure of the extractor as a whole (service unreachable
+// through all retries) fails the bundle, so the runner retries it: nothing
+// is dropped.
 func Extract(s beam.Scope, reviews beam.PCollection, opts ExtractOptions) (withThemes, dead beam.PCollection) {
 	s = s.Scope("themes.Extract")
 	opts = opts.withDefaults()
@@ -64,13 +69,15 @@ type extractFn struct {
 	// json skips). It holds no secret.
 	Options string
 
-	opts      ExtractOptions
-	extractor llm.Extractor
-	pending   []events.Review
-	inFlight  sync.WaitGroup
-	slots     chan struct{}
-	mu        sync.Mutex
-	done      []batchResult
+	opts       ExtractOptions
+	extractor  llm.Extractor
+	cache      llm.Cacher // the extractor, when it keeps answers
+	normaliser *llm.Normaliser
+	pending    []events.Review
+	inFlight   sync.WaitGroup
+	slots      chan struct{}
+	mu         sync.Mutex
+	done       []batchResult
 }
 
 func (fn *extractFn) Setup() error {
@@ -82,6 +89,10 @@ func (fn *extractFn) Setup() error {
 		return err
 	}
 	fn.extractor = e
+	fn.cache, _ = e.(llm.Cacher)
+	if fn.normaliser, err = llm.NewNormaliser(fn.opts.Normalise); err != nil {
+		return fmt.Errorf("themes.Extract: %w", err)
+	}
 	fn.slots = make(chan struct{}, fn.opts.Concurrency)
 	return nil
 }
@@ -92,6 +103,13 @@ func (fn *extractFn) StartBundle(context.Context, func(beam.EventTime, events.Re
 }
 
 func (fn *extractFn) ProcessElement(ctx context.Context, r events.Review, emit func(beam.EventTime, events.ReviewWithThemes), dead func(events.DeadLetter)) error {
+	if fn.cache != nil {
+		if themes, ok := fn.cache.Cached(r.Text); ok {
+			llmCached.Inc(ctx, 1)
+			fn.emitThemes(ctx, r, themes, emit)
+			return fn.drain(ctx, emit, dead)
+		}
+	}
 	fn.pending = append(fn.pending, r)
 	if len(fn.pending) >= fn.opts.BatchSize {
 		fn.launch(ctx)
@@ -149,9 +167,14 @@ func (fn *extractFn) drain(ctx context.Context, emit func(beam.EventTime, events
 				deadletter.Emit(ctx, dead, StageLLM, res.Err.Error(), events.Raw{Source: r.Source, Data: r.Raw, Size: int64(len(r.Raw))})
 				continue
 			}
-			enriched.Inc(ctx, 1)
-			emit(beam.EventTime(r.EventTimeMs), events.ReviewWithThemes{Review: r, Themes: res.Themes})
+			fn.emitThemes(ctx, r, res.Themes, emit)
 		}
 	}
 	return nil
+}
+
+// emitThemes emits r with its themes, normalised.
+func (fn *extractFn) emitThemes(ctx context.Context, r events.Review, themes []string, emit func(beam.EventTime, events.ReviewWithThemes)) {
+	enriched.Inc(ctx, 1)
+	emit(beam.EventTime(r.EventTimeMs), events.ReviewWithThemes{Review: r, Themes: fn.normaliser.Themes(themes)})
 }

@@ -36,6 +36,13 @@ type ExtractOptions struct {
 	// Concurrency is the most batches one bundle has in flight. Default
 	// LLM.MaxConcurrency, else 4.
 	Concurrency int
+	// Normalise folds the extractor's answers onto consistent themes after
+	// every call: plurals, llm.DefaultSynonyms plus Normalise.Synonyms, and
+	// in taxonomy mode a closed list (a review whose answers all miss it is
+	// still emitted, with no themes). It is plain data, so files are read
+	// where the pipeline is built, not on the workers. Default: the default
+	// synonyms, open set.
+	Normalise llm.NormaliserOptions
 }
 
 func (o ExtractOptions) withDefaults() ExtractOptions {
@@ -60,6 +67,9 @@ func (o ExtractOptions) withDefaults() ExtractOptions {
 func (o ExtractOptions) validate() {
 	if o.BatchSize < 1 || o.Concurrency < 1 {
 		panic(fmt.Sprintf("themes.Extract: batch size %d and concurrency %d must be positive", o.BatchSize, o.Concurrency))
+	}
+	if _, err := llm.NewNormaliser(o.Normalise); err != nil {
+		panic(fmt.Sprintf("themes.Extract: %v", err))
 	}
 	switch o.Kind {
 	case KindOffline:
