@@ -53,29 +53,51 @@ func Reviews(s beam.Scope, raws beam.PCollection, opts Options) (reviews, dead b
 	return beam.ParDo2(s, &reviewsFn{MaxFutureMs: opts.MaxFuture.Milliseconds()}, raws)
 }
 
+// decodeOptions rebuilds the decoders' options from the DoFn's field.
+func decodeOptions(maxFutureMs int64) events.DecodeOptions {
+	return events.DecodeOptions{MaxFuture: time.Duration(maxFutureMs) * time.Millisecond}
+}
+
+// accept counts a raw record and returns it for decoding, or dead-letters
+// it when its source already rejected it.
+func accept(ctx context.Context, raw events.Raw, dead func(events.DeadLetter)) bool {
+	readCounter.Inc(ctx, 1)
+	if raw.Problem != "" {
+		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw)
+		return false
+	}
+	return true
+}
+
+// decoded reports whether decoding succeeded, dead-lettering the record
+// with the decoder's reason when it did not.
+func decoded(ctx context.Context, raw events.Raw, err error, dead func(events.DeadLetter)) bool {
+	if err != nil {
+		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
+		return false
+	}
+	decodedCounter.Inc(ctx, 1)
+	return true
+}
+
 type readingsFn struct {
 	MaxFutureMs int64
 	dec         *events.ReadingDecoder
 }
 
 func (fn *readingsFn) Setup() {
-	fn.dec = &events.ReadingDecoder{Options: events.DecodeOptions{MaxFuture: time.Duration(fn.MaxFutureMs) * time.Millisecond}}
+	fn.dec = &events.ReadingDecoder{Options: decodeOptions(fn.MaxFutureMs)}
 }
 
 func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Reading), dead func(events.DeadLetter)) {
-	readCounter.Inc(ctx, 1)
-	if raw.Problem != "" {
-		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw)
+	if !accept(ctx, raw, dead) {
 		return
 	}
 	r, err := fn.dec.Decode(raw.Data)
-	if err != nil {
-		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
-		return
+	if decoded(ctx, raw, err, dead) {
+		r.Source = raw.Source
+		emit(beam.EventTime(r.EventTimeMs), r)
 	}
-	r.Source = raw.Source
-	decodedCounter.Inc(ctx, 1)
-	emit(beam.EventTime(r.EventTimeMs), r)
 }
 
 type reviewsFn struct {
@@ -84,21 +106,16 @@ type reviewsFn struct {
 }
 
 func (fn *reviewsFn) Setup() {
-	fn.dec = &events.ReviewDecoder{Options: events.DecodeOptions{MaxFuture: time.Duration(fn.MaxFutureMs) * time.Millisecond}}
+	fn.dec = &events.ReviewDecoder{Options: decodeOptions(fn.MaxFutureMs)}
 }
 
 func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Review), dead func(events.DeadLetter)) {
-	readCounter.Inc(ctx, 1)
-	if raw.Problem != "" {
-		deadletter.Emit(ctx, dead, StageRead, raw.Problem, raw)
+	if !accept(ctx, raw, dead) {
 		return
 	}
 	r, err := fn.dec.Decode(raw.Data)
-	if err != nil {
-		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
-		return
+	if decoded(ctx, raw, err, dead) {
+		r.Source = raw.Source
+		emit(beam.EventTime(r.EventTimeMs), r)
 	}
-	r.Source = raw.Source
-	decodedCounter.Inc(ctx, 1)
-	emit(beam.EventTime(r.EventTimeMs), r)
 }
