@@ -45,6 +45,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "stray"}, 2, `unexpected argument "stray"`},
 		{[]string{"anomalies", "--input=" + filepath.Join(dir, "missing.jsonl"), "--output=" + dir}, 1, "no file matches"},
 		{[]string{"gen", "planets"}, 2, "want 'gen sensors' or 'gen reviews'"},
+		{[]string{"themes", "--input=" + in, "--output=" + dir, "--llm=offline", "--themes-synonyms=" + filepath.Join(dir, "none.yaml")}, 2, "--themes-synonyms"},
+		{[]string{"themes", "--input=" + in, "--output=" + dir, "--llm=psychic"}, 2, "--llm: want openai, offline or auto"},
+		{[]string{"anomalies", "--input=kafka://127.0.0.1:9/t", "--output=" + dir}, 2, "needs an input that ends"},
+		{[]string{"anomalies", "--input=kafka://127.0.0.1:9/t", "--bounded", "--output=-", "--kafka-start=yesterday"}, 2, "--kafka-start"},
 		{[]string{"gen", "sensors", "--n=0", "--out=x"}, 2, "--n must be positive"},
 	}
 	for _, c := range cases {

@@ -22,9 +22,17 @@
 // file or an environment variable, never from Options, and is redacted from
 // every error, log line and fmt output.
 //
+// Normaliser folds the themes any extractor reports onto consistent labels:
+// case, spacing and edge punctuation, a plural last word ("batteries"), a
+// synonyms table (DefaultSynonyms, extended from a YAML file with
+// ParseSynonyms: "shipping" -> "delivery") and, optionally, a closed
+// taxonomy (ParseTaxonomy) that drops answers mapping onto none of its
+// themes. OpenAIExtractor is a Cacher: a caller that batches reviews itself
+// can answer repeats from the cache before it builds a batch.
+//
 // Libraries: github.com/sashabaranov/go-openai speaks the chat completions
 // API (requests, errors, Azure routing); golang.org/x/time/rate is the
-// client-side limiter. The LRU cache is a few lines on container/list.
+// client-side limiter; go.yaml.in/yaml/v3 reads synonyms files. The LRU cache is a few lines on container/list.
 // Subpackage llmtest is an in-process fake server for tests and benchmarks.
 //
 // The package is plain Go with no Beam import.

@@ -99,6 +99,10 @@ func parseAnswer(content string, n int) (parsedAnswer, error) {
 			a.broken[id] = "themes is not an array of strings"
 			continue
 		}
+		if why := implausibleThemes(themes); why != "" {
+			a.broken[id] = why
+			continue
+		}
 		a.themes[id] = normaliseThemes(themes)
 		delete(a.broken, id)
 	}
@@ -169,3 +173,30 @@ func between(s string, open, close byte) string {
 // estTokens estimates the tokens of s as bytes/4, the usual rule of thumb
 // for English with OpenAI's tokenizers.
 func estTokens(s string) int { return (len(s) + 3) / 4 }
+
+// Limits on one review's answer. Review text is data, not instructions: an
+// answer that a review talked the model into (a paragraph, a payload, a
+// list of dozens) is not a list of themes, so it is asked again and then
+// dead-lettered rather than passed downstream.
+const (
+	MaxThemesPerReview = 8
+	MaxThemeBytes      = 48
+	MaxThemeWords      = 5
+)
+
+// implausibleThemes says why a review's answered themes are not a short
+// list of short phrases, or "" when they are.
+func implausibleThemes(themes []string) string {
+	if len(themes) > MaxThemesPerReview {
+		return fmt.Sprintf("%d themes, more than %d", len(themes), MaxThemesPerReview)
+	}
+	for _, t := range themes {
+		if len(t) > MaxThemeBytes || len(strings.Fields(t)) > MaxThemeWords {
+			return fmt.Sprintf("theme %q is not a short phrase", cut(t, 40))
+		}
+		if strings.ContainsAny(t, "{}[]<>\\`") {
+			return fmt.Sprintf("theme %q holds markup", cut(t, 40))
+		}
+	}
+	return ""
+}

@@ -38,11 +38,10 @@ var (
 // Concurrency batches in flight, the rest flushed at the end of the bundle -
 // so batching needs no timers and works on every runner. A review the
 // extractor has answered before (an llm.Cacher) is emitted at once and takes
-// no place in a batch, so repeats save requests. The extractor's
-// answers are folded onto consistent themes by opts.Normalise before they
-// are emitted. A failure of the extractor as a whole (service unreachable
-// through all retries) fails the bundle, so the runner retries it: nothing
-// is dropped.
+// no place in a batch, so repeats save requests. Answers are folded onto
+// consistent themes by opts.Normalise before they are emitted. A failure of
+// the extractor as a whole (service unreachable through all retries) fails
+// the bundle, so the runner retries it: nothing is dropped.
 func Extract(s beam.Scope, reviews beam.PCollection, opts ExtractOptions) (withThemes, dead beam.PCollection) {
 	s = s.Scope("themes.Extract")
 	opts = opts.withDefaults()
