@@ -96,7 +96,7 @@ func (e *OpenAIExtractor) Extract(ctx context.Context, items []Item) ([]Result, 
 	}
 	results := make([]Result, len(items))
 	byKey := map[string]*pending{}
-	var todo []*pending
+	var toSend []*pending
 	for i, it := range items {
 		results[i].ID = it.ID
 		text := strings.TrimSpace(it.Text)
@@ -117,15 +117,15 @@ func (e *OpenAIExtractor) Extract(ctx context.Context, items []Item) ([]Result, 
 		}
 		p := &pending{key: key, text: cut(text, e.opts.MaxTextBytes), idx: []int{i}}
 		byKey[key] = p
-		todo = append(todo, p)
+		toSend = append(toSend, p)
 	}
-	if len(todo) == 0 {
+	if len(toSend) == 0 {
 		return results, nil
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	for _, b := range e.batches(todo) {
+	for _, b := range e.batches(toSend) {
 		wg.Go(func() {
 			if err := e.runBatch(ctx, b, e.opts.MaxAnswerRetries, results); err != nil {
 				cancel(err)
