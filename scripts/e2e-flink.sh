@@ -115,7 +115,7 @@ scripts/kafka.sh topic "$rin" 2 >/dev/null
 "$tt" produce --brokers="$brokers" --topic="$rin" --file="$work/reviews.jsonl" 2>>"$work/produce.log"
 # The counts topic has a fixed name (product_review_theme_counts, one
 # partition when auto-created): skip what earlier runs left in it.
-counts_before=$("$tt" dump --brokers="$brokers" --topic=product_review_theme_counts 2>/dev/null | wc -l || echo 0)
+counts_before=$( { "$tt" dump --brokers="$brokers" --topic=product_review_theme_counts 2>/dev/null || true; } | wc -l)
 say "themes job on Flink (bounded read)"
 "$bl" themes --llm=offline --bounded --input="kafka://$brokers/$rin" --output="kafka://$brokers/$rout" "${flink[@]}" \
   2>"$work/flink-themes.log" || { tail -20 "$work/flink-themes.log"; exit 1; }
