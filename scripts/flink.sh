@@ -90,6 +90,8 @@ EXPANSION_PORT="${EXPANSION_PORT:-$((JOB_PORT - 2))}"
 
 log() { echo "flink.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=scripts/lib/proc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/proc.sh"
 
 # ---------------------------------------------------------------- java
 java_bin() {
@@ -293,7 +295,6 @@ PY
 }
 
 # ---------------------------------------------------------------- process helpers
-read_pid() { if [[ -f "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
 
 # true if PID is alive and is our job server (guards against a reused pid)
 is_ours() {
@@ -378,18 +379,8 @@ cmd_start() {
 
 start_failed() {
   log "error: $1"
-  if [[ -s "$LOG_FILE" ]]; then
-    echo "----- tail of $LOG_FILE (this start) -----" >&2
-    tail -c +"$(( ${LOG_OFFSET:-0} + 1 ))" "$LOG_FILE" | tail -n 40 >&2
-  fi
-  local pid; pid="$(read_pid)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  exit 1
+  show_log_tail "$LOG_FILE" "${LOG_OFFSET:-0}"
+  kill_failed_start
 }
 
 cmd_stop() {
@@ -399,17 +390,8 @@ cmd_stop() {
     log "not running"
     return 0
   fi
-  log "stopping job server (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + FLINK_STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "job server did not stop within ${FLINK_STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  stop_pid "job server" "$pid" "$FLINK_STOP_TIMEOUT"
   rm -f "$PID_FILE" "$PORT_FILE"
-  log "stopped"
 }
 
 cmd_status() {

@@ -69,6 +69,8 @@ BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=scripts/lib/proc.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/proc.sh"
 
 # ---------------------------------------------------------------- java
 java_bin() {
@@ -211,7 +213,6 @@ EOF
 }
 
 # ---------------------------------------------------------------- process helpers
-read_pid() { if [[ -f "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
 
 # true if PID is alive and is our broker (guards against a reused pid)
 is_our_broker() {
@@ -328,18 +329,8 @@ start_failed() {
     echo "----- tail of $LOG_DIR/stdout.log -----" >&2
     tail -n 40 "$LOG_DIR/stdout.log" >&2
   fi
-  if [[ -s "$LOG_DIR/server.log" ]]; then
-    echo "----- tail of $LOG_DIR/server.log (this start) -----" >&2
-    tail -c +"$(( ${SERVER_LOG_OFFSET:-0} + 1 ))" "$LOG_DIR/server.log" | tail -n 40 >&2
-  fi
-  local pid; pid="$(read_pid)"
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  exit 1
+  show_log_tail "$LOG_DIR/server.log" "${SERVER_LOG_OFFSET:-0}"
+  kill_failed_start
 }
 
 cmd_stop() {
@@ -349,17 +340,8 @@ cmd_stop() {
     log "not running"
     return 0
   fi
-  log "stopping broker (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "broker did not stop within ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  stop_pid "broker" "$pid" "$KAFKA_STOP_TIMEOUT"
   rm -f "$PID_FILE" "$PORT_FILE"
-  log "stopped"
 }
 
 cmd_status() {

@@ -76,12 +76,6 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	p, s := beam.NewPipelineWithRoot()
-	anomaly.Build(s, cfg)
-	counts, err := execute(ctx, p, f.runner, stderr)
-	if err != nil {
-		return err
-	}
-	printCounters(stderr, counts)
-	return nil
+	_, err = buildAndRun(ctx, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr, true)
+	return err
 }

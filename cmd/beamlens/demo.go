@@ -41,9 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	p, s := beam.NewPipelineWithRoot()
-	anomaly.Build(s, cfg)
-	counts, err := execute(ctx, p, ro, stderr)
+	counts, err := buildAndRun(ctx, func(s beam.Scope) { anomaly.Build(s, cfg) }, ro, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -67,9 +65,7 @@ func runThemesDemo(ctx context.Context, dir string, n int, ro runners.Options, s
 	if err != nil {
 		return err
 	}
-	p, s := beam.NewPipelineWithRoot()
-	themespipe.Build(s, cfg)
-	counts, err := execute(ctx, p, ro, stderr)
+	counts, err := buildAndRun(ctx, func(s beam.Scope) { themespipe.Build(s, cfg) }, ro, stderr, false)
 	if err != nil {
 		return err
 	}

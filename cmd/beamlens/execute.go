@@ -17,6 +17,18 @@ import (
 // report comes after one period, so short runs stay quiet.
 var progressEvery = 5 * time.Second
 
+// buildAndRun builds a pipeline with build, runs it with execute, and, when
+// report is set, prints its counters.
+func buildAndRun(ctx context.Context, build func(beam.Scope), o runners.Options, stderr io.Writer, report bool) (map[string]int64, error) {
+	p, s := beam.NewPipelineWithRoot()
+	build(s)
+	counts, err := execute(ctx, p, o, stderr)
+	if err == nil && report {
+		printCounters(stderr, counts)
+	}
+	return counts, err
+}
+
 // execute runs p, printing a progress line every progressEvery, and returns
 // the beamlens counters.
 func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io.Writer) (map[string]int64, error) {

@@ -146,12 +146,6 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "beamlens: themes from the %s extractor\n", cfg.Extract.Kind)
-	p, s := beam.NewPipelineWithRoot()
-	themespipe.Build(s, cfg)
-	counts, err := execute(ctx, p, f.runner, stderr)
-	if err != nil {
-		return err
-	}
-	printCounters(stderr, counts)
-	return nil
+	_, err = buildAndRun(ctx, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr, true)
+	return err
 }
