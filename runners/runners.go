@@ -34,7 +34,20 @@ type Options struct {
 	// Verbose keeps the runner's own INFO logs; by default only warnings
 	// and errors reach stderr.
 	Verbose bool
+	// JobLabel names the pipeline in generated job names on Flink
+	// ("beamlens-<label>-<pid>-<time>") unless --job_name is given.
+	// Default "job".
+	JobLabel string
+	// Bounded says the job's input ends (files, a --bounded read). On
+	// Flink it tells beamlens's job server patch (scripts/flink.sh) to let
+	// the job finish even when the server checkpoints: Beam otherwise keeps
+	// a checkpointed job's sources alive forever. Default false.
+	Bounded bool
 }
+
+// boundedExperiment marks a job whose input ends, for the patched Flink job
+// server of scripts/flink.sh (a stock job server ignores it).
+const boundedExperiment = "beamlens_bounded"
 
 // beamFlags are Beam's global job flags that beamlens passes through.
 var beamFlags = []string{"endpoint", "environment_type", "environment_config", "parallelism", "job_name"}
@@ -69,13 +82,22 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 	if !o.Verbose {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
+	if o.Runner == "flink" && o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
+		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")
+	}
 	if o.Runner == "flink" && *jobopts.EnvironmentType == "" {
 		// The Go SDK's default environment is a Docker container, which a
 		// local job server cannot start without Docker; loopback runs the
 		// workers in this process.
 		*jobopts.EnvironmentType = "LOOPBACK"
 	}
-	res, err := beam.Run(ctx, o.Runner, p)
+	var res beam.PipelineResult
+	var err error
+	if o.Runner == "flink" {
+		res, err = runFlink(ctx, p, o)
+	} else {
+		res, err = beam.Run(ctx, o.Runner, p)
+	}
 	if err != nil {
 		return metrics.QueryResults{}, err
 	}

@@ -37,12 +37,22 @@ trap cleanup EXIT
 
 say() { echo "e2e-flink [$(date +%H:%M:%S)]: $*"; }
 
+# The job server we start checkpoints every 5 s: Flink configuration goes to
+# the job server (scripts/flink.sh FLINK_CHECKPOINT_INTERVAL), and the
+# streaming run below checks that Flink took checkpoints.
+# The job killed mid-stream below loses its loopback workers for good: two
+# restarts, then Flink gives up on it (the default with checkpointing on is to
+# restart forever).
+export FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-5s}"
+export FLINK_CONF="${FLINK_CONF:-$'restart-strategy.type: fixed-delay\nrestart-strategy.fixed-delay.attempts: 2\nrestart-strategy.fixed-delay.delay: 2s'}"
 for svc in kafka flink; do
   if ! scripts/$svc.sh status >/dev/null 2>&1; then
     say "starting $svc"; scripts/$svc.sh start >"$work/$svc-start.log" 2>&1 || { cat "$work/$svc-start.log"; exit 1; }
     started+=("$svc")
   fi
 done
+flink_log="$(scripts/flink.sh env | sed -n 's/^LOG_FILE=//p')"
+flink_log_from=$(stat -c %s "$flink_log" 2>/dev/null || echo 0)
 
 say "building beamlens and topictool"
 go build -o "$work/beamlens" ./cmd/beamlens
@@ -98,10 +108,26 @@ while [ $SECONDS -lt $deadline ]; do
   sleep 2
 done
 wait "$producer"
+if [[ " ${started[*]} " == *" flink "* ]]; then
+  # Stop only after the resubmitted job has completed a checkpoint (up to 60 s).
+  for _ in $(seq 60); do
+    tail -c +$((flink_log_from + 1)) "$flink_log" | grep -q "Completed checkpoint" && break
+    sleep 1
+  done
+fi
 "$tt" dump --brokers="$brokers" --topic="$out_topic" | ids | sort >"$work/flink-anomalies.txt"
-say "stopping the streaming job"
-kill -INT "$job_pid" 2>/dev/null || true; sleep 3; kill -KILL "$job_pid" 2>/dev/null || true; wait "$job_pid" 2>/dev/null || true
+say "stopping the streaming job (SIGINT: beamlens cancels it through the job service)"
+kill -INT "$job_pid" 2>/dev/null || true
+stop_rc=0; wait "$job_pid" || stop_rc=$?
 job_pid=""
+grep -q "stopped: the runner confirmed the job cancelled" "$work/flink-anomalies.log" && [ "$stop_rc" = 0 ] \
+  || { say "the job did not stop cleanly (exit $stop_rc)"; tail -20 "$work/flink-anomalies.log"; exit 1; }
+say "job cancelled cleanly"
+if [[ " ${started[*]} " == *" flink "* ]]; then
+  ckpts=$(tail -c +$((flink_log_from + 1)) "$flink_log" | grep -c "Completed checkpoint" || true)
+  [ "$ckpts" -gt 0 ] || { say "no Flink checkpoint completed with FLINK_CHECKPOINT_INTERVAL=$FLINK_CHECKPOINT_INTERVAL"; exit 1; }
+  say "Flink completed $ckpts checkpoints (interval $FLINK_CHECKPOINT_INTERVAL, set through the job server's --flink-conf-dir)"
+fi
 dups=$(uniq -d "$work/flink-anomalies.txt" | wc -l)
 if ! diff <(sort -u "$work/flink-anomalies.txt") "$work/expected-anomalies.txt" >"$work/anomalies.diff"; then
   say "anomalies differ from prism's:"; head -20 "$work/anomalies.diff"; exit 1

@@ -34,13 +34,29 @@
 #                              * apache/beam#27648: every SDF self-checkpoint registers a new Flink
 #                                keyed-state descriptor, so state/heap grow without bound
 #                                (backport of apache/beam#39191, fixed upstream in 2.76);
-#                              * ResumeProcessingIn delays are truncated to whole seconds.
+#                              * ResumeProcessingIn delays are truncated to whole seconds;
+#                              * a checkpoint interval set in the Flink configuration
+#                                (FLINK_CHECKPOINT_INTERVAL) is not Beam's, so Beam shuts its
+#                                Impulse source down and no checkpoint ever completes; the patch
+#                                makes it Beam's, and finishes bundles before each checkpoint
+#                                (a checkpoint taken with a bundle open lost the Kafka read's
+#                                self-checkpoint residual in 4 of 6 runs here: the job then read
+#                                nothing, forever).
 #                             FLINK_PATCH=0 runs the stock jars.
 #   FLINK_HEAP=1g             job server -Xmx
 #   FLINK_LOG_LEVEL=warn      slf4j-simple level for org.apache.flink (Beam logs at info)
 #   FLINK_START_TIMEOUT=120   seconds to wait for the job port (excludes the one-time jar fetch)
 #   FLINK_STOP_TIMEOUT=20     seconds to wait after SIGTERM before SIGKILL
-#   FLINK_EXTRA_ARGS          extra FlinkJobServerDriver arguments (e.g. --flink-conf-dir=DIR)
+#   FLINK_CHECKPOINT_INTERVAL Flink checkpoint interval for every job this server runs (e.g. 30s;
+#                             default: none = checkpointing off). The Go SDK cannot pass Flink
+#                             options per job, so Flink configuration is the job server's: these
+#                             settings are written to $BEAMLENS_RUN_DIR/flink/conf/config.yaml and
+#                             passed as --flink-conf-dir.
+#   FLINK_CONF                further Flink configuration, one "key: value" per line
+#                             (e.g. $'state.backend.type: rocksdb\nstate.checkpoints.dir: file:///x')
+#   FLINK_CONF_DIR            use this Flink configuration directory as is instead (then
+#                             FLINK_CHECKPOINT_INTERVAL and FLINK_CONF must be unset)
+#   FLINK_EXTRA_ARGS          extra FlinkJobServerDriver arguments
 #   BEAMLENS_CACHE=~/.cache/beamlens    jars go to $BEAMLENS_CACHE/flink-$BEAM_VERSION-$FLINK_VERSION
 #   BEAMLENS_RUN_DIR=<repo>/.run        pid/log/artifacts go to $BEAMLENS_RUN_DIR/flink
 #   JAVA_HOME / FLINK_JAVA    Java 11+ to use (default: java on PATH)
@@ -68,11 +84,16 @@ FLINK_LOG_LEVEL="${FLINK_LOG_LEVEL:-warn}"
 FLINK_START_TIMEOUT="${FLINK_START_TIMEOUT:-120}"
 FLINK_STOP_TIMEOUT="${FLINK_STOP_TIMEOUT:-20}"
 FLINK_EXTRA_ARGS="${FLINK_EXTRA_ARGS:-}"
+FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-}"
+FLINK_CONF="${FLINK_CONF:-}"
+FLINK_CONF_DIR="${FLINK_CONF_DIR:-}"
 
 CACHE_ROOT="${BEAMLENS_CACHE:-$HOME/.cache/beamlens}"
 FHOME="$CACHE_ROOT/flink-$BEAM_VERSION-$FLINK_VERSION"
 LIBS="$FHOME/lib"
-PATCH_JAR="$FHOME/beamlens-flink-patch.jar"
+# Bump PATCH_REV whenever the patch changes: the built jar is cached under its name.
+PATCH_REV=5
+PATCH_JAR="$FHOME/beamlens-flink-patch-r$PATCH_REV.jar"
 RUN_ROOT="${BEAMLENS_RUN_DIR:-$REPO_ROOT/.run}"
 FDIR="$RUN_ROOT/flink"
 LOG_FILE="$FDIR/jobserver.log"
@@ -180,7 +201,7 @@ EOF
 build_patch() {
   [[ "$FLINK_PATCH" == 1 ]] || return 0
   [[ -f "$PATCH_JAR" ]] && return 0
-  [[ -f "$FHOME/.patch-failed" ]] && { log "warning: patch jar unavailable for $BEAM_VERSION (see $FHOME/patch.log); running stock jars"; return 0; }
+  [[ -f "$FHOME/.patch-r$PATCH_REV-failed" ]] && { log "warning: patch jar unavailable for $BEAM_VERSION (see $FHOME/patch.log); running stock jars"; return 0; }
   local missing=""
   for t in python3 javac jar unzip; do command -v "$t" >/dev/null || missing+=" $t"; done
   if [[ -n "$missing" ]]; then
@@ -189,12 +210,12 @@ build_patch() {
   fi
   exec 8>"$FHOME/.lock"
   flock 8
-  if [[ -f "$PATCH_JAR" || -f "$FHOME/.patch-failed" ]]; then exec 8>&-; return 0; fi
+  if [[ -f "$PATCH_JAR" || -f "$FHOME/.patch-r$PATCH_REV-failed" ]]; then exec 8>&-; return 0; fi
   log "building the beamlens patch jar for Beam $BEAM_VERSION..."
   local w="$FHOME/patch.tmp.$$"
   rm -rf "$w"; mkdir -p "$w/jars" "$w/src" "$w/classes"
   if ! patch_build_steps "$w" >"$FHOME/patch.log" 2>&1; then
-    touch "$FHOME/.patch-failed"
+    touch "$FHOME/.patch-r$PATCH_REV-failed"
     tail -n 20 "$FHOME/patch.log" >&2 || true
     log "warning: patch jar build failed (log: $FHOME/patch.log); running stock jars"
   else
@@ -284,6 +305,35 @@ edit("flink/FlinkPipelineRunner.java", [
    '      LOG.info("beamlens patch: unbounded PCollections found, setting the streaming option");\n'
    '      pipelineOptions.setStreaming(true);\n'
    '    }\n'
+   # 4. a checkpoint interval from the job server's Flink configuration (--flink-conf-dir) is
+   #    Beam's too: otherwise Beam believes checkpointing is off and shuts its Impulse source
+   #    down at once, after which no checkpoint can ever complete. Bundles finish before a
+   #    checkpoint: one taken with a bundle open lost the SDF residual (the read stalled).
+   #    With checkpointing on, Beam keeps its Impulse source idling forever (a checkpoint
+   #    needs every task running), so a job never ends: jobs that beamlens marks bounded (the
+   #    experiment beamlens_bounded) skip Beam's checkpointing and end when their input does.
+   '    java.util.List<String> beamlensExperiments =\n'
+   '        pipelineOptions.as(org.apache.beam.sdk.options.ExperimentalOptions.class).getExperiments();\n'
+   '    boolean beamlensBounded = beamlensExperiments != null && beamlensExperiments.contains("beamlens_bounded");\n'
+   '    if (beamlensBounded) {\n'
+   '      LOG.info("beamlens patch: a bounded beamlens job: sources end when done, no Beam checkpointing");\n'
+   '      pipelineOptions.setShutdownSourcesAfterIdleMs(0L);\n'
+   '    }\n'
+   '    if (!beamlensBounded && pipelineOptions.getCheckpointingInterval() == -1) {\n'
+   '      java.util.Optional<java.time.Duration> interval =\n'
+   '          (confDir == null\n'
+   '                  ? org.apache.flink.configuration.GlobalConfiguration.loadConfiguration()\n'
+   '                  : org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(confDir))\n'
+   '              .getOptional(\n'
+   '                  org.apache.flink.streaming.api.environment.ExecutionCheckpointingOptions\n'
+   '                      .CHECKPOINTING_INTERVAL);\n'
+   '      if (interval.isPresent() && interval.get().toMillis() > 0) {\n'
+   '        LOG.info("beamlens patch: checkpointing every {} ms (Flink configuration)", interval.get().toMillis());\n'
+   '        pipelineOptions.setCheckpointingInterval(interval.get().toMillis());\n'
+   '        pipelineOptions.setFinishBundleBeforeCheckpointing(true);\n'
+
+   '      }\n'
+   '    }\n'
    '    if (!pipelineOptions.isStreaming() && !hasUnboundedPCollections(pipeline)) {'),
 ])
 PY
@@ -300,7 +350,7 @@ PY
 is_ours() {
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master=$FLINK_MASTER --job-host=127.0.0.1 --job-port="
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master="
 }
 
 running_pid() {
@@ -317,6 +367,26 @@ classpath() {
 
 # ---------------------------------------------------------------- commands
 cmd_fetch() { java_bin >/dev/null; fetch_jars; build_patch; }
+
+# conf_dir prints the Flink configuration directory to pass with --flink-conf-dir
+# (empty: Flink's defaults).
+conf_dir() {
+  if [[ -n "$FLINK_CONF_DIR" ]]; then
+    [[ -z "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" ]] || die "set FLINK_CONF_DIR or FLINK_CHECKPOINT_INTERVAL/FLINK_CONF, not both"
+    [[ -f "$FLINK_CONF_DIR/config.yaml" || -f "$FLINK_CONF_DIR/flink-conf.yaml" ]] \
+      || die "FLINK_CONF_DIR=$FLINK_CONF_DIR has no config.yaml or flink-conf.yaml"
+    echo "$FLINK_CONF_DIR"; return 0
+  fi
+  [[ -n "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" ]] || return 0
+  local d="$FDIR/conf"
+  mkdir -p "$d"
+  {
+    echo "# written by scripts/flink.sh start"
+    [[ -n "$FLINK_CHECKPOINT_INTERVAL" ]] && echo "execution.checkpointing.interval: $FLINK_CHECKPOINT_INTERVAL"
+    [[ -n "$FLINK_CONF" ]] && printf '%s\n' "$FLINK_CONF"
+  } >"$d/config.yaml"
+  echo "$d"
+}
 
 cmd_start() {
   local pid
@@ -336,10 +406,14 @@ cmd_start() {
   fetch_jars
   build_patch
   mkdir -p "$FDIR/artifacts"
+  local conf conf_args=()
+  conf="$(conf_dir)"
+  [[ -n "$conf" ]] && conf_args=(--flink-conf-dir="$conf")
   local patched=no; [[ "$(classpath)" == "$PATCH_JAR:"* ]] && patched=yes
   LOG_OFFSET="$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)"
   {
-    echo "==== $(date -u +%FT%TZ) flink.sh start: beam $BEAM_VERSION flink $FLINK_VERSION job-service $JOB_SERVICE_VERSION patched=$patched port $JOB_PORT"
+    echo "==== $(date -u +%FT%TZ) flink.sh start: beam $BEAM_VERSION flink $FLINK_VERSION job-service $JOB_SERVICE_VERSION patched=$patched port $JOB_PORT master $FLINK_MASTER conf ${conf:-none}"
+    [[ -n "$conf" ]] && sed 's/^/  conf: /' "$conf"/*.yaml
   } >>"$LOG_FILE"
   log "starting Beam $BEAM_VERSION Flink $FLINK_VERSION job server on 127.0.0.1:$JOB_PORT (patched=$patched), log $LOG_FILE"
   local started=$SECONDS
@@ -353,9 +427,10 @@ cmd_start() {
     "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
     -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL" \
     -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL" \
-    -cp "$(classpath)" "$MAIN_CLASS" '--flink-master=[local]' --job-host=127.0.0.1 \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info \
+    -cp "$(classpath)" "$MAIN_CLASS" --flink-master="$FLINK_MASTER" --job-host=127.0.0.1 \
     --job-port="$JOB_PORT" --artifact-port="$ARTIFACT_PORT" --expansion-port="$EXPANSION_PORT" \
-    --artifacts-dir="$FDIR/artifacts" $FLINK_EXTRA_ARGS \
+    --artifacts-dir="$FDIR/artifacts" "${conf_args[@]}" $FLINK_EXTRA_ARGS \
     </dev/null >>"$LOG_FILE" 2>&1 &
   local launcher=$!
 
@@ -427,6 +502,8 @@ FLINK_HOME=$FHOME
 PATCH_JAR=$PATCH_JAR$([[ -f "$PATCH_JAR" ]] || echo " (not built)")
 RUN_DIR=$FDIR
 LOG_FILE=$LOG_FILE
+FLINK_MASTER=$FLINK_MASTER
+FLINK_CONF_DIR=${FLINK_CONF_DIR:-$([[ -n "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" ]] && echo "$FDIR/conf (generated)")}
 FLINK_ENDPOINT=localhost:$JOB_PORT
 GO_FLAGS=--runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK
 EOF

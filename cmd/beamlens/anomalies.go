@@ -76,6 +76,7 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	f.runner.JobLabel = "anomalies"
 	_, err = buildAndRun(ctx, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr, true)
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	"github.com/beamlens/beamlens/transforms/kafkaio"
 )
 
 // progressEvery is how often a running job reports on stderr; the first
@@ -45,7 +46,7 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 				return
 			case <-t.C:
 				el := time.Since(start)
-				n := jsonl.LinesRead()
+				n := recordsRead()
 				fmt.Fprintf(stderr, "beamlens: running on %s for %s: %d records read (%.0f/s)\n",
 					o.Runner, el.Round(time.Second), n, float64(n)/el.Seconds())
 			}
@@ -61,6 +62,11 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 	counts["elapsed_ms"] = time.Since(start).Milliseconds()
 	return counts, nil
 }
+
+// recordsRead is how many records this process's workers have read so far,
+// from every source; with loopback workers (prism, Flink LOOPBACK) that is
+// the whole job.
+func recordsRead() int64 { return jsonl.LinesRead() + kafkaio.RecordsRead() }
 
 // printCounters prints the run's Beam counters, one per line, sorted.
 func printCounters(w io.Writer, counts map[string]int64) {

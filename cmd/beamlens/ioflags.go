@@ -109,5 +109,6 @@ func (f *ioFlags) endpoints() (in, out endpoint.URI, err error) {
 	if err = endpoint.CheckInput(in); err != nil {
 		return in, out, fmt.Errorf("--input: %w", err)
 	}
+	f.runner.Bounded = in.Bounded()
 	return in, out, nil
 }

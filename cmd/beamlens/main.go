@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/runners"
 )
 
 // usageError marks a mistake on the command line: exit code 2.
@@ -45,8 +47,10 @@ func main() {
 	// Not a worker: Init only marks Beam initialised (Beam's flags stay
 	// unparsed; each subcommand binds the ones it needs).
 	beam.Init()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal starts a clean stop, a second one kills at once.
+	go func() { <-ctx.Done(); stop() }()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -77,6 +81,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, runners.ErrCancelled):
+			fmt.Fprintf(stderr, "beamlens %s: stopped: the runner confirmed the job cancelled\n", c.name)
 			return 0
 		case errors.As(err, new(usageError)):
 			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)

@@ -146,6 +146,7 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "beamlens: themes from the %s extractor\n", cfg.Extract.Kind)
+	f.runner.JobLabel = "themes"
 	_, err = buildAndRun(ctx, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr, true)
 	return err
 }
