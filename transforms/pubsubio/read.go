@@ -80,8 +80,12 @@ func subscriptionName(project, id string) string {
 
 const (
 	// pullWait bounds one pull: Pub/Sub holds a pull that finds nothing for
-	// a while, and a pull cut short by this deadline returns nothing.
-	pullWait = 500 * time.Millisecond
+	// a while (pstest for 500ms), and a pull cut short by this deadline
+	// returns nothing. It is never shortened to fit the batch budget: a
+	// pull cancelled just as the server hands it messages leaves them
+	// leased to nobody until their deadline runs out, a redelivery late by
+	// seconds, so the read cancels pulls as rarely as it can.
+	pullWait = time.Second
 	// maxPull is the most messages one pull asks for.
 	maxPull = 1000
 )
@@ -197,12 +201,12 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		if fn.MaxMessages > 0 {
 			want = min(want, int(fn.MaxMessages-total))
 		}
-		wait := min(pullWait, time.Until(deadline))
-		if want <= 0 || wait <= 0 {
+		if want <= 0 || time.Now().After(deadline) {
 			break
 		}
 		start := time.Now()
-		msgs, err := fn.pull(ctx, min(want, maxPull), wait)
+		asked := min(want, maxPull)
+		msgs, err := fn.pull(ctx, asked, pullWait)
 		if err != nil {
 			if isPermanent(err) || ctx.Err() != nil {
 				return sdf.StopProcessing(), fmt.Errorf("pubsubio.Read %s: %w", fn.subName, err)
@@ -236,6 +240,11 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			emitted++
 		}
 		rt.pulled(start.UnixMilli(), start.Add(minAckDeadline).UnixMilli())
+		if len(msgs) < asked {
+			// Caught up for now: hand this batch downstream rather than
+			// wait in another pull.
+			break
+		}
 	}
 	return fn.checkpoint(ctx, rt), nil
 }
