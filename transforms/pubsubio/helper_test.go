@@ -159,6 +159,13 @@ type failFirst struct {
 	calls int
 }
 
+// arm makes the next n calls fail.
+func (r *failFirst) arm(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.n = n
+}
+
 func (r *failFirst) React(any) (bool, any, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
