@@ -196,6 +196,10 @@ func validateProject(p string) error {
 	return nil
 }
 
+// CheckID reports whether id is a valid Pub/Sub topic or subscription ID,
+// so that a command line can refuse a bad name before building a pipeline.
+func CheckID(id string) error { return validateID("ID", id) }
+
 // validateID applies Pub/Sub's rule for topic and subscription IDs: 3-255
 // characters of [A-Za-z0-9-_.~+%], starting with a letter, not with "goog".
 func validateID(what, id string) error {
