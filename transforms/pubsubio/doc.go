@@ -47,8 +47,12 @@
 //     opens it again. The cost: AckDelay times the message rate of ack IDs
 //     in the checkpointed restriction, and later redelivery after a
 //     failure.
-//   - Dataflow commits bundles durably: acknowledging after the commit is
-//     what Beam's Java PubsubIO does there.
+//   - A runner that commits bundles durably (Dataflow) gives at least once
+//     end to end, as Beam Java's PubsubUnboundedSource does by
+//     acknowledging when a checkpoint is finalized. Not tried here.
+//
+// Tested on prism against pstest; run by hand on Beam's Flink job server
+// (embedded Flink, LOOPBACK), bounded and streaming.
 //
 // The read pulls with Pub/Sub's unary Pull, Acknowledge and
 // ModifyAckDeadline calls rather than the client library's streaming

@@ -45,8 +45,8 @@ type ReadOptions struct {
 	// checkpoints, so that the bundle finishes, its output moves
 	// downstream and its messages can be acknowledged. Default 1,000.
 	BatchMessages int
-	// BatchDuration is how long the read pulls before it checkpoints.
-	// Default 1s.
+	// BatchDuration is how long the read pulls before it checkpoints (a
+	// pull under way then finishes, within a second). Default 1s.
 	BatchDuration time.Duration
 	// IdleDelay is how long the read waits after a pull that returned
 	// nothing before it pulls again. It bounds the latency of a message
