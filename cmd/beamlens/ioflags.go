@@ -57,8 +57,9 @@ func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
 }
 
 // routeStreams names the Kafka or Pub/Sub topic of each output stream:
-// main goes to the output URI's topic, dead letters to --dead-letter or the
-// input topic's .dlq, the others to defaults.
+// main goes to the output URI's topic; dead letters to --dead-letter, else
+// the Kafka input topic's .dlq, else the output topic's; the others to the
+// article's topics on Kafka, to T.<stream> on Pub/Sub.
 func (f *ioFlags) routeStreams(in endpoint.URI, out *endpoint.URI, main, dead string, others map[string]string) {
 	if out.Kind == endpoint.PubSub {
 		// No article defaults to follow here: each other stream goes to
