@@ -227,6 +227,9 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		}
 		active = start.UnixMilli()
 		rt.setActive(active)
+		// Stamped before the claims, so that a residual split off among
+		// them knows their age and deadline.
+		rt.pulled(start.UnixMilli(), start.Add(minAckDeadline).UnixMilli())
 		for i, m := range msgs {
 			if !rt.TryClaim(m.GetAckId()) {
 				// The runner checkpointed the read while it pulled: these
@@ -239,7 +242,6 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			emit(mtime.FromMilliseconds(ms), raw)
 			emitted++
 		}
-		rt.pulled(start.UnixMilli(), start.Add(minAckDeadline).UnixMilli())
 		if len(msgs) < asked {
 			// Caught up for now: hand this batch downstream rather than
 			// wait in another pull.
