@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,6 +195,14 @@ var sinks = struct {
 }{m: map[string][]string{}}
 
 type collectFn struct{ Sink string }
+
+var sinkSeq atomic.Int64
+
+// sinkName returns a sink name of its own for each run of a test, so that
+// -count=N does not see an earlier run's elements.
+func sinkName(t testing.TB) string {
+	return fmt.Sprintf("%s#%d", t.Name(), sinkSeq.Add(1))
+}
 
 func (fn *collectFn) ProcessElement(s string) {
 	sinks.Lock()

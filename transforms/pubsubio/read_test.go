@@ -95,7 +95,7 @@ func TestReadPicksUpLaterMessages(t *testing.T) {
 	ids := f.publish(t, "live", 0, 20)
 
 	p, s := beam.NewPipelineWithRoot()
-	sink := t.Name()
+	sink := sinkName(t)
 	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", MaxMessages: 60, IdleDelay: 50 * time.Millisecond})
 	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
 	done := runAsync(context.Background(), p)
@@ -126,7 +126,7 @@ func TestReadUnbounded(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
-	sink, windows := t.Name(), t.Name()+"/windows"
+	sink, windows := sinkName(t), sinkName(t)
 	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
 	counted := beam.WindowInto(s, window.NewFixedWindows(time.Second), beam.ParDo(s, one, raws))
 	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeSum, beam.Combine(s, sumInts, counted)))
