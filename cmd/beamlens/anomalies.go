@@ -50,10 +50,11 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	}
 	for _, n := range names {
 		if n != "threshold" && !in.Bounded() {
-			return anomaly.Config{}, usagef("--detectors=%s: learned detectors judge each device's readings in event-time order and for now need an input that ends (a file, or kafka:// with --bounded); the threshold detector streams", n)
+			return anomaly.Config{}, usagef("--detectors=%s: learned detectors judge each device's readings in event-time order and for now need an input that ends (a file, or kafka:// or pubsub:// with --bounded); the threshold detector streams", n)
 		}
 	}
 	out.Kafka.KeyField = "device_id" // a device's records stay in order on one partition
+	out.PubSub.OrderingKeyField = "device_id"
 	f.routeStreams(in, &out, anomaly.AnomaliesStream, anomaly.DeadLettersStream,
 		map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
 	return anomaly.Config{

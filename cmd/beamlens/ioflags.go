@@ -23,13 +23,13 @@ type ioFlags struct {
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
-	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob, or kafka://HOST:PORT/TOPIC (required)")
-	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC, or - for stdout (required)")
+	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob, kafka://HOST:PORT/TOPIC, or pubsub://projects/P/subscriptions/S (required)")
+	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC, pubsub://projects/P/topics/T (the main stream to T, the others to T.<stream>, dead letters to T.dlq; missing topics are created), or - for stdout (required)")
 	fs.DurationVar(&f.maxFuture, "max-future", 24*time.Hour, "reject records timestamped further than this past the wall clock (negative: no limit)")
-	fs.BoolVar(&f.bounded, "bounded", false, "kafka:// input: read up to the end offsets seen at start, then finish (backfills, tests)")
+	fs.BoolVar(&f.bounded, "bounded", false, "kafka:// input: read up to the end offsets seen at start, then finish; pubsub:// input: read until the subscription has been idle for 5s, then finish (backfills, tests)")
 	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")
 	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort, for lag monitoring and --kafka-start=committed)")
-	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// output: topic for dead letters (default: <input topic>.dlq, or <output topic>.dlq for a file input)")
+	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq for a kafka:// input, else <output topic>.dlq)")
 	runners.Bind(fs, &f.runner)
 }
 
@@ -56,10 +56,21 @@ func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
 	return k, nil
 }
 
-// routeStreams names the Kafka topic of each output stream: main goes to
-// the output URI's topic, dead letters to --dead-letter or the input
-// topic's .dlq, the others to defaults.
+// routeStreams names the Kafka or Pub/Sub topic of each output stream:
+// main goes to the output URI's topic; dead letters to --dead-letter, else
+// the Kafka input topic's .dlq, else the output topic's; the others to the
+// article's topics on Kafka, to T.<stream> on Pub/Sub.
 func (f *ioFlags) routeStreams(in endpoint.URI, out *endpoint.URI, main, dead string, others map[string]string) {
+	if out.Kind == endpoint.PubSub {
+		// No article defaults to follow here: each other stream goes to
+		// T.<stream> (StreamTopic's rule), dead letters to T.dlq, so that
+		// the pipelines of one project stay apart by their output topic.
+		out.StreamTopics = map[string]string{main: out.Topic, dead: out.Topic + ".dlq"}
+		if f.deadLetter != "" {
+			out.StreamTopics[dead] = f.deadLetter
+		}
+		return
+	}
 	if out.Kind != endpoint.Kafka {
 		return
 	}
@@ -102,6 +113,16 @@ func (f *ioFlags) endpoints() (in, out endpoint.URI, err error) {
 			return in, out, err
 		}
 		in.Kafka, out.Kafka = k, k
+	}
+	if in.Kind == endpoint.PubSub || out.Kind == endpoint.PubSub {
+		ps := endpoint.PubSubSettings{Bounded: f.bounded}
+		in.PubSub, out.PubSub = ps, ps
+		if out.Kind == endpoint.PubSub && f.deadLetter != "" {
+			dl := endpoint.URI{Kind: endpoint.PubSub, Project: out.Project, Topic: f.deadLetter, Raw: f.deadLetter}
+			if err = endpoint.CheckOutput(dl); err != nil {
+				return in, out, usagef("--dead-letter: %v", err)
+			}
+		}
 	}
 	if err = endpoint.CheckPair(in, out); err != nil {
 		return in, out, usagef("%v", err)

@@ -4,7 +4,8 @@ package events
 // one JSON Lines line or one Kafka or Pub/Sub message, and where it came from.
 type Raw struct {
 	// Source locates the record for a human: "PATH@BYTE_OFFSET" for files,
-	// "kafka://TOPIC/PARTITION@OFFSET" for Kafka.
+	// "kafka://TOPIC/PARTITION@OFFSET" for Kafka,
+	// "pubsub://projects/P/subscriptions/S@MESSAGE_ID" for Pub/Sub.
 	Source string
 	// Data is the record. For a record the source already rejected (see
 	// Problem) it holds at most MaxDeadLetterRaw bytes.

@@ -19,6 +19,8 @@ func CheckInput(u URI) error {
 		return fmt.Errorf("%w: - is an output only; reading stdin is not supported", ErrBadURI)
 	case Kafka:
 		return nil
+	case PubSub:
+		return checkPubSub(u, true)
 	}
 	return fmt.Errorf("%s input %q is not supported yet", u.Kind, u.Raw)
 }
@@ -28,6 +30,8 @@ func CheckOutput(u URI) error {
 	switch u.Kind {
 	case File, Stdout, Kafka:
 		return nil
+	case PubSub:
+		return checkPubSub(u, false)
 	}
 	return fmt.Errorf("%s output %q is not supported yet", u.Kind, u.Raw)
 }
@@ -36,7 +40,7 @@ func CheckOutput(u URI) error {
 // its records when the input ends, so it needs a bounded input.
 func CheckPair(in, out URI) error {
 	if out.Kind == File && !in.Bounded() {
-		return fmt.Errorf("a directory output needs an input that ends: add --bounded to read %s up to its current end, or write to kafka:// or -", in.Raw)
+		return fmt.Errorf("a directory output needs an input that ends: add --bounded to read %s up to its current end, or write to kafka://, pubsub:// or -", in.Raw)
 	}
 	return nil
 }
@@ -48,12 +52,15 @@ func Read(s beam.Scope, u URI) beam.PCollection {
 		return jsonl.Read(s, u.Path)
 	case Kafka:
 		return readKafka(s, u)
+	case PubSub:
+		return readPubSub(s, u)
 	}
 	panic(fmt.Sprintf("endpoint.Read: %v", CheckInput(u)))
 }
 
 // Write sends a PCollection<[]byte> of JSON records to the stream named
-// stream (e.g. "anomalies") at u: the file DIR/stream.jsonl, or stdout.
+// stream (e.g. "anomalies") at u: the file DIR/stream.jsonl, stdout, or the
+// stream's Kafka or Pub/Sub topic (URI.StreamTopic).
 func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 	switch u.Kind {
 	case File:
@@ -64,6 +71,9 @@ func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 		return
 	case Kafka:
 		writeKafka(s, u, stream, lines)
+		return
+	case PubSub:
+		writePubSub(s, u, stream, lines)
 		return
 	}
 	panic(fmt.Sprintf("endpoint.Write: %v", CheckOutput(u)))

@@ -27,18 +27,21 @@ type KafkaSettings struct {
 }
 
 // Bounded reports whether reading u ends by itself: files always do, Kafka
-// only with a bounded read.
+// and Pub/Sub only with a bounded read.
 func (u URI) Bounded() bool {
 	switch u.Kind {
 	case File:
 		return true
 	case Kafka:
 		return u.Kafka.Bounded
+	case PubSub:
+		return u.PubSub.Bounded
 	}
 	return false
 }
 
-// StreamTopic is the topic the named stream goes to at a Kafka output.
+// StreamTopic is the topic the named stream goes to at a Kafka or Pub/Sub
+// output.
 func (u URI) StreamTopic(stream string) string {
 	if t, ok := u.StreamTopics[stream]; ok && t != "" {
 		return t

@@ -50,9 +50,13 @@ type URI struct {
 	// Kafka holds the Kafka settings the command line adds to a kafka://
 	// URI (start position, bounded read, consumer group, SASL/TLS).
 	Kafka KafkaSettings
+	// PubSub holds the settings the command line adds to a pubsub:// URI
+	// (bounded read, ordering key field).
+	PubSub PubSubSettings
 	// StreamTopics maps a pipeline's stream names ("anomalies",
 	// "deadletters", ...) to the topics they are written to when the output
-	// is Kafka; a stream without an entry goes to Topic + "." + stream.
+	// is Kafka or Pub/Sub; a stream without an entry goes to Topic + "." +
+	// stream.
 	StreamTopics map[string]string
 }
 

@@ -1,0 +1,224 @@
+package pubsubio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/beamlens/beamlens/models/events"
+)
+
+func init() {
+	register.Function2x1[int, int, int](sumInts)
+	register.Function1x1[events.Raw, int](one)
+	register.Function1x1[int, string](describeSum)
+	register.DoFn1x1[events.Raw, error](&failFn{})
+}
+
+func sumInts(a, b int) int     { return a + b }
+func one(events.Raw) int       { return 1 }
+func describeSum(n int) string { return fmt.Sprint(n) }
+func sumOf(sums []string) (n int) {
+	for _, s := range sums {
+		var k int
+		fmt.Sscan(s, &k)
+		n += k
+	}
+	return n
+}
+
+// failFn fails every element, as a downstream transform whose bundle
+// cannot complete.
+type failFn struct{}
+
+func (failFn) ProcessElement(events.Raw) error { return errors.New("downstream failure") }
+
+// checkAckedOnce checks that each message was delivered and acknowledged
+// exactly once: read exactly once, and nothing left to redeliver.
+func checkAckedOnce(t *testing.T, f *fake, ids []string) {
+	t.Helper()
+	deliveries, acks := f.acks(ids)
+	bad := 0
+	for _, id := range ids {
+		if deliveries[id] != 1 || acks[id] != 1 {
+			if bad++; bad <= 5 {
+				t.Errorf("message %s: delivered %d times, acknowledged %d times; want 1 and 1", id, deliveries[id], acks[id])
+			}
+		}
+	}
+}
+
+// A read bounded by count gives every message exactly once, with its
+// source, data and publish time as event time, and acknowledges each once
+// before the pipeline ends.
+func TestReadBoundedByCount(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "readings", "readings-sub")
+	ids := f.publish(t, "readings", 0, 500)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 500, BatchMessages: 100})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	ptest.RunAndValidate(t, p)
+	checkAckedOnce(t, f, ids)
+}
+
+// A read bounded by idleness drains the backlog and ends once the
+// subscription has been quiet for StopAfterIdle.
+func TestReadStopsWhenIdle(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "readings", "readings-sub")
+	ids := f.publish(t, "readings", 0, 300)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", StopAfterIdle: time.Second, BatchMessages: 64})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	start := time.Now()
+	ptest.RunAndValidate(t, p)
+	t.Logf("read and stopped in %v", time.Since(start))
+	checkAckedOnce(t, f, ids)
+}
+
+// With MaxMessages the read waits for messages published after it started
+// and ends when it has them all.
+func TestReadPicksUpLaterMessages(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "live", "live-sub")
+	ids := f.publish(t, "live", 0, 20)
+
+	p, s := beam.NewPipelineWithRoot()
+	sink := sinkName(t)
+	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", MaxMessages: 60, IdleDelay: 50 * time.Millisecond})
+	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+	done := runAsync(context.Background(), p)
+
+	for round := range 2 {
+		waitRunning(t, done, time.Minute, "the messages published so far", func() bool { return len(collected(sink)) >= len(ids) })
+		ids = append(ids, f.publish(t, "live", 100+20*round, 20)...)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the read did not end after MaxMessages")
+	}
+	sameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	checkAckedOnce(t, f, ids)
+}
+
+// An unbounded read delivers messages published while it runs,
+// acknowledges them while it runs, and moves the watermark when the
+// subscription is quiet, so that event-time windows fire.
+func TestReadUnbounded(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "live", "live-sub")
+	ids := f.publish(t, "live", 0, 30)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
+	sink, windows := sinkName(t), sinkName(t)
+	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+	counted := beam.WindowInto(s, window.NewFixedWindows(time.Second), beam.ParDo(s, one, raws))
+	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeSum, beam.Combine(s, sumInts, counted)))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := runAsync(ctx, p)
+	defer stop(t, cancel, done)
+
+	waitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return len(collected(sink)) >= len(ids) })
+	for round := range 3 {
+		ids = append(ids, f.publish(t, "live", 100+10*round, 10)...)
+		published := time.Now()
+		waitRunning(t, done, 30*time.Second, "the messages published while running", func() bool { return len(collected(sink)) >= len(ids) })
+		t.Logf("round %d: publish-to-collect latency %v", round, time.Since(published))
+	}
+	waitRunning(t, done, 30*time.Second, "event-time windows to fire for every message", func() bool { return sumOf(collected(windows)) == len(ids) })
+	waitRunning(t, done, 30*time.Second, "every message to be acknowledged", func() bool { return f.allAckedOnce(ids) })
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
+	sameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	checkAckedOnce(t, f, ids)
+}
+
+// A message the read cannot pass on whole - over the size limit, or without
+// a valid timestamp attribute - comes with a Problem, so that it becomes a
+// dead letter; a valid attribute is the event time.
+func TestReadProblems(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "odd", "odd-sub")
+	topic := topicName(project, "odd")
+	huge := make([]byte, events.MaxRecordBytes+1)
+	for i := range huge {
+		huge[i] = 'x'
+	}
+	ms := f.Publish(topic, []byte("ms"), map[string]string{"ts": "1700000000123"})
+	rfc := f.Publish(topic, []byte("rfc"), map[string]string{"ts": "2024-01-02T03:04:05.678Z"})
+	missing := f.Publish(topic, []byte("missing"), nil)
+	bad := f.Publish(topic, []byte("bad"), map[string]string{"ts": "yesterday"})
+	big := f.Publish(topic, huge, map[string]string{"ts": "5"})
+
+	src := func(id string) string { return "pubsub://" + subscriptionName(project, "odd-sub") + "@" + id }
+	pub := func(id string) int64 { return f.Message(id).PublishTime.UnixMilli() }
+	want := []any{
+		fmt.Sprintf("%s|1700000000123|ms|2|", src(ms)),
+		fmt.Sprintf("%s|1704164645678|rfc|3|", src(rfc)),
+		fmt.Sprintf("%s|%d|missing|7|no timestamp attribute \"ts\"", src(missing), pub(missing)),
+		fmt.Sprintf("%s|%d|bad|3|timestamp attribute \"ts\" is \"yesterday\": want Unix milliseconds or RFC 3339, within years 1-9999", src(bad), pub(bad)),
+		fmt.Sprintf("%s|5|%s|%d|message is %d bytes, over the %d-byte limit", src(big), huge[:events.MaxDeadLetterRaw], len(huge), len(huge), events.MaxRecordBytes),
+	}
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "odd-sub", TimestampAttribute: "ts", MaxMessages: 5})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), want...)
+	ptest.RunAndValidate(t, p)
+}
+
+// Messages of a bundle that fails are not acknowledged: Pub/Sub redelivers
+// them once their deadline runs out, and the next run reads them all.
+func TestReadRedeliversAfterFailedBundle(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "readings", "readings-sub")
+	ids := f.publish(t, "readings", 0, 50)
+
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 50})
+	beam.ParDo0(s, &failFn{}, raws)
+	if err := ptest.Run(p); err == nil || !strings.Contains(err.Error(), "downstream failure") {
+		t.Fatalf("run with a failing bundle: err %v, want the downstream failure", err)
+	}
+	if _, acks := f.acks(ids); len(acks) == 0 || acks[ids[0]] != 0 {
+		t.Fatalf("a message of the failed bundle was acknowledged: %v", acks)
+	}
+
+	f.advance(2 * time.Minute) // the failed run's leases run out
+	p, s = beam.NewPipelineWithRoot()
+	raws = Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 50})
+	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	ptest.RunAndValidate(t, p)
+	for id, n := range func() map[string]int { _, a := f.acks(ids); return a }() {
+		if n != 1 {
+			t.Errorf("message %s acknowledged %d times after the second run, want 1", id, n)
+		}
+	}
+}
+
+// A subscription that does not exist fails the pipeline.
+func TestReadMissingSubscription(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "readings", "readings-sub")
+	p, s := beam.NewPipelineWithRoot()
+	Read(s, ReadOptions{Project: project, Subscription: "nowhere", MaxMessages: 1})
+	err := ptest.Run(p)
+	if err == nil || !strings.Contains(err.Error(), "NotFound") {
+		t.Fatalf("err %v, want NotFound", err)
+	}
+}
