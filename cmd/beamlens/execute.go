@@ -12,6 +12,7 @@ import (
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
+	"github.com/beamlens/beamlens/transforms/pubsubio"
 )
 
 // progressEvery is how often a running job reports on stderr; the first
@@ -66,7 +67,9 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 // recordsRead is how many records this process's workers have read so far,
 // from every source; with loopback workers (prism, Flink LOOPBACK) that is
 // the whole job.
-func recordsRead() int64 { return jsonl.LinesRead() + kafkaio.RecordsRead() }
+func recordsRead() int64 {
+	return jsonl.LinesRead() + kafkaio.RecordsRead() + pubsubio.MessagesRead()
+}
 
 // printCounters prints the run's Beam counters, one per line, sorted.
 func printCounters(w io.Writer, counts map[string]int64) {

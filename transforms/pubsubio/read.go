@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -31,7 +32,15 @@ func init() {
 // metricsNamespace is the Beam metrics namespace of beamlens's counters.
 const metricsNamespace = "beamlens"
 
-var readCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_read")
+var (
+	readCounter  = beam.NewCounter(metricsNamespace, "pubsub_messages_read")
+	messagesRead atomic.Int64
+)
+
+// MessagesRead returns how many messages this process's workers have read so
+// far; with loopback workers (prism, Flink LOOPBACK) that is the whole job,
+// which is what a progress line wants.
+func MessagesRead() int64 { return messagesRead.Load() }
 
 // Read pulls messages from the subscription opts.Subscription and returns
 // PCollection<events.Raw>: one element per message, Source
@@ -189,7 +198,10 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 	}
 
 	emitted := 0
-	defer func() { readCounter.Inc(ctx, int64(emitted)) }()
+	defer func() {
+		readCounter.Inc(ctx, int64(emitted))
+		messagesRead.Add(int64(emitted))
+	}()
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
 	for {
 		ids, total := rt.claimed()
