@@ -45,9 +45,9 @@ func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
 	raws := endpoint.Read(s, cfg.Input)
 	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
-	anomalies := detect.Detect(s, readings, cfg.Detect)
+	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
 	stats := windowstats.PerKey(s, readings, cfg.Window)
-	dead := deadletter.Flatten(s, decodeDead)
+	dead := deadletter.Flatten(s, decodeDead, lateDead)
 
 	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
 	endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))

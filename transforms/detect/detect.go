@@ -20,20 +20,28 @@ func init() {
 var flagged = beam.NewCounter(deadletter.Namespace, "anomalies")
 
 // Detect scores every reading of a PCollection<events.Reading> and returns
-// PCollection<events.Anomaly>: one anomaly per reading and detector that
-// flagged it. A reading without the scored metric is judged normal.
+// PCollection<events.Anomaly>, one anomaly per reading and detector that
+// flagged it, and PCollection<events.DeadLetter>: readings that arrived too
+// late to be scored in order (streaming only). A reading without the scored
+// metric is judged normal.
 //
 // The threshold detector alone runs as a fused per-reading ParDo. Learned
-// detectors judge each device's readings in event-time order: on a bounded
-// input by gathering and sorting each device's readings.
-func Detect(s beam.Scope, readings beam.PCollection, opts Options) beam.PCollection {
+// detectors judge each device's readings in event-time order: with
+// opts.Streaming, from keyed state as the watermark advances; otherwise by
+// gathering and sorting each device's readings once the input ends.
+func Detect(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	s = s.Scope("detect.Detect")
 	opts = opts.withDefaults()
 	opts.validate()
-	if opts.stateless() {
-		return beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
+	switch {
+	case opts.stateless():
+		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
+	case opts.Streaming:
+		return streaming(s, readings, opts)
+	default:
+		anomalies = ordered(s, readings, opts)
 	}
-	return ordered(s, readings, opts)
+	return anomalies, beam.CreateList(s.Scope("noLateReadings"), []events.DeadLetter{})
 }
 
 // scoreFn runs stateless detectors on each reading.

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/beamlens/beamlens/models/detectors"
 )
@@ -22,11 +23,28 @@ type Options struct {
 	// ThresholdSet to use 0.
 	Threshold    float64
 	ThresholdSet bool
+	// Streaming scores learned detectors with keyed state and event-time
+	// timers as the watermark advances, for unbounded inputs; otherwise
+	// each device's readings are gathered and sorted once the input ends
+	// (which also runs on the direct runner). Default false.
+	Streaming bool
+	// Pane is how far apart, in event time, the streaming scorer flushes a
+	// device's buffered readings: an alert waits for the watermark to pass
+	// its reading's pane. Default 1s.
+	Pane time.Duration
+	// AllowedLateness is how far behind the point up to which its device
+	// was already scored a reading may arrive and still be scored (out of
+	// order); a later one becomes a dead letter. Default 0: a reading the
+	// watermark has passed is a dead letter.
+	AllowedLateness time.Duration
 }
 
 func (o Options) withDefaults() Options {
 	if len(o.Detectors) == 0 {
 		o.Detectors = []string{"threshold"}
+	}
+	if o.Pane <= 0 {
+		o.Pane = time.Second
 	}
 	if o.Metric == "" {
 		o.Metric = "temperature"
@@ -38,6 +56,12 @@ func (o Options) withDefaults() Options {
 }
 
 func (o Options) validate() {
+	if o.Pane < time.Millisecond {
+		panic(fmt.Sprintf("detect.Detect: Pane %s is under a millisecond", o.Pane))
+	}
+	if o.AllowedLateness < 0 {
+		panic(fmt.Sprintf("detect.Detect: AllowedLateness %s is negative", o.AllowedLateness))
+	}
 	for _, n := range o.Detectors {
 		if _, err := detectors.New(n, o.config()); err != nil {
 			panic(fmt.Sprintf("detect.Detect: %v", err))

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -43,6 +42,12 @@ type orderedScoreFn struct {
 	Detectors []string
 	Metric    string
 	Config    detectors.Config
+	sc        *scorer
+}
+
+func (fn *orderedScoreFn) Setup() (err error) {
+	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	return err
 }
 
 func (fn *orderedScoreFn) ProcessElement(ctx context.Context, device string, readings func(*events.Reading) bool, emit func(beam.EventTime, events.Anomaly)) error {
@@ -51,42 +56,24 @@ func (fn *orderedScoreFn) ProcessElement(ctx context.Context, device string, rea
 	for readings(&r) {
 		all = append(all, r)
 	}
-	// Equal timestamps keep a stable, input-independent order by source.
-	sort.SliceStable(all, func(i, j int) bool {
-		if all[i].EventTimeMs != all[j].EventTimeMs {
-			return all[i].EventTimeMs < all[j].EventTimeMs
-		}
-		return all[i].Source < all[j].Source
-	})
-	dets := make([]detectors.Detector, len(fn.Detectors))
-	for i, name := range fn.Detectors {
-		d, err := detectors.New(name, fn.Config)
-		if err != nil {
-			return fmt.Errorf("detect: %w", err)
-		}
-		dets[i] = d
-	}
+	sortReadings(all)
+	fn.sc.reset()
 	for _, r := range all {
-		v, ok := r.Metric(fn.Metric)
-		if !ok {
-			continue
-		}
-		for _, d := range dets {
-			if a, ok := judge(d, r, fn.Metric, v); ok {
-				flagged.Inc(ctx, 1)
-				emit(beam.EventTime(r.EventTimeMs), a)
-			}
-		}
+		fn.sc.score(r, func(a events.Anomaly) {
+			flagged.Inc(ctx, 1)
+			emit(beam.EventTime(r.EventTimeMs), a)
+		})
 	}
 	return nil
 }
 
-// judge updates d with v and returns the anomaly when d flags it.
-func judge(d detectors.Detector, r events.Reading, metric string, v float64) (events.Anomaly, bool) {
-	verdict := d.Update(v)
-	if !verdict.Anomaly {
-		return events.Anomaly{}, false
-	}
-	return events.Anomaly{Reading: r, Detector: d.Name(), Metric: metric,
-		Score: verdict.Score, Threshold: verdict.Threshold, Baseline: verdict.Baseline}, true
+// sortReadings orders readings by event time; equal timestamps keep a
+// stable, input-independent order by source.
+func sortReadings(rs []events.Reading) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].EventTimeMs != rs[j].EventTimeMs {
+			return rs[i].EventTimeMs < rs[j].EventTimeMs
+		}
+		return rs[i].Source < rs[j].Source
+	})
 }

@@ -1,0 +1,241 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/detectors"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/transforms/deadletter"
+)
+
+func init() {
+	register.DoFn2x0[events.Reading, func(beam.EventTime, string, []byte)](&batchByDeviceFn{})
+	register.Emitter3[beam.EventTime, string, []byte]()
+	register.DoFn7x1[context.Context, state.Provider, timers.Provider, string, []byte,
+		func(beam.EventTime, events.Anomaly), func(events.DeadLetter), error](&streamScoreFn{})
+	register.Emitter1[events.DeadLetter]()
+}
+
+// Counters of the streaming scorer.
+var (
+	lateScored = beam.NewCounter(deadletter.Namespace, "late_readings_scored")
+	lateDead   = beam.NewCounter(deadletter.Namespace, "late_readings_dead_lettered")
+)
+
+// maxBatch caps how many readings batchByDeviceFn holds before it ships
+// them, so a huge bundle cannot grow its memory without bound.
+const maxBatch = 4096
+
+// streaming scores learned detectors on an unbounded input. Each device's
+// readings are buffered in keyed state and scored in event-time order once
+// the watermark has passed them - pane by pane (opts.Pane), so an alert
+// waits for the watermark plus at most one pane, not for a window to close.
+//
+// State is touched once per device per bundle and once per device per
+// pane, never per reading (a per-reading state access costs ~200 µs on
+// prism): readings are first gathered per device within each bundle, and
+// each pane's timer scores every buffered reading up to the pane's end.
+// Only value state and event-time timers are used, which Go on Flink
+// supports.
+//
+// A reading at or behind the point up to which its device was scored is
+// late: within opts.AllowedLateness it is scored at once (its detectors
+// have already moved past it); beyond, it becomes a dead letter.
+func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
+	global := beam.WindowInto(s, window.NewGlobalWindows(), readings)
+	batches := beam.ParDo(s, &batchByDeviceFn{}, global)
+	return beam.ParDo2(s, &streamScoreFn{
+		Detectors:         opts.Detectors,
+		Metric:            opts.Metric,
+		Config:            opts.config(),
+		PaneMs:            opts.Pane.Milliseconds(),
+		AllowedLatenessMs: opts.AllowedLateness.Milliseconds(),
+		Device:            state.MakeValueState[[]byte]("device"),
+		Flush:             timers.InEventTime("flush"),
+	}, batches)
+}
+
+// batchByDeviceFn gathers a bundle's readings per device and emits each
+// device's as one KV<device, encoded readings>, stamped with the earliest
+// event time among them.
+type batchByDeviceFn struct {
+	buf map[string][]events.Reading
+	n   int
+}
+
+func (fn *batchByDeviceFn) StartBundle(func(beam.EventTime, string, []byte)) {
+	fn.buf, fn.n = map[string][]events.Reading{}, 0
+}
+
+func (fn *batchByDeviceFn) ProcessElement(r events.Reading, emit func(beam.EventTime, string, []byte)) {
+	fn.buf[r.DeviceID] = append(fn.buf[r.DeviceID], r)
+	if fn.n++; fn.n >= maxBatch {
+		fn.flush(emit)
+	}
+}
+
+func (fn *batchByDeviceFn) FinishBundle(emit func(beam.EventTime, string, []byte)) {
+	fn.flush(emit)
+}
+
+func (fn *batchByDeviceFn) flush(emit func(beam.EventTime, string, []byte)) {
+	for device, rs := range fn.buf {
+		first := rs[0].EventTimeMs
+		for _, r := range rs[1:] {
+			first = min(first, r.EventTimeMs)
+		}
+		emit(beam.EventTime(first), device, encodeReadings(rs))
+	}
+	clear(fn.buf)
+	fn.n = 0
+}
+
+// streamScoreFn keeps one device's detectors and unscored readings in
+// state, and scores them pane by pane as the watermark passes.
+type streamScoreFn struct {
+	Detectors         []string
+	Metric            string
+	Config            detectors.Config
+	PaneMs            int64
+	AllowedLatenessMs int64
+
+	Device state.Value[[]byte]
+	Flush  timers.EventTime
+
+	sc *scorer
+}
+
+func (fn *streamScoreFn) Setup() (err error) {
+	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	return err
+}
+
+func (fn *streamScoreFn) read(sp state.Provider, device string) (deviceState, error) {
+	b, ok, err := fn.Device.Read(sp)
+	if err != nil {
+		return deviceState{}, err
+	}
+	if !ok {
+		return newDeviceState(), nil
+	}
+	return decodeDeviceState(device, b)
+}
+
+// ProcessElement takes one bundle's readings of one device: the late ones
+// are scored or dead-lettered now, the rest wait for their pane's timer.
+func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, tp timers.Provider, device string, batch []byte,
+	emit func(beam.EventTime, events.Anomaly), dead func(events.DeadLetter)) error {
+	rs, err := decodeReadings(device, batch)
+	if err != nil {
+		return err
+	}
+	st, err := fn.read(sp, device)
+	if err != nil {
+		return err
+	}
+	restored := false
+	for _, r := range rs {
+		switch {
+		case r.EventTimeMs > st.ScoredThrough:
+			st.Pending = append(st.Pending, r)
+		case r.EventTimeMs > st.ScoredThrough-fn.AllowedLatenessMs:
+			if !restored {
+				if err := fn.sc.restore(st.Detectors); err != nil {
+					return err
+				}
+				restored = true
+			}
+			lateScored.Inc(ctx, 1)
+			fn.score(ctx, r, emit)
+		default:
+			lateDead.Inc(ctx, 1)
+			deadletter.Emit(ctx, dead, "detect", fn.lateReason(r, st.ScoredThrough),
+				events.Raw{Source: r.Source, Data: r.Raw, Size: int64(len(r.Raw))})
+		}
+	}
+	if restored {
+		if st.Detectors, err = fn.sc.save(st.Detectors[:0:0]); err != nil {
+			return err
+		}
+	}
+	sortReadings(st.Pending)
+	fn.schedule(tp, &st)
+	return fn.Device.Write(sp, st.encode())
+}
+
+// OnTimer scores, in event-time order, every buffered reading up to the end
+// of the pane whose timer fired; the watermark has passed them all.
+func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, _ timers.Context,
+	emit func(beam.EventTime, events.Anomaly), _ func(events.DeadLetter)) error {
+	st, err := fn.read(sp, device)
+	if err != nil {
+		return err
+	}
+	if st.TimerAt == 0 {
+		return nil // a timer set before the state it served was flushed
+	}
+	through := st.TimerAt
+	if err := fn.sc.restore(st.Detectors); err != nil {
+		return err
+	}
+	n := 0
+	for n < len(st.Pending) && st.Pending[n].EventTimeMs <= through {
+		fn.score(ctx, st.Pending[n], emit)
+		n++
+	}
+	st.Pending = slices.Clone(st.Pending[n:])
+	st.ScoredThrough = max(st.ScoredThrough, through)
+	st.TimerAt, st.HoldAt = 0, 0
+	if st.Detectors, err = fn.sc.save(st.Detectors[:0:0]); err != nil {
+		return err
+	}
+	fn.schedule(tp, &st)
+	return fn.Device.Write(sp, st.encode())
+}
+
+func (fn *streamScoreFn) score(ctx context.Context, r events.Reading, emit func(beam.EventTime, events.Anomaly)) {
+	fn.sc.score(r, func(a events.Anomaly) {
+		flagged.Inc(ctx, 1)
+		emit(beam.EventTime(r.EventTimeMs), a)
+	})
+}
+
+// schedule sets the flush timer to the end of the pane holding the earliest
+// pending reading, holding the output watermark at that reading so the
+// anomalies the timer emits are never behind it.
+func (fn *streamScoreFn) schedule(tp timers.Provider, st *deviceState) {
+	if len(st.Pending) == 0 {
+		return
+	}
+	first := st.Pending[0].EventTimeMs
+	at := paneEnd(first, fn.PaneMs)
+	if at == st.TimerAt && first == st.HoldAt {
+		return
+	}
+	fn.Flush.Set(tp, time.UnixMilli(at), timers.WithOutputTimestamp(time.UnixMilli(first)))
+	st.TimerAt, st.HoldAt = at, first
+}
+
+// paneEnd is the last millisecond of the pane of length pane holding t.
+func paneEnd(t, pane int64) int64 {
+	start := t - ((t%pane)+pane)%pane
+	if start > math.MaxInt64-pane {
+		return math.MaxInt64
+	}
+	return start + pane - 1
+}
+
+func (fn *streamScoreFn) lateReason(r events.Reading, through int64) string {
+	return fmt.Sprintf("late: event time %s is more than the allowed lateness (%s) behind %s, up to which device %q was already scored",
+		r.EventTime().Format(time.RFC3339Nano), time.Duration(fn.AllowedLatenessMs)*time.Millisecond,
+		time.UnixMilli(through).UTC().Format(time.RFC3339Nano), r.DeviceID)
+}
