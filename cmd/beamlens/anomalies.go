@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/detectors"
@@ -17,25 +18,33 @@ import (
 // anomalyFlags are the anomaly pipeline's command-line options.
 type anomalyFlags struct {
 	ioFlags
-	detectors string
-	metric    string
-	threshold float64
-	window    string
+	detectors       string
+	metric          string
+	threshold       float64
+	window          string
+	allowedLateness time.Duration
+	scoreThreshold  float64
 }
 
 func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where readings come from", "anomalies.jsonl, window_stats.jsonl, deadletters.jsonl")
-	fs.StringVar(&f.detectors, "detectors", "threshold", "comma-separated detectors: "+strings.Join(detectors.Known(), ", "))
+	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Known(), ", ")+
+		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is robust_zscore+ewma+hst by majority vote; threshold is the article's metric > --threshold")
 	fs.StringVar(&f.metric, "metric", "temperature", "the reading field the detectors score")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
+	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")
+	fs.DurationVar(&f.allowedLateness, "allowed-lateness", 0, "streaming input: how far behind the point its device was already scored up to a reading may arrive and still be scored; later ones become dead letters")
 	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m")
 }
 
 // config validates the flags and turns them into the pipeline's Config.
 func (f *anomalyFlags) config() (anomaly.Config, error) {
-	names, err := detectors.ParseSpec(f.detectors)
+	names, learned, err := f.detectorSpec()
 	if err != nil {
-		return anomaly.Config{}, usagef("--detectors: %v", err)
+		return anomaly.Config{}, err
+	}
+	if f.allowedLateness < 0 {
+		return anomaly.Config{}, usagef("--allowed-lateness is negative")
 	}
 	size, period, err := windowstats.ParseWindow(f.window)
 	if err != nil {
@@ -48,11 +57,6 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if err != nil {
 		return anomaly.Config{}, err
 	}
-	for _, n := range names {
-		if n != "threshold" && !in.Bounded() {
-			return anomaly.Config{}, usagef("--detectors=%s: learned detectors judge each device's readings in event-time order and for now need an input that ends (a file, or kafka:// or pubsub:// with --bounded); the threshold detector streams", n)
-		}
-	}
 	out.Kafka.KeyField = "device_id" // a device's records stay in order on one partition
 	out.PubSub.OrderingKeyField = "device_id"
 	f.routeStreams(in, &out, anomaly.AnomaliesStream, anomaly.DeadLettersStream,
@@ -61,9 +65,38 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Input:  in,
 		Output: out,
 		Decode: decode.Options{MaxFuture: f.maxFuture},
-		Detect: detect.Options{Detectors: names, Metric: f.metric, Threshold: f.threshold, ThresholdSet: true},
+		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
+			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness},
 		Window: windowstats.Options{Size: size, Period: period},
 	}, nil
+}
+
+// detectorSpec reads --detectors: a spec file or a comma-separated list.
+// A file's threshold, when it sets one, wins over --threshold.
+func (f *anomalyFlags) detectorSpec() ([]string, detectors.Config, error) {
+	if detectors.IsSpecFile(f.detectors) {
+		spec, err := detectors.LoadSpec(f.detectors)
+		if err != nil {
+			return nil, detectors.Config{}, usagef("--detectors: %v", err)
+		}
+		if spec.ScoreThreshold == 0 {
+			spec.ScoreThreshold = f.scoreThreshold
+		}
+		names, cfg, err := spec.Resolve(f.threshold)
+		if err != nil {
+			return nil, detectors.Config{}, usagef("--detectors: %v", err)
+		}
+		return names, cfg, nil
+	}
+	names, err := detectors.ParseSpec(f.detectors)
+	if err != nil {
+		return nil, detectors.Config{}, usagef("--detectors: %v", err)
+	}
+	cfg := detectors.Config{Threshold: f.threshold, ScoreThreshold: f.scoreThreshold}
+	if _, err := detectors.New(names[0], cfg); err != nil {
+		return nil, detectors.Config{}, usagef("%v", err)
+	}
+	return names, cfg, nil
 }
 
 func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) error {

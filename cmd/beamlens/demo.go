@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/detectors"
+	"github.com/beamlens/beamlens/models/synth"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
@@ -36,7 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
 	f := anomalyFlags{ioFlags: ioFlags{input: input, output: filepath.Join(*dir, "out"), maxFuture: -1, runner: ro},
-		detectors: "threshold", metric: "temperature", threshold: 100, window: "30m"}
+		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, metric: "temperature", threshold: 100, window: "30m"}
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -48,6 +52,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := printDemoSummary(stdout, ro.Runner, cfg.Output.Path, counts); err != nil {
 		return err
 	}
+	q, err := demoQuality(input, filepath.Join(cfg.Output.Path, anomaly.AnomaliesStream+".jsonl"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "  against the generator's labels: %v\n", q)
+	fmt.Fprintf(stdout, "next: head %s   (or: beamlens anomalies --help)\n", filepath.Join(cfg.Output.Path, "anomalies.jsonl"))
 	return runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr)
 }
 
@@ -104,7 +114,7 @@ func printDemoSummary(w io.Writer, runner, outDir string, counts map[string]int6
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "beamlens demo: the anomaly pipeline (temperature > 100) ran on %s in %.1fs\n",
+	fmt.Fprintf(w, "beamlens demo: the anomaly pipeline (default ensemble: robust_zscore, ewma and hst voting on temperature) ran on %s in %.1fs\n",
 		runner, float64(counts["elapsed_ms"])/1000)
 	fmt.Fprintf(w, "  records in:    %d\n", counts["records_read"])
 	fmt.Fprintf(w, "  parsed:        %d\n", counts["records_parsed"])
@@ -115,7 +125,6 @@ func printDemoSummary(w io.Writer, runner, outDir string, counts map[string]int6
 		return fmt.Errorf("files and counters disagree: %v, %d anomalies and %d dead letters in the files", counts, anomalies, dead)
 	}
 	fmt.Fprintln(w, "  every record is accounted for: records in = parsed + dead letters")
-	fmt.Fprintf(w, "next: head %s   (or: beamlens anomalies --help)\n", filepath.Join(outDir, "anomalies.jsonl"))
 	return nil
 }
 
@@ -132,4 +141,43 @@ func countLines(path string) (int64, error) {
 		n++
 	}
 	return n, sc.Err()
+}
+
+// demoQuality scores the anomalies file against the labels gen wrote beside
+// the input.
+func demoQuality(input, anomaliesFile string) (synth.Quality, error) {
+	data, err := os.ReadFile(input)
+	if err != nil {
+		return synth.Quality{}, err
+	}
+	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	lf, err := os.Open(input + ".labels.jsonl")
+	if err != nil {
+		return synth.Quality{}, err
+	}
+	defer lf.Close()
+	var labels []synth.SensorLabel
+	for dec := json.NewDecoder(lf); dec.More(); {
+		var l synth.SensorLabel
+		if err := dec.Decode(&l); err != nil {
+			return synth.Quality{}, fmt.Errorf("%s: %w", lf.Name(), err)
+		}
+		labels = append(labels, l)
+	}
+	af, err := os.Open(anomaliesFile)
+	if err != nil {
+		return synth.Quality{}, err
+	}
+	defer af.Close()
+	flagged := map[string]bool{}
+	for dec := json.NewDecoder(af); dec.More(); {
+		var a struct {
+			ID string `json:"reading_id"`
+		}
+		if err := dec.Decode(&a); err != nil {
+			return synth.Quality{}, fmt.Errorf("%s: %w", anomaliesFile, err)
+		}
+		flagged[a.ID] = true
+	}
+	return synth.EvaluateSensors(lines, labels, flagged)
 }

@@ -26,7 +26,6 @@ func TestPubSubUsageErrors(t *testing.T) {
 		{[]string{"anomalies", "--input=" + sub, "--output=pubsub://projects/p/topics/x"}, 2, "not a valid Pub/Sub ID"},
 		{[]string{"anomalies", "--input=" + sub, "--output=" + topic, "--dead-letter=dead/letters"}, 2, "--dead-letter"},
 		{[]string{"anomalies", "--input=" + sub, "--output=" + dir}, 2, "needs an input that ends"},
-		{[]string{"anomalies", "--input=" + sub, "--output=-", "--detectors=zscore"}, 2, "pubsub:// with --bounded"},
 		{[]string{"themes", "--input=" + topic, "--output=-", "--llm=offline"}, 1, "a Pub/Sub input is a subscription"},
 	}
 	for _, c := range cases {

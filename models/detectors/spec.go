@@ -1,0 +1,117 @@
+package detectors
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Spec is a detector configuration file (--detectors=FILE), YAML or JSON:
+//
+//	detectors: [ensemble]       # what runs; default: the default ensemble
+//	members: [robust_zscore, ewma, hst]
+//	combine: vote               # vote | max | mean
+//	score_threshold: 4.5
+//	window: 100
+//	warm_up: 30
+//
+// Every field is optional and defaults as in Config; unknown fields are an
+// error, so a typo never silently falls back to a default.
+type Spec struct {
+	// Detectors names the detectors to run. Default ["ensemble"].
+	Detectors []string `json:"detectors" yaml:"detectors"`
+	// Threshold is the threshold detector's limit. Default: --threshold.
+	Threshold      *float64 `json:"threshold" yaml:"threshold"`
+	ScoreThreshold float64  `json:"score_threshold" yaml:"score_threshold"`
+	Window         int      `json:"window" yaml:"window"`
+	WarmUp         int      `json:"warm_up" yaml:"warm_up"`
+	Alpha          float64  `json:"alpha" yaml:"alpha"`
+	Quantile       float64  `json:"quantile" yaml:"quantile"`
+	QuantileWindow int      `json:"quantile_window" yaml:"quantile_window"`
+	Trees          int      `json:"trees" yaml:"trees"`
+	TreeWindow     int      `json:"tree_window" yaml:"tree_window"`
+	Depth          int      `json:"depth" yaml:"depth"`
+	Seed           uint64   `json:"seed" yaml:"seed"`
+	Members        []string `json:"members" yaml:"members"`
+	// Combine is the ensemble's combiner: vote, max or mean. Default vote.
+	Combine string `json:"combine" yaml:"combine"`
+}
+
+// IsSpecFile reports whether a --detectors value names a spec file rather
+// than a comma-separated list of detectors.
+func IsSpecFile(value string) bool {
+	switch strings.ToLower(filepath.Ext(value)) {
+	case ".json", ".yaml", ".yml":
+		return true
+	}
+	return false
+}
+
+// LoadSpec reads and checks a spec file; the extension picks the format.
+func LoadSpec(path string) (Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Spec{}, err
+	}
+	var s Spec
+	if strings.ToLower(filepath.Ext(path)) == ".json" {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&s)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(&s)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, _, err := s.Resolve(DefaultThreshold); err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Resolve returns the detector names and the Config the spec describes;
+// threshold is the limit used when the spec sets none.
+func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
+	names := s.Detectors
+	if len(names) == 0 {
+		names = []string{"ensemble"}
+	}
+	names, err := ParseSpec(strings.Join(names, ","))
+	if err != nil {
+		return nil, Config{}, err
+	}
+	cfg := Config{
+		Threshold: threshold, ScoreThreshold: s.ScoreThreshold, Window: s.Window, WarmUp: s.WarmUp,
+		Alpha: s.Alpha, Quantile: s.Quantile, QuantileWindow: s.QuantileWindow, Trees: s.Trees,
+		TreeWindow: s.TreeWindow, Depth: s.Depth, Seed: s.Seed, Members: s.Members,
+	}
+	if s.Threshold != nil {
+		cfg.Threshold = *s.Threshold
+	}
+	switch s.Combine {
+	case "", "vote":
+		cfg.Combine = CombineVote
+	case "max":
+		cfg.Combine = CombineMax
+	case "mean":
+		cfg.Combine = CombineMean
+	default:
+		return nil, Config{}, fmt.Errorf("combine %q is not vote, max or mean", s.Combine)
+	}
+	for _, n := range names {
+		if _, err := New(n, cfg); err != nil {
+			return nil, Config{}, err
+		}
+	}
+	return names, cfg, nil
+}
