@@ -20,6 +20,7 @@ type ioFlags struct {
 	kafkaStart    string
 	kafkaGroup    string
 	deadLetter    string
+	kafkaSecurity kafkaSecurityFlags
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
@@ -30,6 +31,7 @@ func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")
 	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort, for lag monitoring and --kafka-start=committed)")
 	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq for a kafka:// input, else <output topic>.dlq)")
+	f.kafkaSecurity.bind(fs)
 	runners.Bind(fs, &f.runner)
 }
 
@@ -53,7 +55,7 @@ func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
 	if k.Start == kafkaio.Committed && k.Group == "" {
 		return k, usagef("--kafka-start=committed needs --kafka-group")
 	}
-	return k, nil
+	return k, f.kafkaSecurity.apply(&k)
 }
 
 // routeStreams names the Kafka or Pub/Sub topic of each output stream:
