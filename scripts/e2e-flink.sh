@@ -5,7 +5,7 @@
 # (--runner=flink --environment_type=LOOPBACK), and their Kafka outputs checked
 # against the same pipelines run on prism over the same files.
 #
-#  1. anomalies, streaming: an unbounded Kafka read while the input is still
+#  1. anomalies (the article's threshold), streaming: an unbounded Kafka read while the input is still
 #     being produced; the script shows the first anomalies arriving before the
 #     producer is done, kills the job mid-stream and resubmits it from the
 #     consumer group's committed offsets, waits for the exact expected set
@@ -13,6 +13,7 @@
 #     then stops the job.
 #  2. themes, bounded (--bounded): the enriched reviews and the theme counts
 #     must equal prism's exactly.
+#  3. anomalies with the default learned ensemble, bounded: equal to prism's.
 # Exits non-zero on any difference. Usage: scripts/e2e-flink.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,7 +65,8 @@ flink=(--runner=flink --endpoint=localhost:${JOB_PORT:-8099} --environment_type=
 "$bl" gen reviews --n=3000 --seed=3 --out="$work/reviews.jsonl"
 
 say "expected results: the same pipelines on prism over the files"
-"$bl" anomalies --input="$work/sensors.jsonl" --output="$work/prism-anomalies" 2>"$work/prism-anomalies.log"
+"$bl" anomalies --detectors=threshold --input="$work/sensors.jsonl" --output="$work/prism-anomalies" 2>"$work/prism-anomalies.log"
+"$bl" anomalies --input="$work/sensors.jsonl" --output="$work/prism-ensemble" 2>"$work/prism-ensemble.log"
 "$bl" themes --llm=offline --input="$work/reviews.jsonl" --output="$work/prism-themes" 2>"$work/prism-themes.log"
 ids() { python3 -c 'import sys,json; [print(json.loads(l)["reading_id"]) for l in sys.stdin if l.strip()]'; }
 ids <"$work/prism-anomalies/anomalies.jsonl" | sort >"$work/expected-anomalies.txt"
@@ -75,7 +77,7 @@ say "expecting $want anomalies"
 in_topic="e2e_sensor_data_$run_id"; out_topic="e2e_sensor_anomalies_$run_id"
 scripts/kafka.sh topic "$in_topic" 3 >/dev/null
 submit_anomalies() { # start position
-  "$bl" anomalies --input="kafka://$brokers/$in_topic" --kafka-start="$1" --kafka-group="e2e_$run_id" \
+  "$bl" anomalies --detectors=threshold --input="kafka://$brokers/$in_topic" --kafka-start="$1" --kafka-group="e2e_$run_id" \
     --output="kafka://$brokers/$out_topic" "${flink[@]}" >>"$work/flink-anomalies.out" 2>>"$work/flink-anomalies.log" &
   job_pid=$!
 }
@@ -158,3 +160,13 @@ diff <("$tt" dump --brokers="$brokers" --topic="$rout" | norm_reviews) <(norm_re
 diff <("$tt" dump --brokers="$brokers" --topic=product_review_theme_counts | tail -n +$((counts_before + 1)) | norm_counts) <(norm_counts <"$work/prism-themes/theme_counts.jsonl") >"$work/counts.diff" \
   || { say "theme counts differ:"; head "$work/counts.diff"; exit 1; }
 say "themes: $(wc -l <"$work/prism-themes/reviews_with_themes.jsonl") enriched reviews and $(wc -l <"$work/prism-themes/theme_counts.jsonl") theme counts equal to prism's"
+
+# 3. The default ensemble of learned detectors, bounded, over the same topic.
+eout="e2e_sensor_ensemble_$run_id"
+say "anomalies with the default ensemble on Flink (bounded read)"
+"$bl" anomalies --bounded --input="kafka://$brokers/$in_topic" --kafka-group="e2e_ens_$run_id" \
+  --output="kafka://$brokers/$eout" "${flink[@]}" 2>"$work/flink-ensemble.log" || { tail -20 "$work/flink-ensemble.log"; exit 1; }
+ids <"$work/prism-ensemble/anomalies.jsonl" | sort >"$work/expected-ensemble.txt"
+diff <("$tt" dump --brokers="$brokers" --topic="$eout" | ids | sort) "$work/expected-ensemble.txt" >"$work/ensemble.diff" \
+  || { say "ensemble anomalies differ from prism's:"; head "$work/ensemble.diff"; exit 1; }
+say "ensemble: $(wc -l <"$work/expected-ensemble.txt") anomalies equal to prism's"

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/detectors"
@@ -40,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
 	f := anomalyFlags{ioFlags: ioFlags{input: input, output: filepath.Join(*dir, "out"), maxFuture: -1, runner: ro},
-		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, metric: "temperature", threshold: 100, window: "30m"}
+		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, allowedLateness: 5 * time.Minute, metric: "temperature", threshold: 100, window: "30m"}
 	cfg, err := f.config()
 	if err != nil {
 		return err

@@ -28,9 +28,12 @@ type Options struct {
 	// each device's readings are gathered and sorted once the input ends
 	// (which also runs on the direct runner). Default false.
 	Streaming bool
-	// Pane is how far apart, in event time, the streaming scorer flushes a
-	// device's buffered readings: an alert waits for the watermark to pass
-	// its reading's pane. Default 1s.
+	// Pane, when set, makes the streaming scorer hold each device's
+	// readings until the watermark passes the end of their pane of this
+	// length, so they are scored in event-time order across bundles; an
+	// alert then waits for the watermark. Default 0: each bundle's readings
+	// are scored as they arrive (ordered within the bundle), the lowest
+	// latency and cost.
 	Pane time.Duration
 	// AllowedLateness is how far behind the point up to which its device
 	// was already scored a reading may arrive and still be scored (out of
@@ -43,9 +46,6 @@ func (o Options) withDefaults() Options {
 	if len(o.Detectors) == 0 {
 		o.Detectors = []string{"threshold"}
 	}
-	if o.Pane <= 0 {
-		o.Pane = time.Second
-	}
 	if o.Metric == "" {
 		o.Metric = "temperature"
 	}
@@ -56,8 +56,8 @@ func (o Options) withDefaults() Options {
 }
 
 func (o Options) validate() {
-	if o.Pane < time.Millisecond {
-		panic(fmt.Sprintf("detect.Detect: Pane %s is under a millisecond", o.Pane))
+	if o.Pane != 0 && o.Pane < time.Millisecond {
+		panic(fmt.Sprintf("detect.Detect: Pane %s is not 0 nor at least a millisecond", o.Pane))
 	}
 	if o.AllowedLateness < 0 {
 		panic(fmt.Sprintf("detect.Detect: AllowedLateness %s is negative", o.AllowedLateness))

@@ -35,21 +35,22 @@ var (
 // them, so a huge bundle cannot grow its memory without bound.
 const maxBatch = 4096
 
-// streaming scores learned detectors on an unbounded input. Each device's
-// readings are buffered in keyed state and scored in event-time order once
-// the watermark has passed them - pane by pane (opts.Pane), so an alert
-// waits for the watermark plus at most one pane, not for a window to close.
+// streaming scores learned detectors on an unbounded input, keeping each
+// device's detectors in keyed state. Readings are first gathered per device
+// within each bundle, so state is touched once per device per bundle, never
+// per reading (a per-reading state access costs ~200 µs on prism). Only
+// value state and event-time timers are used, which Go on Flink supports.
 //
-// State is touched once per device per bundle and once per device per
-// pane, never per reading (a per-reading state access costs ~200 µs on
-// prism): readings are first gathered per device within each bundle, and
-// each pane's timer scores every buffered reading up to the pane's end.
-// Only value state and event-time timers are used, which Go on Flink
-// supports.
+// With opts.Pane zero (the default) each bundle's readings of a device are
+// scored as they arrive, in event-time order within the bundle: an alert
+// leaves with the bundle that read its reading. With a Pane, readings wait
+// in state until the watermark passes the end of their pane and are then
+// scored in event-time order across bundles too, at the cost of the
+// watermark's delay and one timer firing per device and pane.
 //
 // A reading at or behind the point up to which its device was scored is
-// late: within opts.AllowedLateness it is scored at once (its detectors
-// have already moved past it); beyond, it becomes a dead letter.
+// late: within opts.AllowedLateness it is scored at once, out of order;
+// beyond, it becomes a dead letter.
 func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	global := beam.WindowInto(s, window.NewGlobalWindows(), readings)
 	batches := beam.ParDo(s, &batchByDeviceFn{}, global)
@@ -142,17 +143,30 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 	if err != nil {
 		return err
 	}
+	if fn.PaneMs == 0 {
+		sortReadings(rs)
+	}
 	restored := false
+	restore := func() error {
+		if !restored {
+			restored = true
+			return fn.sc.restore(st.Detectors)
+		}
+		return nil
+	}
 	for _, r := range rs {
 		switch {
+		case r.EventTimeMs > st.ScoredThrough && fn.PaneMs == 0:
+			if err := restore(); err != nil {
+				return err
+			}
+			fn.score(ctx, r, emit)
+			st.ScoredThrough = r.EventTimeMs
 		case r.EventTimeMs > st.ScoredThrough:
 			st.Pending = append(st.Pending, r)
 		case r.EventTimeMs > st.ScoredThrough-fn.AllowedLatenessMs:
-			if !restored {
-				if err := fn.sc.restore(st.Detectors); err != nil {
-					return err
-				}
-				restored = true
+			if err := restore(); err != nil {
+				return err
 			}
 			lateScored.Inc(ctx, 1)
 			fn.score(ctx, r, emit)
@@ -167,8 +181,10 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 			return err
 		}
 	}
-	sortReadings(st.Pending)
-	fn.schedule(tp, &st)
+	if fn.PaneMs > 0 {
+		sortReadings(st.Pending)
+		fn.schedule(tp, &st)
+	}
 	return fn.Device.Write(sp, st.encode())
 }
 

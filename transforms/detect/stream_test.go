@@ -81,7 +81,13 @@ func expectedAnomalies(t *testing.T, opts Options, readings map[string][]events.
 // passes them; and readings that arrive after the watermark passed them
 // become dead letters that say why, and count in no window.
 func TestStreamingOrdersLateAndOutOfOrderReadings(t *testing.T) {
-	opts := Options{Detectors: []string{"zscore"}, Streaming: true,
+	for _, pane := range []time.Duration{time.Second, 0} {
+		t.Run(fmt.Sprint("pane=", pane), func(t *testing.T) { testStreamingOrder(t, pane) })
+	}
+}
+
+func testStreamingOrder(t *testing.T, pane time.Duration) {
+	opts := Options{Detectors: []string{"zscore"}, Streaming: true, Pane: pane,
 		Learned: detectors.Config{Window: 20, WarmUp: 10}}
 	rng := rand.New(rand.NewPCG(7, 7))
 	devices := []string{"press-1", "press-2"}
@@ -158,7 +164,7 @@ func TestStreamingEqualsBatch(t *testing.T) {
 	raws := beam.ParDo(s, lineToRaw, beam.CreateList(s, lines))
 	readings, _ := decode.Readings(s, raws, decode.Options{})
 	stream := base
-	stream.Streaming = true
+	stream.Streaming, stream.Pane = true, time.Hour
 	batchAnoms, _ := Detect(s.Scope("batch"), readings, base)
 	streamAnoms, dead := Detect(s.Scope("stream"), readings, stream)
 	passert.Empty(s, dead)
