@@ -21,6 +21,7 @@ type ioFlags struct {
 	kafkaGroup    string
 	deadLetter    string
 	kafkaSecurity kafkaSecurityFlags
+	kafkaTimeFrom string
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
@@ -31,13 +32,14 @@ func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")
 	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort, for lag monitoring and --kafka-start=committed)")
 	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq for a kafka:// input, else <output topic>.dlq)")
+	fs.StringVar(&f.kafkaTimeFrom, "kafka-timestamp-field", "timestamp", "kafka:// input: the record field whose time drives the watermark, as it drives the records' event time (empty: Kafka's record timestamps)")
 	f.kafkaSecurity.bind(fs)
 	runners.Bind(fs, &f.runner)
 }
 
 // kafkaStart parses --kafka-start.
 func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
-	k := endpoint.KafkaSettings{Bounded: f.bounded, Group: f.kafkaGroup}
+	k := endpoint.KafkaSettings{Bounded: f.bounded, Group: f.kafkaGroup, TimestampField: f.kafkaTimeFrom}
 	switch f.kafkaStart {
 	case "earliest", "":
 		k.Start = kafkaio.Earliest

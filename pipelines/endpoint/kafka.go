@@ -20,6 +20,10 @@ type KafkaSettings struct {
 	Group string
 	// KeyField keys output records by this JSON field. Default none.
 	KeyField string
+	// TimestampField is the record field read as event time and for the
+	// watermark (kafkaio.ReadOptions.TimestampField). Default "": the Kafka
+	// record timestamp.
+	TimestampField string
 	// SASL and TLS secure the connections (passwords from the environment
 	// or a file, never here).
 	SASL kafkaio.SASL
@@ -52,7 +56,7 @@ func (u URI) StreamTopic(stream string) string {
 func readKafka(s beam.Scope, u URI) beam.PCollection {
 	k := u.Kafka
 	opts := kafkaio.ReadOptions{Brokers: u.Brokers, Topic: u.Topic, Group: k.Group, Start: k.Start,
-		Bounded: k.Bounded, SASL: k.SASL, TLS: k.TLS}
+		Bounded: k.Bounded, SASL: k.SASL, TLS: k.TLS, TimestampField: k.TimestampField}
 	if k.Start == kafkaio.AtTime {
 		opts.StartTime = timeFromMs(k.StartTimeMs)
 	}

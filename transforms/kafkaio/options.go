@@ -107,6 +107,15 @@ type ReadOptions struct {
 	// wall clock; a record whose timestamp is older than that when it is
 	// read may be late downstream. Default 2s.
 	WatermarkLag time.Duration
+	// TimestampField names a top-level JSON field of the record value
+	// holding its event time (RFC 3339, or a number of Unix milliseconds),
+	// used for the element timestamp and the watermark instead of the Kafka
+	// record's timestamp; a record without a readable one keeps the Kafka
+	// timestamp. An idle partition then moves its watermark to the clock
+	// only while its records are live (the newest under a minute old), so
+	// a replay of old records keeps its event-time order. Default "": the
+	// Kafka record timestamp.
+	TimestampField string
 	// SASL authenticates the client. Default: no authentication.
 	SASL SASL
 	// TLS encrypts the connections. Default: plaintext.

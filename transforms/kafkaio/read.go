@@ -3,6 +3,7 @@ package kafkaio
 import (
 	"context"
 	"fmt"
+	"github.com/valyala/fastjson"
 	"reflect"
 	"strconv"
 	"sync"
@@ -99,6 +100,7 @@ func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
 		BatchMs:        opts.BatchDuration.Milliseconds(),
 		IdleMs:         opts.IdleDelay.Milliseconds(),
 		WatermarkLagMs: opts.WatermarkLag.Milliseconds(),
+		TimestampField: opts.TimestampField,
 	}, ranges)
 }
 
@@ -132,8 +134,10 @@ type readFn struct {
 	BatchMs        int64
 	IdleMs         int64
 	WatermarkLagMs int64
+	TimestampField string
 
-	opts      []kgo.Opt // connection options, with the password: never exported
+	parser    fastjson.Parser // for TimestampField; ProcessElement only
+	opts      []kgo.Opt       // connection options, with the password: never exported
 	admin     *kadm.Client
 	mu        sync.Mutex
 	consumers map[int32]*partitionConsumer
@@ -210,7 +214,7 @@ func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ partitionR
 }
 
 func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
-	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond)
+	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, fn.TimestampField != "")
 }
 
 func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
@@ -266,6 +270,11 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			c.next = rec.Offset + 1
 			if !rec.Attrs.IsControl() {
 				ms := rec.Timestamp.UnixMilli()
+				if fn.TimestampField != "" {
+					if t, ok := fieldTimeMs(&fn.parser, rec.Value, fn.TimestampField); ok {
+						ms = t
+					}
+				}
 				we.observe(ms)
 				emit(mtime.FromMilliseconds(ms), toRaw(prefix, rec))
 				emitted++

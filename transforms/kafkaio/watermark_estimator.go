@@ -8,13 +8,27 @@ import "time"
 // the wall clock minus lag, so that an idle partition does not hold back the
 // windows of the busy ones. It never moves backwards. Its state, the
 // watermark in Unix milliseconds, is what survives a checkpoint.
+//
+// With event times from a record field (ReadOptions.TimestampField), an
+// idle partition moves to the clock only while its records are live - the
+// newest within liveWindow of the clock: a replay of old records must not
+// jump to the present between two batches, or every later record of it
+// would be behind the watermark.
 type watermarkEstimator struct {
 	state int64 // the watermark, Unix ms
 	lag   int64 // ms
+	// fieldTime is set when timestamps come from a record field; newest is
+	// the newest seen since this estimator was created (0: none yet).
+	fieldTime bool
+	newest    int64
 }
 
-func newWatermarkEstimator(state int64, lag time.Duration) *watermarkEstimator {
-	return &watermarkEstimator{state: state, lag: lag.Milliseconds()}
+// liveWindow is how recent a field-time partition's newest record must be
+// for the partition, once idle, to move its watermark to the clock.
+const liveWindow = time.Minute
+
+func newWatermarkEstimator(state int64, lag time.Duration, fieldTime bool) *watermarkEstimator {
+	return &watermarkEstimator{state: state, lag: lag.Milliseconds(), fieldTime: fieldTime}
 }
 
 // CurrentWatermark implements sdf.WatermarkEstimator.
@@ -23,10 +37,18 @@ func (e *watermarkEstimator) CurrentWatermark() time.Time {
 }
 
 // observe takes the timestamp of a record read, in Unix ms.
-func (e *watermarkEstimator) observe(ms int64) { e.advance(ms - e.lag) }
+func (e *watermarkEstimator) observe(ms int64) {
+	e.newest = max(e.newest, ms)
+	e.advance(ms - e.lag)
+}
 
 // idle is called when the partition has nothing more to read for now.
-func (e *watermarkEstimator) idle(now time.Time) { e.advance(now.UnixMilli() - e.lag) }
+func (e *watermarkEstimator) idle(now time.Time) {
+	if e.fieldTime && e.newest < now.Add(-liveWindow).UnixMilli() {
+		return
+	}
+	e.advance(now.UnixMilli() - e.lag)
+}
 
 func (e *watermarkEstimator) advance(ms int64) {
 	if ms > e.state {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestWatermarkEstimator(t *testing.T) {
-	e := newWatermarkEstimator(0, 2*time.Second)
+	e := newWatermarkEstimator(0, 2*time.Second, false)
 	e.observe(10_000)
 	if got := e.CurrentWatermark().UnixMilli(); got != 8_000 {
 		t.Errorf("after a record at 10s the watermark is %d ms, want 8000 (the record less the lag)", got)

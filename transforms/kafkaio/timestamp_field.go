@@ -1,0 +1,37 @@
+package kafkaio
+
+import (
+	"time"
+
+	"github.com/valyala/fastjson"
+)
+
+// fieldTimeMs reads the event time in a record's top-level JSON field: an
+// RFC 3339 string or a number of Unix milliseconds. ok is false when the
+// value is not a JSON object, lacks the field, or holds anything else; the
+// decoder downstream judges such records.
+func fieldTimeMs(p *fastjson.Parser, value []byte, field string) (ms int64, ok bool) {
+	v, err := p.ParseBytes(value)
+	if err != nil {
+		return 0, false
+	}
+	f := v.Get(field)
+	if f == nil {
+		return 0, false
+	}
+	switch f.Type() {
+	case fastjson.TypeString:
+		t, err := time.Parse(time.RFC3339Nano, string(f.GetStringBytes()))
+		if err != nil {
+			return 0, false
+		}
+		return t.UnixMilli(), true
+	case fastjson.TypeNumber:
+		n, err := f.Float64()
+		if err != nil || n != n || n < -1e15 || n > 1e15 {
+			return 0, false
+		}
+		return int64(n), true
+	}
+	return 0, false
+}
