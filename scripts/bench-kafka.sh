@@ -35,7 +35,7 @@ echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), Beam Go prism, Kafka
 python3 -c "import sys; n,s,e,w=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]),int(sys.argv[4]); print(f'throughput: {n} readings read, {w} records written in {e-s:.2f} s = {n/(e-s):,.0f} readings/s read through Beam (pipeline start included)')" "$n" "$s" "$e" "${written:-0}"
 
 scripts/kafka.sh topic "lat_in_$id" 3 >/dev/null
-"$work/beamlens" anomalies --input="kafka://$b/lat_in_$id" --kafka-start=latest --output="kafka://$b/lat_out_$id" 2>"$work/latency.log" &
+"$work/beamlens" anomalies --detectors="${LATENCY_DETECTORS:-threshold}" --input="kafka://$b/lat_in_$id" --kafka-start=latest --output="kafka://$b/lat_out_$id" 2>"$work/latency.log" &
 job=$!
 sleep 8 # the job's partitions are discovered and caught up before the pace starts
 "$work/topictool" pace --brokers="$b" --topic="lat_in_$id" --rate=5000 --duration=30s

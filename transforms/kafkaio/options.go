@@ -43,8 +43,8 @@ const (
 	DefaultClientID        = "beamlens"
 	DefaultPasswordEnv     = "KAFKA_SASL_PASSWORD"
 	DefaultBatchRecords    = 10_000
-	DefaultBatchDuration   = time.Second
-	DefaultIdleDelay       = 500 * time.Millisecond
+	DefaultBatchDuration   = 250 * time.Millisecond
+	DefaultIdleDelay       = 100 * time.Millisecond
 	DefaultWatermarkLag    = 2 * time.Second
 	DefaultDeliveryTimeout = 2 * time.Minute
 )
@@ -96,11 +96,11 @@ type ReadOptions struct {
 	// downstream. Default 10,000.
 	BatchRecords int
 	// BatchDuration is how long one partition reads before it checkpoints.
-	// Default 1s.
+	// Default 250ms.
 	BatchDuration time.Duration
 	// IdleDelay is how long a partition that has caught up waits before it
 	// polls again. It bounds the latency of a record that arrives on a
-	// quiet partition. Default 500ms.
+	// quiet partition. Default 100ms.
 	IdleDelay time.Duration
 	// WatermarkLag is how far the watermark trails the newest record
 	// timestamp a partition has read and, on a caught-up partition, the
