@@ -3,6 +3,7 @@ package kafkaio
 import (
 	"context"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"os"
 	"strings"
 	"testing"
@@ -78,8 +79,8 @@ func TestIntegrationKafka(t *testing.T) {
 		sink := t.Name()
 		beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
 		ctx, cancel := context.WithCancel(context.Background())
-		done := runAsync(ctx, p)
-		defer stop(t, cancel, done)
+		done := pipetest.RunAsync(ctx, p)
+		defer pipetest.Stop(t, cancel, done)
 		time.Sleep(2 * time.Second) // started, caught up with the committed offsets
 		cl := newClient(t, brokers, kgo.DefaultProduceTopic(topic))
 		var later []*kgo.Record
@@ -89,9 +90,9 @@ func TestIntegrationKafka(t *testing.T) {
 		if err := cl.ProduceSync(ctx, later...).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
-		waitRunning(t, done, time.Minute, "the records produced while running", func() bool { return len(collected(sink)) >= len(later) })
+		pipetest.WaitRunning(t, done, time.Minute, "the records produced while running", func() bool { return len(collected(sink)) >= len(later) })
 		time.Sleep(500 * time.Millisecond)
-		sameSet(t, collected(sink), describeAll(later))
+		pipetest.SameSet(t, collected(sink), describeAll(later))
 	})
 
 	t.Run("ReadThroughput", func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,27 +48,6 @@ func describeWindowSum(w beam.Window, n int) string {
 	return fmt.Sprintf("%d", n)
 }
 
-// runAsync runs p on prism until ctx is cancelled; the returned channel
-// gives the run's error.
-func runAsync(ctx context.Context, p *beam.Pipeline) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, err := beam.Run(ctx, "prism", p)
-		done <- err
-	}()
-	return done
-}
-
-func stop(t *testing.T, cancel context.CancelFunc, done <-chan error) {
-	t.Helper()
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Error("pipeline did not stop within 30s of its context's cancellation")
-	}
-}
-
 // An unbounded read delivers records produced while it runs, and moves the
 // watermark on partitions that receive nothing, so event-time windows fire
 // while the pipeline runs.
@@ -85,10 +65,10 @@ func TestReadUnbounded(t *testing.T) {
 	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeWindowSum, sums))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := runAsync(ctx, p)
-	defer stop(t, cancel, done)
+	done := pipetest.RunAsync(ctx, p)
+	defer pipetest.Stop(t, cancel, done)
 
-	waitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return len(collected(sink)) >= len(before) })
+	pipetest.WaitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return len(collected(sink)) >= len(before) })
 	var after []*kgo.Record
 	for round := range 3 {
 		// Only partition 0 gets records now: 1 and 2 are idle.
@@ -96,12 +76,12 @@ func TestReadUnbounded(t *testing.T) {
 		produced := time.Now()
 		after = append(after, recs...)
 		want := len(before) + len(after)
-		waitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= want })
+		pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= want })
 		t.Logf("round %d: produce-to-collect latency %v", round, time.Since(produced))
 	}
 	all := append(before, after...)
-	waitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= len(all) })
-	waitRunning(t, done, 30*time.Second, "event-time windows to fire for every record", func() bool {
+	pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= len(all) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every record", func() bool {
 		n := 0
 		for _, s := range collected(windows) {
 			var k int
@@ -111,7 +91,7 @@ func TestReadUnbounded(t *testing.T) {
 		return n == len(all)
 	})
 	time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
-	sameSet(t, collected(sink), describeAll(all))
+	pipetest.SameSet(t, collected(sink), describeAll(all))
 }
 
 // With MaxRecordsPerPartition the read is bounded by count: it waits for
@@ -127,8 +107,8 @@ func TestReadMaxRecordsWaitsForLaterRecords(t *testing.T) {
 	sink := t.Name()
 	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
 
-	done := runAsync(context.Background(), p)
-	waitRunning(t, done, time.Minute, "the first records", func() bool { return len(collected(sink)) == len(before) })
+	done := pipetest.RunAsync(context.Background(), p)
+	pipetest.WaitRunning(t, done, time.Minute, "the first records", func() bool { return len(collected(sink)) == len(before) })
 	time.Sleep(time.Second)
 	select {
 	case err := <-done:
@@ -150,7 +130,7 @@ func TestReadMaxRecordsWaitsForLaterRecords(t *testing.T) {
 			want = append(want, r)
 		}
 	}
-	sameSet(t, collected(sink), describeAll(want))
+	pipetest.SameSet(t, collected(sink), describeAll(want))
 }
 
 // A read with a group commits its progress; a new pipeline starting from
@@ -166,15 +146,15 @@ func TestReadRestartsFromCommittedOffsets(t *testing.T) {
 	sink := t.Name()
 	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, Read(s, opts)))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := runAsync(ctx, p)
-	waitRunning(t, done, time.Minute, "the first run to read its records", func() bool { return len(collected(sink)) >= len(first) })
+	done := pipetest.RunAsync(ctx, p)
+	pipetest.WaitRunning(t, done, time.Minute, "the first run to read its records", func() bool { return len(collected(sink)) >= len(first) })
 	// Once caught up, each resumed range commits where it resumes: the end.
-	waitRunning(t, done, 30*time.Second, "the group to commit the end offsets", func() bool {
+	pipetest.WaitRunning(t, done, 30*time.Second, "the group to commit the end offsets", func() bool {
 		c := committedOffsetsOf(t, brokers, group, topic)
 		return c[0] == 100 && c[1] == 100 && c[2] == 100
 	})
-	stop(t, cancel, done)
-	sameSet(t, collected(sink), describeAll(first))
+	pipetest.Stop(t, cancel, done)
+	pipetest.SameSet(t, collected(sink), describeAll(first))
 
 	// Records produced while no pipeline runs.
 	second := produce(t, brokers, topic, parts, 300, 150)

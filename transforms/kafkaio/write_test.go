@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"net"
 	"strings"
 	"sync/atomic"
@@ -96,7 +97,7 @@ func TestWrite(t *testing.T) {
 	for i, r := range recs {
 		want[i] = string(r)
 	}
-	sameSet(t, gotValues, want)
+	pipetest.SameSet(t, gotValues, want)
 }
 
 // Retriable produce errors are retried by the idempotent producer without
@@ -129,7 +130,7 @@ func TestWriteRetriesBrokerErrors(t *testing.T) {
 	for i, r := range recs {
 		want[i] = string(r)
 	}
-	sameSet(t, values, want)
+	pipetest.SameSet(t, values, want)
 	if faults.Hits() < 1 || drops.Load() < 1 {
 		t.Errorf("injected %d produce errors and %d dropped connections, want 1 and 1", faults.Hits(), drops.Load())
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,71 +213,4 @@ func collected(sink string) []string {
 	sinks.Lock()
 	defer sinks.Unlock()
 	return append([]string(nil), sinks.m[sink]...)
-}
-
-// runAsync runs p on prism until ctx is cancelled; the returned channel
-// gives the run's error.
-func runAsync(ctx context.Context, p *beam.Pipeline) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, err := beam.Run(ctx, "prism", p)
-		done <- err
-	}()
-	return done
-}
-
-func stop(t *testing.T, cancel context.CancelFunc, done <-chan error) {
-	t.Helper()
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Error("pipeline did not stop within 30s of its context's cancellation")
-	}
-}
-
-// waitRunning polls cond until it holds; it fails at once if the pipeline
-// ends, and after timeout.
-func waitRunning(t testing.TB, done <-chan error, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		select {
-		case err := <-done:
-			t.Fatalf("the pipeline ended (err %v) while waiting for %s", err, what)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// sameSet reports the differences between two multisets of strings.
-func sameSet(t testing.TB, got []string, want []any) {
-	t.Helper()
-	w := make([]string, len(want))
-	for i, v := range want {
-		w[i] = v.(string)
-	}
-	sort.Strings(got)
-	sort.Strings(w)
-	if len(got) != len(w) {
-		t.Errorf("got %d elements, want %d", len(got), len(w))
-	}
-	seen := map[string]int{}
-	for _, g := range got {
-		seen[g]++
-	}
-	for _, x := range w {
-		seen[x]--
-	}
-	n := 0
-	for k, v := range seen {
-		if v != 0 && n < 10 {
-			t.Errorf("element %q: %+d", k, v)
-			n++
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"strings"
 	"testing"
 	"time"
@@ -98,10 +99,10 @@ func TestReadPicksUpLaterMessages(t *testing.T) {
 	sink := sinkName(t)
 	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", MaxMessages: 60, IdleDelay: 50 * time.Millisecond})
 	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
-	done := runAsync(context.Background(), p)
+	done := pipetest.RunAsync(context.Background(), p)
 
 	for round := range 2 {
-		waitRunning(t, done, time.Minute, "the messages published so far", func() bool { return len(collected(sink)) >= len(ids) })
+		pipetest.WaitRunning(t, done, time.Minute, "the messages published so far", func() bool { return len(collected(sink)) >= len(ids) })
 		ids = append(ids, f.publish(t, "live", 100+20*round, 20)...)
 	}
 	select {
@@ -112,7 +113,7 @@ func TestReadPicksUpLaterMessages(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the read did not end after MaxMessages")
 	}
-	sameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	pipetest.SameSet(t, collected(sink), f.describeAll("live-sub", ids))
 	checkAckedOnce(t, f, ids)
 }
 
@@ -132,20 +133,20 @@ func TestReadUnbounded(t *testing.T) {
 	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeSum, beam.Combine(s, sumInts, counted)))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := runAsync(ctx, p)
-	defer stop(t, cancel, done)
+	done := pipetest.RunAsync(ctx, p)
+	defer pipetest.Stop(t, cancel, done)
 
-	waitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return len(collected(sink)) >= len(ids) })
+	pipetest.WaitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return len(collected(sink)) >= len(ids) })
 	for round := range 3 {
 		ids = append(ids, f.publish(t, "live", 100+10*round, 10)...)
 		published := time.Now()
-		waitRunning(t, done, 30*time.Second, "the messages published while running", func() bool { return len(collected(sink)) >= len(ids) })
+		pipetest.WaitRunning(t, done, 30*time.Second, "the messages published while running", func() bool { return len(collected(sink)) >= len(ids) })
 		t.Logf("round %d: publish-to-collect latency %v", round, time.Since(published))
 	}
-	waitRunning(t, done, 30*time.Second, "event-time windows to fire for every message", func() bool { return sumOf(collected(windows)) == len(ids) })
-	waitRunning(t, done, 30*time.Second, "every message to be acknowledged", func() bool { return f.allAckedOnce(ids) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every message", func() bool { return sumOf(collected(windows)) == len(ids) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "every message to be acknowledged", func() bool { return f.allAckedOnce(ids) })
 	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
-	sameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	pipetest.SameSet(t, collected(sink), f.describeAll("live-sub", ids))
 	checkAckedOnce(t, f, ids)
 }
 
