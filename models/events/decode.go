@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"math"
 	"strconv"
-	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -131,7 +131,24 @@ func requiredID(o *fastjson.Object, field string) (string, error) {
 	if !utf8.Valid(b) {
 		return "", fieldErr(field, "is not valid UTF-8")
 	}
+	if i := controlIndex(b); i >= 0 {
+		// Ids become Kafka keys, file names in tools, log and terminal
+		// text: a NUL, newline or escape sequence there is an attack or a
+		// bug, never a name.
+		return "", fieldErr(field, "holds a control character at byte %d", i)
+	}
 	return string(b), nil
+}
+
+// controlIndex returns the byte offset of the first C0 or C1 control
+// character (or DEL) in valid UTF-8 b, or -1.
+func controlIndex(b []byte) int {
+	for i, r := range string(b) {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return i
+		}
+	}
+	return -1
 }
 
 func finiteNumber(v *fastjson.Value, field string) (float64, error) {
@@ -202,4 +219,13 @@ func shorten(s string, n int) string {
 	return s[:cut] + "..."
 }
 
-func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
+// isBlank reports whether s has nothing but white space and control
+// characters: nothing a reader, or a model, could take a theme from.
+func isBlank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
