@@ -31,9 +31,16 @@ func buildAndRun(ctx context.Context, build func(beam.Scope), o runners.Options,
 	return counts, err
 }
 
+// beforeRun, when set, sees each pipeline just before it runs: tests use it
+// to check what would be serialised and shipped to workers.
+var beforeRun func(*beam.Pipeline)
+
 // execute runs p, printing a progress line every progressEvery, and returns
 // the beamlens counters.
 func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io.Writer) (map[string]int64, error) {
+	if beforeRun != nil {
+		beforeRun(p)
+	}
 	start := time.Now()
 	done := make(chan struct{})
 	stopped := make(chan struct{})

@@ -140,6 +140,7 @@ func syntaxCases(valid string, idField string) []Case {
 		bad("id-c1-control", "control character", `{`+replaceID(body, idField, `"a\u0085b"`)+`}`),
 		bad("raw-nul-in-string", "malformed JSON", `{`+replaceID(body, idField, "\"a\x00b\"")+`}`),
 		bad("raw-tab-in-string", "malformed JSON", `{`+replaceID(body, idField, "\"a\tb\"")+`}`),
+		bad("raw-control-before-escape", "malformed JSON", `{`+body+",\"extra\":\"\x01\\u0041\"}"),
 		bad("raw-control-outside-string", "malformed JSON", "{\x01"+body+`}`),
 		bad("utf8-invalid-in-id", "not valid UTF-8", `{`+replaceID(body, idField, "\"a\xffb\"")+`}`),
 		bad("utf8-invalid-in-extra", "not valid UTF-8", `{`+body+",\"extra\":\"\xfe\"}"),

@@ -60,8 +60,19 @@ func LoadSpec(path string) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
+	s, err := DecodeSpec(data, strings.ToLower(filepath.Ext(path)) == ".json")
+	if err != nil {
+		return Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// DecodeSpec decodes and checks a spec: JSON when isJSON, else YAML.
+// Unknown fields are an error, so a typo never silently means the default.
+func DecodeSpec(data []byte, isJSON bool) (Spec, error) {
 	var s Spec
-	if strings.ToLower(filepath.Ext(path)) == ".json" {
+	var err error
+	if isJSON {
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		err = dec.Decode(&s)
@@ -71,10 +82,10 @@ func LoadSpec(path string) (Spec, error) {
 		err = dec.Decode(&s)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return Spec{}, fmt.Errorf("%s: %w", path, err)
+		return Spec{}, err
 	}
 	if _, _, err := s.Resolve(DefaultThreshold); err != nil {
-		return Spec{}, fmt.Errorf("%s: %w", path, err)
+		return Spec{}, err
 	}
 	return s, nil
 }

@@ -1,0 +1,29 @@
+package kafkaio
+
+import (
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/beamlens/beamlens/internal/badinput"
+)
+
+// FuzzFieldTimeMs: the Kafka source reads event times from record values
+// before any validation, so it must survive anything a producer sends, and
+// only return times within the range it promises.
+func FuzzFieldTimeMs(f *testing.F) {
+	for _, c := range badinput.Cases("sensors") {
+		f.Add(c.Line, "timestamp")
+	}
+	f.Add([]byte(`{"ts":"2025-06-01T10:00:00.123+02:00"}`), "ts")
+	f.Fuzz(func(t *testing.T, value []byte, field string) {
+		var p fastjson.Parser
+		ms, ok := fieldTimeMs(&p, value, field)
+		if !ok && ms != 0 {
+			t.Fatalf("not ok but ms = %d", ms)
+		}
+		if ok && (ms < -1e15*1000 || ms > 1e15*1000) {
+			t.Fatalf("time %d ms out of any sane range", ms)
+		}
+	})
+}
