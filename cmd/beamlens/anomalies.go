@@ -24,6 +24,7 @@ type anomalyFlags struct {
 	window          string
 	allowedLateness time.Duration
 	reorder         time.Duration
+	stateTTL        time.Duration
 	scoreThreshold  float64
 }
 
@@ -36,6 +37,7 @@ func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")
 	fs.DurationVar(&f.allowedLateness, "allowed-lateness", 5*time.Minute, "streaming input: how far behind the newest reading of its device already scored a reading may arrive and still be scored (out of order); later ones become dead letters")
 	fs.DurationVar(&f.reorder, "reorder", 0, "streaming input: hold readings until the watermark passes the end of their pane of this length, so that readings arriving out of order across bundles are scored in event-time order (e.g. 1s; default 0: score each bundle's readings as they arrive, sorted within the bundle)")
+	fs.DurationVar(&f.stateTTL, "device-state-ttl", detect.DefaultStateTTL, "streaming input: drop what the detectors learned about a device after it has been silent this long in event time, so a stream of ever-new device ids keeps bounded state (it warms up again when it returns; negative: keep forever)")
 	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m")
 }
 
@@ -47,6 +49,9 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	}
 	if f.allowedLateness < 0 {
 		return anomaly.Config{}, usagef("--allowed-lateness is negative")
+	}
+	if f.stateTTL == 0 {
+		return anomaly.Config{}, usagef("--device-state-ttl must not be 0 (negative keeps state forever)")
 	}
 	if f.reorder < 0 || (f.reorder > 0 && f.reorder < time.Millisecond) {
 		return anomaly.Config{}, usagef("--reorder must be 0 or at least 1ms")
@@ -76,7 +81,8 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Output: out,
 		Decode: decode.Options{MaxFuture: f.maxFuture},
 		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
-			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder},
+			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
+			StateTTL: f.stateTTL},
 		Window: windowstats.Options{Size: size, Period: period},
 	}, nil
 }

@@ -40,7 +40,17 @@ type Options struct {
 	// order); a later one becomes a dead letter. Default 0: a reading the
 	// watermark has passed is a dead letter.
 	AllowedLateness time.Duration
+	// StateTTL is how long, in event time, a device may stay silent before
+	// the streaming scorer drops its state (its detectors then warm up
+	// again when it returns). It bounds the state of a stream whose device
+	// ids keep changing. Default DefaultStateTTL; negative keeps state
+	// forever.
+	StateTTL time.Duration
 }
+
+// DefaultStateTTL is a day: long enough for devices that report hourly or
+// pause overnight to keep what their detectors learned.
+const DefaultStateTTL = 24 * time.Hour
 
 func (o Options) withDefaults() Options {
 	if len(o.Detectors) == 0 {
@@ -48,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Metric == "" {
 		o.Metric = "temperature"
+	}
+	if o.StateTTL == 0 {
+		o.StateTTL = DefaultStateTTL
 	}
 	if !o.ThresholdSet && o.Threshold == 0 {
 		o.Threshold = detectors.DefaultThreshold

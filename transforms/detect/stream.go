@@ -29,6 +29,7 @@ func init() {
 var (
 	lateScored = beam.NewCounter(deadletter.Namespace, "late_readings_scored")
 	lateDead   = beam.NewCounter(deadletter.Namespace, "late_readings_dead_lettered")
+	expired    = beam.NewCounter(deadletter.Namespace, "device_states_expired")
 )
 
 // maxBatch caps how many readings batchByDeviceFn holds before it ships
@@ -60,9 +61,19 @@ func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies
 		Config:            opts.config(),
 		PaneMs:            opts.Pane.Milliseconds(),
 		AllowedLatenessMs: opts.AllowedLateness.Milliseconds(),
+		StateTTLMs:        stateTTLMs(opts.StateTTL),
 		Device:            state.MakeValueState[[]byte]("device"),
 		Flush:             timers.InEventTime("flush"),
 	}, batches)
+}
+
+// stateTTLMs is the TTL in milliseconds; any negative TTL is -1 (never),
+// and a positive one is at least a millisecond.
+func stateTTLMs(ttl time.Duration) int64 {
+	if ttl < 0 {
+		return -1
+	}
+	return max(ttl.Milliseconds(), 1)
 }
 
 // batchByDeviceFn gathers a bundle's readings per device and emits each
@@ -108,9 +119,16 @@ type streamScoreFn struct {
 	Config            detectors.Config
 	PaneMs            int64
 	AllowedLatenessMs int64
+	// StateTTLMs: a device silent this long in event time loses its state;
+	// negative: never.
+	StateTTLMs int64
 
 	Device state.Value[[]byte]
-	Flush  timers.EventTime
+	// Flush fires at the end of the pane of the earliest pending reading;
+	// with nothing pending it is the expiry timer instead, StateTTLMs past
+	// the newest reading. One timer family serves both: prism hangs on a
+	// DoFn that declares two.
+	Flush timers.EventTime
 
 	sc *scorer
 }
@@ -185,7 +203,44 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 		sortReadings(st.Pending)
 		fn.schedule(tp, &st)
 	}
+	fn.scheduleExpiry(tp, &st, rs)
 	return fn.Device.Write(sp, st.encode())
+}
+
+// scheduleExpiry sets the timer StateTTLMs past the newest reading the
+// device has shown, when no reading is pending (a pending one has its pane's
+// flush timer, and expiry is scheduled again after that flush). A late
+// batch never moves it earlier: newest covers what the state already saw.
+func (fn *streamScoreFn) scheduleExpiry(tp timers.Provider, st *deviceState, rs []events.Reading) {
+	if fn.StateTTLMs < 0 || len(st.Pending) > 0 {
+		return
+	}
+	newest := newestTime(*st, rs)
+	if newest > math.MaxInt64-fn.StateTTLMs {
+		return
+	}
+	at := newest + fn.StateTTLMs
+	if at == st.TimerAt {
+		return
+	}
+	// No output timestamp: the hold then sits at the firing time, ahead of
+	// the watermark, so expiry never delays the anomalies; one at the
+	// reading's time would hold every output back by the TTL.
+	fn.Flush.Set(tp, time.UnixMilli(at))
+	st.TimerAt, st.HoldAt = at, 0
+}
+
+// newestTime is the latest event time among the device's scored and
+// pending readings and rs.
+func newestTime(st deviceState, rs []events.Reading) int64 {
+	newest := st.ScoredThrough
+	for _, r := range st.Pending {
+		newest = max(newest, r.EventTimeMs)
+	}
+	for _, r := range rs {
+		newest = max(newest, r.EventTimeMs)
+	}
+	return newest
 }
 
 // OnTimer scores, in event-time order, every buffered reading up to the end
@@ -198,6 +253,9 @@ func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp time
 	}
 	if st.TimerAt == 0 {
 		return nil // a timer set before the state it served was flushed
+	}
+	if len(st.Pending) == 0 {
+		return fn.expire(ctx, sp)
 	}
 	through := st.TimerAt
 	if err := fn.sc.restore(st.Detectors); err != nil {
@@ -215,7 +273,16 @@ func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp time
 		return err
 	}
 	fn.schedule(tp, &st)
+	fn.scheduleExpiry(tp, &st, nil)
 	return fn.Device.Write(sp, st.encode())
+}
+
+// expire drops the state of a device that has shown nothing for StateTTLMs
+// of event time: the timer fires only once the watermark passes that point,
+// and every newer reading would have moved it.
+func (fn *streamScoreFn) expire(ctx context.Context, sp state.Provider) error {
+	expired.Inc(ctx, 1)
+	return fn.Device.Clear(sp)
 }
 
 func (fn *streamScoreFn) score(ctx context.Context, r events.Reading, emit func(beam.EventTime, events.Anomaly)) {

@@ -226,3 +226,50 @@ func TestScorerRestoreRejectsForeignState(t *testing.T) {
 		t.Fatal("state of detectors in another order restored without error")
 	}
 }
+
+// TestStreamingStateExpires: a device silent for longer than StateTTL (in
+// event time) loses its state, so its detectors warm up again when it
+// returns - a spike on its return is not judged against a stale baseline -
+// while with StateTTL negative the state, and the baseline, stay.
+func TestStreamingStateExpires(t *testing.T) {
+	for _, c := range []struct {
+		ttl       time.Duration
+		wantSpike bool
+	}{{time.Minute, false}, {-1, true}} {
+		t.Run(fmt.Sprint("ttl=", c.ttl), func(t *testing.T) {
+			opts := Options{Detectors: []string{"zscore"}, Streaming: true, StateTTL: c.ttl,
+				Learned: detectors.Config{Window: 20, WarmUp: 10}}
+			rng := rand.New(rand.NewPCG(3, 3))
+			ts := teststream.NewConfig()
+			var first [][]byte
+			for sec := 0; sec < 30; sec++ {
+				first = append(first, readingLine("a", sec, 20+rng.NormFloat64()*0.5))
+			}
+			if err := ts.AddElementList(t0.UnixMilli(), first); err != nil {
+				t.Fatal(err)
+			}
+			// Silence: the watermark moves 170 s on, past 29 s + TTL.
+			if err := ts.AdvanceWatermark(t0.Add(200 * time.Second).UnixMilli()); err != nil {
+				t.Fatal(err)
+			}
+			spike := readingLine("a", 201, 60)
+			if err := ts.AddElementList(t0.UnixMilli(), [][]byte{spike}); err != nil {
+				t.Fatal(err)
+			}
+			if err := ts.AdvanceWatermarkToInfinity(); err != nil {
+				t.Fatal(err)
+			}
+			p, s := beam.NewPipelineWithRoot()
+			readings, badInput := decode.Readings(s, beam.ParDo(s, lineToRaw, teststream.Create(s, ts)), decode.Options{})
+			passert.Empty(s, badInput)
+			anomalies, dead := Detect(s, readings, opts)
+			passert.Empty(s, dead)
+			if c.wantSpike {
+				passert.Count(s, anomalies, "anomalies", 1)
+			} else {
+				passert.Empty(s, anomalies)
+			}
+			ptest.RunAndValidate(t, p)
+		})
+	}
+}

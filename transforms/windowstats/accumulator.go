@@ -125,9 +125,15 @@ func decodeAccumulator(b []byte) (accumulator, error) {
 		if err != nil {
 			return accumulator{}, err
 		}
-		s, err := ddsketch.DecodeDDSketch(rest, store.DefaultProvider, m)
+		// A sparse store: its size follows the bins encoded, where a dense
+		// or paginated one follows their index range, and a corrupt index
+		// range once asked for hundreds of GiB (found by fuzzing).
+		s, err := ddsketch.DecodeDDSketch(rest, store.SparseStoreConstructor, m)
 		if err != nil {
 			return accumulator{}, fmt.Errorf("windowstats: decoding sketch: %w", err)
+		}
+		if err := checkBins(s, m); err != nil {
+			return accumulator{}, err
 		}
 		// Re-home the decoded bins in a collapsing store so merged state
 		// stays bounded.
@@ -135,4 +141,27 @@ func decodeAccumulator(b []byte) (accumulator, error) {
 		_ = a.sketch.MergeWith(s)
 	}
 	return a, nil
+}
+
+// checkBins rejects a decoded sketch whose bins no float64 could have made:
+// an index beyond the mapping's range, or a count that is not a positive
+// finite number. The collapsing store indexes arrays by bin and panics on
+// such bins (found by fuzzing).
+func checkBins(s *ddsketch.DDSketch, m mapping.IndexMapping) error {
+	lo, hi := m.Index(m.MinIndexableValue()), m.Index(m.MaxIndexableValue())
+	var bad error
+	check := func(index int, count float64) bool {
+		if index < lo || index > hi || !(count > 0) || math.IsInf(count, 0) {
+			bad = fmt.Errorf("windowstats: corrupt sketch: bin %d holds %g", index, count)
+		}
+		return bad != nil
+	}
+	s.GetPositiveValueStore().ForEach(check)
+	if bad == nil {
+		s.GetNegativeValueStore().ForEach(check)
+	}
+	if z := s.GetZeroCount(); bad == nil && (z < 0 || math.IsNaN(z) || math.IsInf(z, 0)) {
+		bad = fmt.Errorf("windowstats: corrupt sketch: zero count %g", z)
+	}
+	return bad
 }
