@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -47,11 +48,36 @@ func main() {
 	// Not a worker: Init only marks Beam initialised (Beam's flags stay
 	// unparsed; each subcommand binds the ones it needs).
 	beam.Init()
+	if path := os.Getenv("BEAMLENS_CPUPROFILE"); path != "" {
+		startCPUProfile(path)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal starts a clean stop, a second one kills at once.
 	go func() { <-ctx.Done(); stop() }()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if stopProfile != nil {
+		stopProfile()
+	}
+	os.Exit(code)
+}
+
+// stopProfile ends the CPU profile started from BEAMLENS_CPUPROFILE; os.Exit
+// skips deferred calls, so main calls it by hand.
+var stopProfile func()
+
+// startCPUProfile profiles the whole run into path: with prism the workers
+// run in this process, so the profile covers the pipeline's hot path too.
+func startCPUProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "beamlens: BEAMLENS_CPUPROFILE: %v\n", err)
+		return
+	}
+	stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func workerMode(args []string) bool {

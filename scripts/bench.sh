@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Side by side, on one generated input, in one run on this machine:
+#   beamlens's anomaly pipeline on prism (threshold, and the default ensemble);
+#   the article's PyFlink job (../shared/seed-article.txt: JSON parse,
+#     temperature > 100, write the flagged events), file in and file out;
+#   the same job on Beam Python's default local runner;
+#   a plain Go loop doing the same parse + threshold + write (the hardware limit).
+# Checks that every threshold variant flags exactly the same readings, prints
+# the table with events/s and ratios, writes it with a PNG chart into
+# BENCHMARKS.md, then benchmarks the themes stage (scripts/bench-themes.sh)
+# and prints the top of a CPU profile of beamlens's threshold run.
+#
+# Usage: scripts/bench.sh [--quick]
+#   --quick   100k readings instead of 1M, a smaller themes run; ratios last
+# Installs PyFlink and Beam Python into virtualenvs under .venv/ (cached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=1000000
+quick=0
+if [ "${1:-}" = "--quick" ]; then n=100000; quick=1; fi
+work="${BEAMLENS_RUN_DIR:-$PWD/.run}/bench"
+mkdir -p "$work" .venv docs
+cores=$(nproc)
+
+say() { echo "== $*" >&2; }
+venv() { # name pip-spec...
+  local dir=".venv/$1"; shift
+  if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/pip" show -q "${1%%==*}" >/dev/null 2>&1; then
+    say "installing $* into $dir (once)"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q "$@"
+  fi
+}
+venv pyflink apache-flink==2.3.0
+venv beam apache-beam==2.77.0 matplotlib
+
+say "building"
+go build -o "$work/beamlens" ./cmd/beamlens
+go build -o "$work/goloop" ./scripts/bench/goloop
+input="$work/sensors-$n.jsonl"
+[ -s "$input" ] || "$work/beamlens" gen sensors --n="$n" --seed=1 --out="$input" >/dev/null
+
+timings="$work/timings.tsv"
+: >"$timings"
+timed() { # name output-glob comparable command...
+  local name="$1" glob="$2" comparable="$3"; shift 3
+  say "$name"
+  local s e
+  s=$(date +%s.%N)
+  "$@" >"$work/$(echo "$name" | tr -c 'a-zA-Z0-9' _).log" 2>&1
+  e=$(date +%s.%N)
+  printf '%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" >>"$timings"
+}
+rm -rf "$work"/out-*
+timed "beamlens threshold" "$work/out-threshold/anomalies.jsonl" 1 \
+  "$work/beamlens" anomalies --detectors=threshold --input="$input" --output="$work/out-threshold"
+timed "beamlens ensemble" "$work/out-ensemble/anomalies.jsonl" 0 \
+  "$work/beamlens" anomalies --input="$input" --output="$work/out-ensemble"
+timed "PyFlink (article job)" "$work/out-pyflink/**/part-*" 1 \
+  .venv/pyflink/bin/python scripts/bench/article_pyflink.py "$input" "$work/out-pyflink" "$cores"
+timed "Beam Python (DirectRunner)" "$work/out-beampy/part*" 1 \
+  .venv/beam/bin/python scripts/bench/article_beam.py "$input" "$work/out-beampy/part"
+timed "Go loop" "$work/out-goloop.jsonl" 1 \
+  "$work/goloop" "$input" "$work/out-goloop.jsonl"
+
+say "themes stage (scripts/bench-themes.sh)"
+themes="$work/themes.txt"
+if [ "$quick" = 1 ]; then
+  BEAMLENS_BENCH_REVIEWS=1200 BEAMLENS_BENCH_BASELINE=30 scripts/bench-themes.sh >"$themes"
+else
+  scripts/bench-themes.sh >"$themes"
+fi
+cat "$themes" >&2
+
+say "CPU profile of beamlens threshold (top functions)"
+prof="$work/threshold.pprof"
+rm -rf "$work/out-prof"
+BEAMLENS_CPUPROFILE="$prof" "$work/beamlens" anomalies --detectors=threshold --input="$input" --output="$work/out-prof" 2>/dev/null
+go tool pprof -top -nodecount=20 "$work/beamlens" "$prof" 2>/dev/null | sed -n '1,28p' | tee "$work/profile.txt" >&2
+
+extra="$work/extra.md"
+{
+  echo "Themes stage (scripts/bench-themes.sh, same run):"
+  echo
+  echo '```'
+  cat "$themes"
+  echo '```'
+  echo
+  echo "Where beamlens threshold spends its CPU (BEAMLENS_CPUPROFILE, \`go tool pprof -top\`, same run):"
+  echo
+  echo '```'
+  sed -n '1,26p' "$work/profile.txt"
+  echo '```'
+} >"$extra"
+machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python"
+cmd="scripts/bench.sh${1:+ $1}"
+.venv/beam/bin/python scripts/bench/report.py "$timings" "$n" "$machine; command: $cmd" BENCHMARKS.md docs/bench-anomalies.png "$extra"
