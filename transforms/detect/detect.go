@@ -34,7 +34,7 @@ func Detect(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, d
 	opts = opts.withDefaults()
 	opts.validate()
 	switch {
-	case opts.stateless():
+	case opts.stateless() && !opts.EveryScore:
 		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
 	case opts.Streaming:
 		return streaming(s, readings, opts)

@@ -46,6 +46,10 @@ type Options struct {
 	// ids keep changing. Default DefaultStateTTL; negative keeps state
 	// forever.
 	StateTTL time.Duration
+	// EveryScore emits every judged reading, flagged or not, as an Anomaly
+	// record whose Score says how unusual it was: for evaluating detectors
+	// (beamlens eval nab), not for alerting. Default false.
+	EveryScore bool
 }
 
 // DefaultStateTTL is a day: long enough for devices that report hourly or

@@ -26,7 +26,7 @@ func init() {
 // Flink.
 func ordered(s beam.Scope, readings beam.PCollection, opts Options) beam.PCollection {
 	keyed := beam.ParDo(s, &keyByDeviceFn{}, beam.WindowInto(s, window.NewGlobalWindows(), readings))
-	return beam.ParDo(s, &orderedScoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Config: opts.config()},
+	return beam.ParDo(s, &orderedScoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Config: opts.config(), EveryScore: opts.EveryScore},
 		beam.GroupByKey(s, keyed))
 }
 
@@ -39,14 +39,18 @@ func (fn *keyByDeviceFn) ProcessElement(r events.Reading, emit func(string, even
 // orderedScoreFn runs one device's readings, in event-time order, through
 // one detector of each configured kind.
 type orderedScoreFn struct {
-	Detectors []string
-	Metric    string
-	Config    detectors.Config
-	sc        *scorer
+	Detectors  []string
+	Metric     string
+	Config     detectors.Config
+	EveryScore bool
+	sc         *scorer
 }
 
 func (fn *orderedScoreFn) Setup() (err error) {
 	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	if fn.sc != nil {
+		fn.sc.every = fn.EveryScore
+	}
 	return err
 }
 

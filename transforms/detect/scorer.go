@@ -14,6 +14,8 @@ import (
 type scorer struct {
 	metric string
 	dets   []detectors.Detector
+	// every makes score emit every judged reading, flagged or not.
+	every bool
 }
 
 func newScorer(names []string, metric string, cfg detectors.Config) (*scorer, error) {
@@ -43,7 +45,7 @@ func (sc *scorer) score(r events.Reading, emit func(events.Anomaly)) {
 		return
 	}
 	for _, d := range sc.dets {
-		if a, ok := judge(d, r, sc.metric, v); ok {
+		if a, ok := judge(d, r, sc.metric, v); ok || sc.every {
 			emit(a)
 		}
 	}
@@ -87,12 +89,10 @@ func (sc *scorer) restore(b []byte) error {
 	return nil
 }
 
-// judge updates d with v and returns the anomaly when d flags it.
+// judge updates d with v and returns its verdict as an Anomaly record, and
+// whether d flags it.
 func judge(d detectors.Detector, r events.Reading, metric string, v float64) (events.Anomaly, bool) {
 	verdict := d.Update(v)
-	if !verdict.Anomaly {
-		return events.Anomaly{}, false
-	}
 	return events.Anomaly{Reading: r, Detector: d.Name(), Metric: metric,
-		Score: verdict.Score, Threshold: verdict.Threshold, Baseline: verdict.Baseline}, true
+		Score: verdict.Score, Threshold: verdict.Threshold, Baseline: verdict.Baseline}, verdict.Anomaly
 }

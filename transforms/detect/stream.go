@@ -62,6 +62,7 @@ func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies
 		PaneMs:            opts.Pane.Milliseconds(),
 		AllowedLatenessMs: opts.AllowedLateness.Milliseconds(),
 		StateTTLMs:        stateTTLMs(opts.StateTTL),
+		EveryScore:        opts.EveryScore,
 		Device:            state.MakeValueState[[]byte]("device"),
 		Flush:             timers.InEventTime("flush"),
 	}, batches)
@@ -122,6 +123,7 @@ type streamScoreFn struct {
 	// StateTTLMs: a device silent this long in event time loses its state;
 	// negative: never.
 	StateTTLMs int64
+	EveryScore bool
 
 	Device state.Value[[]byte]
 	// Flush fires at the end of the pane of the earliest pending reading;
@@ -135,6 +137,9 @@ type streamScoreFn struct {
 
 func (fn *streamScoreFn) Setup() (err error) {
 	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	if fn.sc != nil {
+		fn.sc.every = fn.EveryScore
+	}
 	return err
 }
 

@@ -1,0 +1,267 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/detectors"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/models/nab"
+	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+)
+
+func init() {
+	register.Function1x1(scoreLine)
+}
+
+// nabMetric is the field each NAB row's value travels in.
+const nabMetric = "value"
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "nab" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stderr, "Usage: beamlens eval nab --corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR]")
+			return nil
+		}
+		return usagef("want a benchmark: beamlens eval nab --corpus=DIR")
+	}
+	fs := newFlagSet("eval nab", "--corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR]", stderr)
+	corpus := fs.String("corpus", "", "the NAB corpus: a directory with data/, labels/combined_windows.json and results/final_results.json")
+	out := fs.String("out", "beamlens-nab", "where the per-file results (NAB format), scores.json and scores.svg go")
+	f := anomalyFlags{}
+	fs.StringVar(&f.detectors, "detectors", "ensemble", "detectors to evaluate, as for beamlens anomalies: a comma-separated list or a YAML/JSON spec FILE")
+	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors' score threshold; NAB optimises its own threshold on the scores, so this only maps scores to [0,1]")
+	var ro runners.Options
+	runners.Bind(fs, &ro)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *corpus == "" {
+		return usagef("--corpus is required (e.g. --corpus=../shared/nab)")
+	}
+	f.threshold = detectors.DefaultThreshold
+	names, learned, err := f.detectorSpec()
+	if err != nil {
+		return err
+	}
+	windows, err := nab.LoadWindows(filepath.Join(*corpus, "labels", "combined_windows.json"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	series, input, err := nabInput(*corpus, *out, windows)
+	if err != nil {
+		return err
+	}
+	scoresPath := filepath.Join(*out, "row_scores.jsonl")
+	opts := detect.Options{Detectors: names, Learned: learned, Metric: nabMetric, Threshold: learned.Threshold,
+		ThresholdSet: true, EveryScore: true}
+	ro.JobLabel = "eval-nab"
+	_, err = buildAndRun(ctx, func(s beam.Scope) {
+		readings, _ := decode.Readings(s, jsonl.Read(s, input), decode.Options{MaxFuture: -1})
+		scored, _ := detect.Detect(s, readings, opts)
+		jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, scored))
+	}, ro, stderr, false)
+	if err != nil {
+		return err
+	}
+	if err := attachScores(scoresPath, series); err != nil {
+		return err
+	}
+	scores := map[string]float64{}
+	thresholds := map[string]float64{}
+	for _, prof := range nab.ProfileNames {
+		p := nab.Profiles[prof]
+		var files []nab.File
+		for name, r := range series {
+			f, err := nab.Prepare(name, r.Times, r.Scores, windows[name], p)
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+		}
+		thresholds[prof], scores[prof] = nab.Optimise(files, p)
+	}
+	for name, r := range series {
+		dir, base := filepath.Split(name)
+		path := filepath.Join(*out, "results", dir, "beamlens_"+base)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := nab.WriteResults(path, *r, windows[name]); err != nil {
+			return err
+		}
+	}
+	return reportNAB(stdout, *corpus, *out, strings.Join(names, "+"), scores, thresholds, len(series), time.Since(start))
+}
+
+// nabInput turns every series of the corpus into readings of one device,
+// named after its file, in one JSON Lines file.
+func nabInput(corpus, out string, windows map[string][]nab.Window) (map[string]*nab.Results, string, error) {
+	series := map[string]*nab.Results{}
+	path := filepath.Join(out, "input.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, "", err
+	}
+	w := bufio.NewWriter(f)
+	names := make([]string, 0, len(windows))
+	for name := range windows {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		r, err := nab.ReadCSV(filepath.Join(corpus, "data", name))
+		if err != nil {
+			f.Close()
+			return nil, "", err
+		}
+		r.Scores = make([]float64, len(r.Times))
+		series[name] = &r
+		for i, t := range r.Times {
+			fmt.Fprintf(w, `{"device_id":%q,"timestamp":%d,%q:%s}`+"\n", name, t.UnixMilli(), nabMetric,
+				strconv.FormatFloat(r.Values[i], 'g', -1, 64))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, "", err
+	}
+	return series, path, f.Close()
+}
+
+// scoreLine is one judged row: device, event time, and the score mapped to
+// NAB's [0, 1].
+func scoreLine(a events.Anomaly) []byte {
+	return fmt.Appendf(nil, `{"d":%q,"t":%d,"s":%s}`, a.Reading.DeviceID, a.Reading.EventTimeMs,
+		strconv.FormatFloat(unitScore(a.Score, a.Threshold), 'g', -1, 64))
+}
+
+// unitScore maps a detector's score to [0, 1] for NAB, monotonically (so
+// NAB's threshold search sees the same ranking): s/(s+T) for a positive
+// score s and threshold T, so the detector's own threshold lands on 0.5.
+func unitScore(s, threshold float64) float64 {
+	if !(s > 0) || math.IsInf(s, 0) {
+		if math.IsInf(s, 1) {
+			return 1
+		}
+		return 0
+	}
+	return s / (s + math.Max(threshold, 1e-9))
+}
+
+// attachScores reads the judged rows back into their series; a row judged
+// by several detectors keeps its highest score.
+func attachScores(path string, series map[string]*nab.Results) error {
+	index := map[string]map[int64]int{}
+	for name, r := range series {
+		m := make(map[int64]int, len(r.Times))
+		for i, t := range r.Times {
+			m[t.UnixMilli()] = i
+		}
+		index[name] = m
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var row struct {
+			D string
+			T int64
+			S float64
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		i, ok := index[row.D][row.T]
+		if !ok {
+			return fmt.Errorf("%s: a score for %s at %d, which is no row of the corpus", path, row.D, row.T)
+		}
+		r := series[row.D]
+		r.Scores[i] = max(r.Scores[i], row.S)
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: the pipeline judged no row", path)
+	}
+	return nil
+}
+
+// reportNAB prints the scores beside the published scoreboard and writes
+// scores.json and scores.svg.
+func reportNAB(stdout io.Writer, corpus, out, name string, scores, thresholds map[string]float64, files int, took time.Duration) error {
+	var published map[string]map[string]float64
+	b, err := os.ReadFile(filepath.Join(corpus, "results", "final_results.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &published)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the published scoreboard: %w", err)
+	}
+	js, _ := json.MarshalIndent(scores, "", "  ")
+	if err := os.WriteFile(filepath.Join(out, "scores.json"), append(js, '\n'), 0o644); err != nil {
+		return err
+	}
+	label := "beamlens " + name
+	fmt.Fprintf(stdout, "beamlens eval nab: %d series through transforms/detect in %s\n\n", files, took.Round(time.Second))
+	fmt.Fprintf(stdout, "%-28s %9s %9s %9s\n", "detector", "standard", "low FP", "low FN")
+	type row struct {
+		name string
+		s    map[string]float64
+	}
+	rows := []row{{label, scores}}
+	for det, s := range published {
+		rows = append(rows, row{det, s})
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].s["standard"] > rows[j].s["standard"] })
+	var entries []nab.Entry
+	for _, r := range rows {
+		mark := ""
+		if r.name == label {
+			mark = "  <-"
+		}
+		fmt.Fprintf(stdout, "%-28s %9.2f %9.2f %9.2f%s\n", r.name, r.s["standard"], r.s["reward_low_FP_rate"], r.s["reward_low_FN_rate"], mark)
+		entries = append(entries, nab.Entry{Name: r.name, Score: r.s["standard"], Ours: r.name == label})
+	}
+	fmt.Fprintf(stdout, "\nthresholds (of the [0,1] score): standard %.4f, low FP %.4f, low FN %.4f\n",
+		thresholds["standard"], thresholds["reward_low_FP_rate"], thresholds["reward_low_FN_rate"])
+	svg, err := os.Create(filepath.Join(out, "scores.svg"))
+	if err != nil {
+		return err
+	}
+	if err := nab.WriteSVG(svg, "NAB standard profile: "+label+" vs the published detectors", entries); err != nil {
+		svg.Close()
+		return err
+	}
+	if err := svg.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s, %s and NAB-format results under %s\n",
+		filepath.Join(out, "scores.json"), filepath.Join(out, "scores.svg"), filepath.Join(out, "results"))
+	return nil
+}

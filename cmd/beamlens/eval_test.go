@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEvalNAB runs `beamlens eval nab` on the NAB corpus (../shared/nab or
+// NAB_DIR) through the production transforms/detect, and checks what it
+// promises: every row of the 58 series scored, NAB-format results per
+// file, the three profile scores in scores.json (each within NAB's scale),
+// the published scoreboard beside them, and the plot.
+func TestEvalNAB(t *testing.T) {
+	corpus := os.Getenv("NAB_DIR")
+	if corpus == "" {
+		corpus = filepath.Join("..", "..", "..", "shared", "nab")
+	}
+	if _, err := os.Stat(filepath.Join(corpus, "labels", "combined_windows.json")); err != nil {
+		t.Skipf("the NAB corpus is not at %s (set NAB_DIR): %v", corpus, err)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "eval", "nab", "--corpus="+corpus, "--out="+out, "--detectors=zscore")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var scores map[string]float64
+	b, err := os.ReadFile(filepath.Join(out, "scores.json"))
+	if err != nil || json.Unmarshal(b, &scores) != nil || len(scores) != 3 {
+		t.Fatalf("scores.json: %s (%v)", b, err)
+	}
+	for _, p := range []string{"standard", "reward_low_FP_rate", "reward_low_FN_rate"} {
+		if s, ok := scores[p]; !ok || s < -200 || s > 100 {
+			t.Errorf("%s score %v", p, s)
+		}
+	}
+	for _, want := range []string{"58 series", "numenta", "ARTime", "beamlens zscore"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, stdout)
+		}
+	}
+	results, _ := filepath.Glob(filepath.Join(out, "results", "*", "beamlens_*.csv"))
+	if len(results) != 58 {
+		t.Errorf("%d result files, want 58", len(results))
+	}
+	if svg, err := os.ReadFile(filepath.Join(out, "scores.svg")); err != nil || !strings.Contains(string(svg), "beamlens zscore") {
+		t.Errorf("scores.svg: %v", err)
+	}
+}
