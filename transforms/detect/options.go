@@ -42,7 +42,8 @@ type Options struct {
 	AllowedLateness time.Duration
 	// StateTTL is how long, in event time, a device may stay silent before
 	// the streaming scorer drops its state (its detectors then warm up
-	// again when it returns). It bounds the state of a stream whose device
+	// again when it returns); the state goes after between 15/16 of it and
+	// all of it. It bounds the state of a stream whose device
 	// ids keep changing. Default DefaultStateTTL; negative keeps state
 	// forever.
 	StateTTL time.Duration

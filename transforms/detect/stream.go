@@ -225,7 +225,11 @@ func (fn *streamScoreFn) scheduleExpiry(tp timers.Provider, st *deviceState, rs 
 		return
 	}
 	at := newest + fn.StateTTLMs
-	if at == st.TimerAt {
+	// A device that keeps reporting would move the timer every bundle, and
+	// a timer set costs about as much as the state write on prism: move it
+	// only once it is a sixteenth of the TTL behind. State then lives
+	// between 15/16 of the TTL and the TTL past the newest reading.
+	if st.TimerAt != 0 && at >= st.TimerAt && at-st.TimerAt < fn.StateTTLMs/16 {
 		return
 	}
 	// No output timestamp: the hold then sits at the firing time, ahead of
