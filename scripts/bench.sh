@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Side by side, on one generated input, in one run on this machine:
-#   beamlens's anomaly pipeline on prism (threshold, and the default ensemble);
+#   beamlens's anomaly pipeline on prism: threshold, threshold without the
+#     window-statistics stream (--window=off: the article's job exactly),
+#     and the default ensemble;
 #   the article's PyFlink job (../shared/seed-article.txt: JSON parse,
 #     temperature > 100, write the flagged events), file in and file out;
 #   the same job on Beam Python's default local runner;
@@ -54,6 +56,8 @@ timed() { # name output-glob comparable command...
 rm -rf "$work"/out-*
 timed "beamlens threshold" "$work/out-threshold/anomalies.jsonl" 1 \
   "$work/beamlens" anomalies --detectors=threshold --input="$input" --output="$work/out-threshold"
+timed "beamlens threshold, no stats" "$work/out-nostats/anomalies.jsonl" 1 \
+  "$work/beamlens" anomalies --detectors=threshold --window=off --input="$input" --output="$work/out-nostats"
 timed "beamlens ensemble" "$work/out-ensemble/anomalies.jsonl" 0 \
   "$work/beamlens" anomalies --input="$input" --output="$work/out-ensemble"
 timed "PyFlink (article job)" "$work/out-pyflink/**/part-*" 1 \

@@ -38,7 +38,7 @@ func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.allowedLateness, "allowed-lateness", 5*time.Minute, "streaming input: how far behind the newest reading of its device already scored a reading may arrive and still be scored (out of order); later ones become dead letters")
 	fs.DurationVar(&f.reorder, "reorder", 0, "streaming input: hold readings until the watermark passes the end of their pane of this length, so that readings arriving out of order across bundles are scored in event-time order (e.g. 1s; default 0: score each bundle's readings as they arrive, sorted within the bundle)")
 	fs.DurationVar(&f.stateTTL, "device-state-ttl", detect.DefaultStateTTL, "streaming input: drop what the detectors learned about a device after it has been silent this long in event time, so a stream of ever-new device ids keeps bounded state (it warms up again when it returns; negative: keep forever)")
-	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m")
+	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m, or off for no statistics (anomalies and dead letters only)")
 }
 
 // config validates the flags and turns them into the pipeline's Config.
@@ -61,9 +61,12 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		// replayed or live input: refuse rather than run silently.
 		return anomaly.Config{}, usagef("--reorder does not work on Flink yet (its event-time timers did not fire there in our tests); run it on prism, or without --reorder")
 	}
-	size, period, err := windowstats.ParseWindow(f.window)
-	if err != nil {
-		return anomaly.Config{}, usagef("--window: %v", err)
+	noStats := f.window == "off"
+	var size, period time.Duration
+	if !noStats {
+		if size, period, err = windowstats.ParseWindow(f.window); err != nil {
+			return anomaly.Config{}, usagef("--window: %v", err)
+		}
 	}
 	if f.metric == "" {
 		return anomaly.Config{}, usagef("--metric is empty")
@@ -83,7 +86,8 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
 			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
 			StateTTL: f.stateTTL},
-		Window: windowstats.Options{Size: size, Period: period},
+		Window:        windowstats.Options{Size: size, Period: period},
+		NoWindowStats: noStats,
 	}, nil
 }
 

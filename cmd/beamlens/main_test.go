@@ -137,3 +137,24 @@ func TestGenIsDeterministic(t *testing.T) {
 		t.Error("no labels file")
 	}
 }
+
+// TestWindowOff: --window=off leaves the statistics stream out and keeps
+// the anomalies and dead letters.
+func TestWindowOff(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(`{"device_id":"d","timestamp":0,"temperature":120}`+"\nnot json\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCLI(t, "anomalies", "--detectors=threshold", "--window=off", "--input="+in, "--output="+out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for name, want := range map[string]int{"anomalies.jsonl": 1, "deadletters.jsonl": 1} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || bytes.Count(b, []byte("\n")) != want {
+			t.Errorf("%s: %q (%v), want %d lines", name, b, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "window_stats.jsonl")); !os.IsNotExist(err) {
+		t.Errorf("window_stats.jsonl written with --window=off (%v)", err)
+	}
+}

@@ -26,6 +26,9 @@ type Config struct {
 	Detect detect.Options
 	// Window shapes the monitoring stream of per-device window statistics.
 	Window windowstats.Options
+	// NoWindowStats leaves the monitoring stream out: anomalies and dead
+	// letters only, as in the article's job. Default false.
+	NoWindowStats bool
 }
 
 // Result holds the pipeline's collections, for tests and for callers that
@@ -33,7 +36,8 @@ type Config struct {
 type Result struct {
 	// Anomalies is PCollection<events.Anomaly>.
 	Anomalies beam.PCollection
-	// WindowStats is PCollection<events.WindowStats>, in event-time windows.
+	// WindowStats is PCollection<events.WindowStats>, in event-time
+	// windows; invalid when Config.NoWindowStats is set.
 	WindowStats beam.PCollection
 	// DeadLetters is PCollection<events.DeadLetter>.
 	DeadLetters beam.PCollection
@@ -46,11 +50,14 @@ func Build(s beam.Scope, cfg Config) Result {
 	raws := endpoint.Read(s, cfg.Input)
 	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
 	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
-	stats := windowstats.PerKey(s, readings, cfg.Window)
 	dead := deadletter.Flatten(s, decodeDead, lateDead)
 
 	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
-	endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))
 	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, dead))
+	var stats beam.PCollection
+	if !cfg.NoWindowStats {
+		stats = windowstats.PerKey(s, readings, cfg.Window)
+		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))
+	}
 	return Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead}
 }
