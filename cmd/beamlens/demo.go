@@ -17,6 +17,7 @@ import (
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/detect"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -41,7 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
 	f := anomalyFlags{ioFlags: ioFlags{input: input, output: filepath.Join(*dir, "out"), maxFuture: -1, runner: ro},
-		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, allowedLateness: 5 * time.Minute, metric: "temperature", threshold: 100, window: "30m"}
+		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, allowedLateness: 5 * time.Minute, stateTTL: detect.DefaultStateTTL, metric: "temperature", threshold: 100, window: "30m"}
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -59,7 +60,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "  against the generator's labels: %v\n", q)
 	fmt.Fprintf(stdout, "next: head %s   (or: beamlens anomalies --help)\n", filepath.Join(cfg.Output.Path, "anomalies.jsonl"))
-	return runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr)
+	if err := runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nsee it live: go run ./cmd/beamlens view --dir=%s   (then open http://127.0.0.1:8080/)\n", *dir)
+	return nil
 }
 
 // runThemesDemo runs the themes pipeline with the offline model on a

@@ -34,6 +34,7 @@ func commands() []command {
 		{"themes", "extract review themes with an LLM, count and trend them: --input=URI --output=URI", runThemes},
 		{"gen", "generate labelled synthetic data: gen sensors|reviews --n=N --seed=S --out=FILE", runGen},
 		{"demo", "run both pipelines on generated streams (no services, no API key needed)", runDemo},
+		{"view", "a live view of the outputs in the browser: view --dir=DIR | --anomalies=FILE --stats=FILE --themes=FILE", runView},
 		{"eval", "score the detectors on a benchmark: eval nab --corpus=DIR [--detectors=...] [--out=DIR]", runEval},
 	}
 }

@@ -1,0 +1,153 @@
+package view
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromium returns Debian's headless Chromium, which .ci/run installs: a
+// missing browser fails the test in CI, and skips it elsewhere.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); CI installs it and runs this test")
+	return ""
+}
+
+// headless runs Chromium on url the way this machine needs (no sandbox as
+// root, no background networking) and returns what it printed.
+func headless(t *testing.T, browser, url string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=5000", "--window-size=1280,1000"}, extra...)
+	out, err := exec.CommandContext(ctx, browser, append(args, url)...).Output()
+	if err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	return string(out)
+}
+
+// TestBrowserShowsTheRecordedStream serves a stream recorded from `beamlens
+// demo` (testdata/recorded), lets headless Chromium render the page, and
+// checks that the anomaly count, the charts and the top themes it shows
+// match the files. It saves a screenshot under artifacts/ (ignored by git).
+func TestBrowserShowsTheRecordedStream(t *testing.T) {
+	browser := chromium(t)
+	rec := filepath.Join("testdata", "recorded")
+	srv := New(Sources{Anomalies: filepath.Join(rec, "anomalies.jsonl"), Stats: filepath.Join(rec, "window_stats.jsonl"),
+		Themes: filepath.Join(rec, "theme_counts.jsonl"), Alerts: filepath.Join(rec, "theme_alerts.jsonl")}, 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Follow(ctx)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	wantAnomalies := countLines(t, filepath.Join(rec, "anomalies.jsonl"))
+	waitFor(t, func() bool { return srv.Snapshot().Anomalies == int64(wantAnomalies) })
+
+	dom := headless(t, browser, hs.URL+"/?once", "--dump-dom")
+	if !strings.Contains(dom, `data-rendered="true"`) {
+		t.Fatalf("the page never rendered a snapshot:\n%.2000s", dom)
+	}
+	m := regexp.MustCompile(`<span id="anomaly-count">(\d+)</span>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no anomaly count on the page:\n%.2000s", dom)
+	}
+	if got, _ := strconv.Atoi(m[1]); got != wantAnomalies {
+		t.Errorf("the page shows %d anomalies, the file holds %d", got, wantAnomalies)
+	}
+	if n := strings.Count(dom, `data-drawn="true"`); n == 0 {
+		t.Error("no device chart was drawn")
+	}
+	var shown []string
+	for _, m := range regexp.MustCompile(`<li data-theme="([^"]+)">`).FindAllStringSubmatch(dom, -1) {
+		shown = append(shown, m[1])
+	}
+	if want := topThemesOf(t, filepath.Join(rec, "theme_counts.jsonl"), topThemes); strings.Join(shown, ",") != strings.Join(want, ",") {
+		t.Errorf("top themes shown %v, the file's are %v", shown, want)
+	}
+	if !strings.Contains(dom, "battery life: 14") {
+		t.Error("the trend alert of the recorded stream is not shown")
+	}
+
+	shot := screenshotPath(t)
+	headless(t, browser, hs.URL+"/?once", "--screenshot="+shot)
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
+		t.Errorf("screenshot %s: %v", shot, err)
+	}
+	t.Logf("screenshot: %s", shot)
+}
+
+func countLines(t *testing.T, path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		n++
+	}
+	return n
+}
+
+// topThemesOf sums each theme's counts over all windows of the file, with
+// encoding/json, independently of the view's own code.
+func topThemesOf(t *testing.T, path string, n int) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := map[string]int64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var c struct {
+			Theme string
+			Count int64
+		}
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatal(err)
+		}
+		sum[c.Theme] += c.Count
+	}
+	var themes []string
+	for th := range sum {
+		themes = append(themes, th)
+	}
+	sort.Slice(themes, func(i, j int) bool {
+		if sum[themes[i]] != sum[themes[j]] {
+			return sum[themes[i]] > sum[themes[j]]
+		}
+		return themes[i] < themes[j]
+	})
+	return themes[:min(n, len(themes))]
+}
+
+// screenshotPath is artifacts/view.png at the repository root.
+func screenshotPath(t *testing.T) string {
+	wd, _ := os.Getwd()
+	root := filepath.Dir(wd)
+	dir := filepath.Join(root, "artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "view.png")
+}
