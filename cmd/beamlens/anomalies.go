@@ -131,6 +131,5 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	f.runner.JobLabel = "anomalies"
-	_, err = buildAndRun(ctx, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr, true)
-	return err
+	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr)
 }

@@ -15,6 +15,7 @@ import (
 type ioFlags struct {
 	input, output string
 	maxFuture     time.Duration
+	metricsAddr   string
 	runner        runners.Options
 	bounded       bool
 	kafkaStart    string
@@ -27,6 +28,7 @@ type ioFlags struct {
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob, kafka://HOST:PORT/TOPIC, or pubsub://projects/P/subscriptions/S (required)")
 	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC, pubsub://projects/P/topics/T (the main stream to T, the others to T.<stream>, dead letters to T.dlq; missing topics are created), or - for stdout (required)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the job's progress in Prometheus format on http://ADDR/metrics while it runs (a loopback address, e.g. 127.0.0.1:9464); the final counters are printed either way")
 	fs.DurationVar(&f.maxFuture, "max-future", 24*time.Hour, "reject records timestamped further than this past the wall clock (negative: no limit)")
 	fs.BoolVar(&f.bounded, "bounded", false, "kafka:// input: read up to the end offsets seen at start, then finish; pubsub:// input: read until the subscription has been idle for 5s, then finish (backfills, tests)")
 	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")

@@ -147,6 +147,5 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stderr, "beamlens: themes from the %s extractor\n", cfg.Extract.Kind)
 	f.runner.JobLabel = "themes"
-	_, err = buildAndRun(ctx, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr, true)
-	return err
+	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr)
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -18,6 +19,13 @@ func init() {
 }
 
 var flagged = beam.NewCounter(deadletter.Namespace, "anomalies")
+
+// scoredLive counts the anomalies (or, with EveryScore, the scores) this
+// process's workers emitted, readable while the job runs.
+var scoredLive atomic.Int64
+
+// Emitted returns how many anomalies this process has emitted so far.
+func Emitted() int64 { return scoredLive.Load() }
 
 // Detect scores every reading of a PCollection<events.Reading> and returns
 // PCollection<events.Anomaly>, one anomaly per reading and detector that
@@ -71,6 +79,7 @@ func (fn *scoreFn) ProcessElement(ctx context.Context, r events.Reading, emit fu
 	for _, d := range fn.dets {
 		if a, ok := judge(d, r, fn.Metric, v); ok {
 			flagged.Inc(ctx, 1)
+			scoredLive.Add(1)
 			emit(a)
 		}
 	}

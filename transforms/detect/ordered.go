@@ -65,6 +65,7 @@ func (fn *orderedScoreFn) ProcessElement(ctx context.Context, device string, rea
 	for _, r := range all {
 		fn.sc.score(r, func(a events.Anomaly) {
 			flagged.Inc(ctx, 1)
+			scoredLive.Add(1)
 			emit(beam.EventTime(r.EventTimeMs), a)
 		})
 	}

@@ -297,6 +297,7 @@ func (fn *streamScoreFn) expire(ctx context.Context, sp state.Provider) error {
 func (fn *streamScoreFn) score(ctx context.Context, r events.Reading, emit func(beam.EventTime, events.Anomaly)) {
 	fn.sc.score(r, func(a events.Anomaly) {
 		flagged.Inc(ctx, 1)
+		scoredLive.Add(1)
 		emit(beam.EventTime(r.EventTimeMs), a)
 	})
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/deadletter"
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/view"
+)
+
+// metricsServer serves a running pipeline's progress in Prometheus's text
+// format on /metrics. While the job runs it reports what this process's
+// workers counted (records read, anomalies, dead letters): with prism and
+// Flink's LOOPBACK environment the workers run here, so that is the whole
+// job. When the job ends, Beam's own counters are added.
+type metricsServer struct {
+	start time.Time
+	srv   *http.Server
+	mu    sync.Mutex
+	final map[string]int64
+}
+
+// startMetrics serves /metrics on addr, a loopback address.
+func startMetrics(addr string, stderr io.Writer) (*metricsServer, error) {
+	ln, err := view.Listen(addr, false)
+	if err != nil {
+		return nil, usagef("--metrics-addr: %v", err)
+	}
+	m := &metricsServer{start: time.Now()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", m.serve)
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go m.srv.Serve(ln)
+	fmt.Fprintf(stderr, "beamlens: metrics on http://%s/metrics\n", ln.Addr())
+	return m, nil
+}
+
+func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	metric := func(name, kind, help string, v float64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", name, help, name, kind, name, v)
+	}
+	metric("beamlens_records_read_total", "counter", "Records read from the input by this process's workers.", float64(recordsRead()))
+	metric("beamlens_anomalies_emitted_total", "counter", "Anomalies emitted by this process's workers.", float64(detect.Emitted()))
+	metric("beamlens_dead_letters_emitted_total", "counter", "Dead letters emitted by this process's workers.", float64(deadletter.Emitted()))
+	metric("beamlens_elapsed_seconds", "gauge", "Seconds since the job started.", time.Since(m.start).Seconds())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	done := 0.0
+	if m.final != nil {
+		done = 1
+	}
+	metric("beamlens_job_done", "gauge", "1 once the job has ended and its Beam counters are below.", done)
+	names := make([]string, 0, len(m.final))
+	for n := range m.final {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		name := "beamlens_job_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' {
+				return r
+			}
+			return '_'
+		}, strings.ToLower(n))
+		metric(name, "gauge", "Beam counter "+n+" at the end of the job.", float64(m.final[n]))
+	}
+}
+
+// finish adds the job's final Beam counters.
+func (m *metricsServer) finish(counts map[string]int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.final = map[string]int64{}
+	for k, v := range counts {
+		m.final[k] = v
+	}
+}
+
+func (m *metricsServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	m.srv.Shutdown(ctx)
+}
+
+// runWithMetrics is buildAndRun with the job's report, serving /metrics
+// meanwhile when addr is set.
+func runWithMetrics(ctx context.Context, addr string, build func(beam.Scope), o runners.Options, stderr io.Writer) error {
+	if addr == "" {
+		_, err := buildAndRun(ctx, build, o, stderr, true)
+		return err
+	}
+	m, err := startMetrics(addr, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	counts, err := buildAndRun(ctx, build, o, stderr, true)
+	if err == nil {
+		m.finish(counts)
+	}
+	return err
+}
