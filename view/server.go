@@ -16,7 +16,7 @@ import (
 var static embed.FS
 
 // Sources names the streams to follow: JSON Lines files, as the pipelines
-// write them. Any may be empty.
+// write them, or Kafka topics (kafka://HOST:PORT/TOPIC). Any may be empty.
 type Sources struct {
 	Anomalies, Stats, Themes, Alerts string
 }
@@ -53,13 +53,18 @@ func (s *Server) Follow(ctx context.Context) error {
 			continue
 		}
 		n++
+		add := func(line []byte) {
+			s.mu.Lock()
+			st := s.st
+			s.mu.Unlock()
+			f.add(st, line)
+		}
 		go func() {
-			errs <- follow(ctx, f.path, s.every, func(line []byte) {
-				s.mu.Lock()
-				st := s.st
-				s.mu.Unlock()
-				f.add(st, line)
-			}, s.restart)
+			if isKafka(f.path) {
+				errs <- followKafka(ctx, f.path, add)
+				return
+			}
+			errs <- follow(ctx, f.path, s.every, add, s.restart)
 		}()
 	}
 	var first error

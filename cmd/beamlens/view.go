@@ -14,13 +14,13 @@ import (
 )
 
 func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("view", "--dir=DIR | --anomalies=FILE [--stats=FILE] [--themes=FILE] [--alerts=FILE] [--listen=127.0.0.1:8080]", stderr)
+	fs := newFlagSet("view", "--dir=DIR | --anomalies=FILE|kafka://... [--stats=...] [--themes=...] [--alerts=...] [--listen=127.0.0.1:8080]", stderr)
 	dir := fs.String("dir", "", "a directory `beamlens demo` wrote: follows its out/anomalies.jsonl, out/window_stats.jsonl, themes/theme_counts.jsonl and themes/theme_alerts.jsonl")
 	var src view.Sources
-	fs.StringVar(&src.Anomalies, "anomalies", "", "anomalies.jsonl of beamlens anomalies, followed as it grows")
-	fs.StringVar(&src.Stats, "stats", "", "window_stats.jsonl of beamlens anomalies (the baseline band)")
-	fs.StringVar(&src.Themes, "themes", "", "theme_counts.jsonl of beamlens themes")
-	fs.StringVar(&src.Alerts, "alerts", "", "theme_alerts.jsonl of beamlens themes")
+	fs.StringVar(&src.Anomalies, "anomalies", "", "anomalies.jsonl of beamlens anomalies, followed as it grows, or kafka://HOST:PORT/TOPIC (read from its start, no consumer group)")
+	fs.StringVar(&src.Stats, "stats", "", "window_stats.jsonl of beamlens anomalies (the baseline band), or a kafka:// topic")
+	fs.StringVar(&src.Themes, "themes", "", "theme_counts.jsonl of beamlens themes, or a kafka:// topic")
+	fs.StringVar(&src.Alerts, "alerts", "", "theme_alerts.jsonl of beamlens themes, or a kafka:// topic")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on; only loopback addresses unless --public")
 	public := fs.Bool("public", false, "allow --listen on an address other hosts can reach (the view shows your data to them)")
 	every := fs.Duration("poll", time.Second, "how often the files are read for new lines and the page updated")
@@ -42,8 +42,8 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("name what to show: --dir=DIR (from beamlens demo) or --anomalies/--stats/--themes/--alerts files")
 	}
 	for _, p := range []string{src.Anomalies, src.Stats, src.Themes, src.Alerts} {
-		if strings.Contains(p, "://") {
-			return usagef("%q: the view follows JSON Lines files; Kafka and Pub/Sub topics are not supported yet (write the streams to files, or consume them into files)", p)
+		if strings.Contains(p, "://") && !strings.HasPrefix(p, "kafka://") {
+			return usagef("%q: the view follows JSON Lines files and kafka:// topics; Pub/Sub is not supported yet", p)
 		}
 	}
 	if *every <= 0 {
