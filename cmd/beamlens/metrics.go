@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/detect"
@@ -52,6 +53,21 @@ func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
 	metric("beamlens_records_read_total", "counter", "Records read from the input by this process's workers.", float64(recordsRead()))
 	metric("beamlens_anomalies_emitted_total", "counter", "Anomalies emitted by this process's workers.", float64(detect.Emitted()))
 	metric("beamlens_dead_letters_emitted_total", "counter", "Dead letters emitted by this process's workers.", float64(deadletter.Emitted()))
+	llmStats := llm.ProcessStats()
+	for _, c := range []struct {
+		name, help string
+		v          int64
+	}{
+		{"beamlens_llm_calls_total", "HTTP requests sent to the LLM, retries included.", llmStats.Calls},
+		{"beamlens_llm_retries_total", "LLM requests sent again after a 429, a 5xx, a timeout or a reset.", llmStats.Retries},
+		{"beamlens_llm_answer_retries_total", "LLM requests sent again for answers that broke the contract.", llmStats.AnswerRetries},
+		{"beamlens_llm_cache_hits_total", "Reviews answered from the cache or as duplicates within a call.", llmStats.CacheHits},
+		{"beamlens_llm_items_failed_total", "Reviews the LLM could not answer (dead-lettered).", llmStats.ItemsFailed},
+		{"beamlens_llm_prompt_tokens_total", "Prompt tokens the LLM service reported.", llmStats.PromptTokens},
+		{"beamlens_llm_completion_tokens_total", "Completion tokens the LLM service reported.", llmStats.CompletionTokens},
+	} {
+		metric(c.name, "counter", c.help, float64(c.v))
+	}
 	metric("beamlens_elapsed_seconds", "gauge", "Seconds since the job started.", time.Since(m.start).Seconds())
 	m.mu.Lock()
 	defer m.mu.Unlock()

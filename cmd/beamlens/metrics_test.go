@@ -29,7 +29,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		return string(b)
 	}
 	body := get()
-	for _, want := range []string{"# TYPE beamlens_records_read_total counter", "beamlens_anomalies_emitted_total ", "beamlens_dead_letters_emitted_total ", "beamlens_job_done 0"} {
+	for _, want := range []string{"# TYPE beamlens_records_read_total counter", "beamlens_anomalies_emitted_total ", "beamlens_dead_letters_emitted_total ", "beamlens_llm_calls_total ", "beamlens_llm_prompt_tokens_total ", "beamlens_job_done 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}

@@ -53,6 +53,7 @@ func NewOpenAIExtractor(o Options) (*OpenAIExtractor, error) {
 		sem:    make(chan struct{}, o.MaxConcurrency),
 	}
 	e.format.Store(int32(formatIndex(o.ResponseFormat)))
+	register(e)
 	hc := o.HTTPClient
 	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()

@@ -389,3 +389,16 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("stats %+v; server %+v", st, srv.Stats())
 }
+
+// TestProcessStatsSumsExtractors: the process-wide counters that
+// --metrics-addr serves include every extractor's work.
+func TestProcessStatsSumsExtractors(t *testing.T) {
+	before := llm.ProcessStats()
+	srv := startServer(t, llmtest.Config{})
+	e := newExtractor(t, srv, func(o *llm.Options) { o.BatchSize = 5 })
+	extract(t, e, reviewItems(t, 20, 3))
+	got, own := llm.ProcessStats(), e.Stats()
+	if own.Calls == 0 || got.Calls-before.Calls < own.Calls || got.Items-before.Items < own.Items {
+		t.Errorf("process stats %+v before %+v, this extractor's %+v", got, before, own)
+	}
+}

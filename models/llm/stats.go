@@ -1,6 +1,9 @@
 package llm
 
-import "sync/atomic"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Stats counts an OpenAIExtractor's work since it was made. Over calls that
 // returned no error, Items + CacheHits + ItemsFailed is the number of items.
@@ -49,4 +52,40 @@ func (e *OpenAIExtractor) Stats() Stats {
 		CompletionTokens: c.completionTokens.Load(), Downgrades: c.downgrades.Load(),
 		ResponseFormat: formats[e.format.Load()],
 	}
+}
+
+// live holds every extractor this process made, so that a running job's LLM
+// work can be reported while it runs (beamlens --metrics-addr). Extractors
+// are made once per DoFn instance, so the list stays short.
+var live struct {
+	sync.Mutex
+	extractors []*OpenAIExtractor
+}
+
+func register(e *OpenAIExtractor) {
+	live.Lock()
+	live.extractors = append(live.extractors, e)
+	live.Unlock()
+}
+
+// ProcessStats sums the counters of every extractor this process made.
+// ResponseFormat is left empty.
+func ProcessStats() Stats {
+	live.Lock()
+	defer live.Unlock()
+	var sum Stats
+	for _, e := range live.extractors {
+		s := e.Stats()
+		sum.Calls += s.Calls
+		sum.Retries += s.Retries
+		sum.AnswerRetries += s.AnswerRetries
+		sum.Splits += s.Splits
+		sum.CacheHits += s.CacheHits
+		sum.Items += s.Items
+		sum.ItemsFailed += s.ItemsFailed
+		sum.PromptTokens += s.PromptTokens
+		sum.CompletionTokens += s.CompletionTokens
+		sum.Downgrades += s.Downgrades
+	}
+	return sum
 }
