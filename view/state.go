@@ -143,22 +143,37 @@ func (s *state) addAnomaly(line []byte) {
 	s.recent.add(p)
 }
 
-// addStats takes one line of window_stats.jsonl.
-func (s *state) addStats(line []byte) {
-	var w struct {
-		DeviceID    string  `json:"device_id"`
-		Metric      string  `json:"metric"`
-		WindowStart any     `json:"window_start"`
-		Mean        float64 `json:"mean"`
-		StdDev      float64 `json:"stddev"`
-	}
-	if json.Unmarshal(line, &w) != nil || w.DeviceID == "" {
+// windowed is the window start every windowed record carries.
+type windowed struct {
+	WindowStart any `json:"window_start"`
+}
+
+// decodeWindowed decodes line into v, whose windowed part is w, and returns
+// the window start; a line that does not decode, fails valid, or has no
+// window start is counted as bad.
+func (s *state) decodeWindowed(line []byte, v any, w *windowed, valid func() bool) (int64, bool) {
+	if json.Unmarshal(line, v) != nil || !valid() {
 		s.countBad()
-		return
+		return 0, false
 	}
 	t, ok := eventMs(w.WindowStart)
 	if !ok {
 		s.countBad()
+	}
+	return t, ok
+}
+
+// addStats takes one line of window_stats.jsonl.
+func (s *state) addStats(line []byte) {
+	var w struct {
+		windowed
+		DeviceID string  `json:"device_id"`
+		Metric   string  `json:"metric"`
+		Mean     float64 `json:"mean"`
+		StdDev   float64 `json:"stddev"`
+	}
+	t, ok := s.decodeWindowed(line, &w, &w.windowed, func() bool { return w.DeviceID != "" })
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -177,17 +192,12 @@ func (s *state) addStats(line []byte) {
 // addThemeCount takes one line of theme_counts.jsonl.
 func (s *state) addThemeCount(line []byte) {
 	var c struct {
-		Theme       string `json:"theme"`
-		Count       int64  `json:"count"`
-		WindowStart any    `json:"window_start"`
+		windowed
+		Theme string `json:"theme"`
+		Count int64  `json:"count"`
 	}
-	if json.Unmarshal(line, &c) != nil || c.Theme == "" {
-		s.countBad()
-		return
-	}
-	t, ok := eventMs(c.WindowStart)
+	t, ok := s.decodeWindowed(line, &c, &c.windowed, func() bool { return c.Theme != "" })
 	if !ok {
-		s.countBad()
 		return
 	}
 	s.mu.Lock()
