@@ -10,18 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
 work="${BEAMLENS_RUN_DIR:-$PWD/.run}/bench-devices"
-mkdir -p "$work"
-b=127.0.0.1:${KAFKA_PORT:-9092}
-started=""
-job=""
-cleanup() {
-  [ -n "$job" ] && kill -KILL "$job" 2>/dev/null || true
-  [ -n "$started" ] && scripts/kafka.sh stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-scripts/kafka.sh status >/dev/null 2>&1 || { scripts/kafka.sh start >/dev/null; started=1; }
-go build -o "$work/beamlens" ./cmd/beamlens
-go build -o "$work/topictool" ./scripts/e2e/topictool
+. scripts/lib/kafka-bench.sh
 in="$work/devices-$n.jsonl"
 [ -s "$in" ] || python3 - "$n" "$in" <<'PY'
 import sys, random
