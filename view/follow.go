@@ -10,11 +10,16 @@ import (
 	"time"
 )
 
+// errRewritten reports that a followed file shrank or was replaced (a new
+// run rewrote it, as beamlens's atomic file writes do): what was read from
+// it no longer holds, so the view starts over.
+var errRewritten = errors.New("view: a followed file was rewritten")
+
 // follow reads path from the start and then as it grows, handing each
-// complete line to add, until ctx ends. A file that does not exist yet is
-// waited for; one that shrinks (rewritten, as beamlens's atomic file writes
-// do) is read again from the start.
-func follow(ctx context.Context, path string, every time.Duration, add func([]byte), reset func()) error {
+// complete line to add, until ctx ends (then it returns nil). A file that
+// does not exist yet is waited for; one that shrinks or is replaced ends
+// the read with errRewritten.
+func follow(ctx context.Context, path string, every time.Duration, add func([]byte)) error {
 	var (
 		f       *os.File
 		r       *bufio.Reader
@@ -38,11 +43,7 @@ func follow(ctx context.Context, path string, every time.Duration, add func([]by
 		}
 		if f != nil {
 			if st, err := os.Stat(path); err == nil && (st.Size() < offset || !sameFile(f, st)) {
-				// Rewritten or replaced: start again.
-				f.Close()
-				f = nil
-				reset()
-				continue
+				return errRewritten
 			}
 			for {
 				line, err := r.ReadBytes('\n')

@@ -4,10 +4,12 @@ import (
 	"context"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,6 +21,22 @@ var static embed.FS
 // write them, or Kafka topics (kafka://HOST:PORT/TOPIC). Any may be empty.
 type Sources struct {
 	Anomalies, Stats, Themes, Alerts string
+}
+
+// Check reports a source the view cannot follow: a URI of another scheme
+// (Pub/Sub is not followed yet) or a malformed kafka:// one.
+func (src Sources) Check() error {
+	for _, p := range []string{src.Anomalies, src.Stats, src.Themes, src.Alerts} {
+		switch {
+		case isKafka(p):
+			if _, _, err := parseKafka(p); err != nil {
+				return err
+			}
+		case strings.Contains(p, "://"):
+			return fmt.Errorf("%q: the view follows JSON Lines files and kafka:// topics; Pub/Sub is not supported yet", p)
+		}
+	}
+	return nil
 }
 
 // Server follows the sources and serves the page, its snapshot as JSON
@@ -35,53 +53,62 @@ func New(src Sources, interval time.Duration) *Server {
 	return &Server{src: src, every: interval, st: newState()}
 }
 
-// Follow tails every source until ctx ends. When a file is rewritten, the
-// view starts over from its new content.
+// Follow tails every source until ctx ends, or until one fails: then it
+// stops the others and returns that error. When a file is rewritten (a new
+// run), the view starts over: every source is read again from its start
+// into a fresh state, so the streams shown stay consistent with each other.
 func (s *Server) Follow(ctx context.Context) error {
-	type feed struct {
-		path string
-		add  func(*state, []byte)
+	for {
+		s.mu.Lock()
+		st := s.st
+		s.mu.Unlock()
+		err := s.followInto(ctx, st)
+		if !errors.Is(err, errRewritten) || ctx.Err() != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.st = newState()
+		s.mu.Unlock()
 	}
-	feeds := []feed{
+}
+
+// followInto feeds every source into st until ctx ends or one source
+// fails or is rewritten; it returns once every follower has stopped, so no
+// line of this pass lands in the next pass's state.
+func (s *Server) followInto(ctx context.Context, st *state) error {
+	feeds := []struct {
+		src string
+		add func(*state, []byte)
+	}{
 		{s.src.Anomalies, (*state).addAnomaly}, {s.src.Stats, (*state).addStats},
 		{s.src.Themes, (*state).addThemeCount}, {s.src.Alerts, (*state).addAlert},
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	errs := make(chan error, len(feeds))
 	n := 0
 	for _, f := range feeds {
-		if f.path == "" {
+		if f.src == "" {
 			continue
 		}
 		n++
-		add := func(line []byte) {
-			s.mu.Lock()
-			st := s.st
-			s.mu.Unlock()
-			f.add(st, line)
-		}
+		add := func(line []byte) { f.add(st, line) }
 		go func() {
-			if isKafka(f.path) {
-				errs <- followKafka(ctx, f.path, add)
+			if isKafka(f.src) {
+				errs <- followKafka(ctx, f.src, add)
 				return
 			}
-			errs <- follow(ctx, f.path, s.every, add, s.restart)
+			errs <- follow(ctx, f.src, s.every, add)
 		}()
 	}
 	var first error
 	for range n {
 		if err := <-errs; err != nil && first == nil {
 			first = err
+			cancel()
 		}
 	}
 	return first
-}
-
-// restart drops what was read: a file was rewritten. The other streams are
-// read again too, so the view stays consistent.
-func (s *Server) restart() {
-	s.mu.Lock()
-	s.st = newState()
-	s.mu.Unlock()
 }
 
 // Snapshot returns what the page shows now.

@@ -25,6 +25,16 @@ type statPoint struct {
 	Mean float64 `json:"mean"`
 	Lo   float64 `json:"lo"`
 	Hi   float64 `json:"hi"`
+	n    int     // windows folded into this point
+}
+
+// mergeStats folds two neighbouring points into one drawn point: it starts
+// where a starts, its mean is the windows' mean, and its band is the
+// envelope of both bands, so thinning never hides how far a device strayed.
+func mergeStats(a, b statPoint) statPoint {
+	na, nb := max(a.n, 1), max(b.n, 1)
+	return statPoint{T: a.T, Mean: (a.Mean*float64(na) + b.Mean*float64(nb)) / float64(na+nb),
+		Lo: min(a.Lo, b.Lo), Hi: max(a.Hi, b.Hi), n: na + nb}
 }
 
 // anomalyPoint is one flagged reading as drawn and listed.
@@ -37,13 +47,23 @@ type anomalyPoint struct {
 	Detector string  `json:"detector"`
 }
 
+// mergeAnomalies keeps, of two neighbouring anomalies, the one that strayed
+// furthest (the larger |score|; the earlier on a tie): a thinned chart
+// still shows a bucket's worst reading.
+func mergeAnomalies(a, b anomalyPoint) anomalyPoint {
+	if math.Abs(b.Score) > math.Abs(a.Score) {
+		return b
+	}
+	return a
+}
+
 type device struct {
 	anomalies int
 	// stats holds a series per metric; a chart shows one metric: the one
 	// with the most anomalies (else temperature, else the first by name).
 	stats    map[string]*series[statPoint]
 	byMetric map[string]int
-	flagged  *series[anomalyPoint]
+	flagged  map[string]*series[anomalyPoint] // per metric, so thinning one cannot drop another's
 }
 
 func (d *device) chartMetric() string {
@@ -96,7 +116,7 @@ func newState() *state {
 func (s *state) device(id string) *device {
 	d, ok := s.devices[id]
 	if !ok {
-		d = &device{stats: map[string]*series[statPoint]{}, byMetric: map[string]int{}, flagged: newSeries[anomalyPoint](maxPointsPerSeries)}
+		d = &device{stats: map[string]*series[statPoint]{}, byMetric: map[string]int{}, flagged: map[string]*series[anomalyPoint]{}}
 		s.devices[id] = d
 	}
 	return d
@@ -139,7 +159,12 @@ func (s *state) addAnomaly(line []byte) {
 	d := s.device(id)
 	d.anomalies++
 	d.byMetric[metric]++
-	d.flagged.add(p)
+	f, ok := d.flagged[metric]
+	if !ok {
+		f = newSeries(maxPointsPerSeries, mergeAnomalies)
+		d.flagged[metric] = f
+	}
+	f.add(p)
 	s.recent.add(p)
 }
 
@@ -183,10 +208,10 @@ func (s *state) addStats(line []byte) {
 	d := s.device(w.DeviceID)
 	ser, ok := d.stats[w.Metric]
 	if !ok {
-		ser = newSeries[statPoint](maxPointsPerSeries)
+		ser = newSeries(maxPointsPerSeries, mergeStats)
 		d.stats[w.Metric] = ser
 	}
-	ser.add(statPoint{T: t, Mean: w.Mean, Lo: w.Mean - 2*w.StdDev, Hi: w.Mean + 2*w.StdDev})
+	ser.add(statPoint{T: t, Mean: w.Mean, Lo: w.Mean - 2*w.StdDev, Hi: w.Mean + 2*w.StdDev, n: 1})
 }
 
 // addThemeCount takes one line of theme_counts.jsonl.
@@ -320,10 +345,8 @@ func (s *state) snapshot() Snapshot {
 		if ser, ok := d.stats[m]; ok {
 			c.Stats = ser.points()
 		}
-		for _, p := range d.flagged.points() {
-			if p.Metric == m {
-				c.Flagged = append(c.Flagged, p)
-			}
+		if f, ok := d.flagged[m]; ok {
+			c.Flagged = f.points()
 		}
 		snap.Charts = append(snap.Charts, c)
 	}

@@ -14,23 +14,83 @@ import (
 	"time"
 )
 
-func TestSeriesStaysBoundedAndSpread(t *testing.T) {
-	s := newSeries[int](600)
-	const n = 1_000_000
-	for i := range n {
-		s.add(i)
-	}
-	pts := s.points()
-	if len(pts) > 600 || len(pts) < 300 {
-		t.Fatalf("%d points kept of %d, want 300-600", len(pts), n)
-	}
-	if pts[0] != 0 || pts[len(pts)-1] < n*9/10 {
-		t.Errorf("points span %d..%d of 0..%d: not spread over the stream", pts[0], pts[len(pts)-1], n-1)
-	}
-	for i := 1; i < len(pts); i++ {
-		if pts[i] <= pts[i-1] {
-			t.Fatalf("points out of order at %d", i)
+// span is a test point that remembers which stream points it stands for.
+type span struct{ first, last, peak int }
+
+func TestSeriesStaysBoundedCoversEverythingKeepsThePeak(t *testing.T) {
+	merge := func(a, b span) span { return span{a.first, b.last, max(a.peak, b.peak)} }
+	for _, n := range []int{1, 599, 600, 601, 1_000_003} {
+		s := newSeries(600, merge)
+		peakAt := n * 2 / 3
+		for i := range n {
+			v := i % 7
+			if i == peakAt {
+				v = 1_000
+			}
+			s.add(span{i, i, v})
 		}
+		pts := s.points()
+		if len(pts) > 601 || (n >= 600 && len(pts) < 300) {
+			t.Fatalf("n=%d: %d points kept, want 300-601", n, len(pts))
+		}
+		// Buckets tile the stream: nothing dropped, nothing twice, in order.
+		next, peak := 0, 0
+		for i, p := range pts {
+			if p.first != next || p.last < p.first {
+				t.Fatalf("n=%d: bucket %d covers %d..%d, want it to start at %d", n, i, p.first, p.last, next)
+			}
+			next, peak = p.last+1, max(peak, p.peak)
+		}
+		if next != n {
+			t.Errorf("n=%d: buckets end at %d: the newest points are not shown", n, next-1)
+		}
+		if peak != 1_000 && n > peakAt {
+			t.Errorf("n=%d: the peak at %d was thinned away", n, peakAt)
+		}
+	}
+}
+
+// TestThinnedChartKeepsExtremes: a device with 100k windows and 100k
+// anomalies is drawn from at most maxPointsPerSeries points each, and the
+// one wide band and the one huge anomaly are among them.
+func TestThinnedChartKeepsExtremes(t *testing.T) {
+	st := newState()
+	const n = 100_000
+	for i := range n {
+		sd := 1.0
+		if i == 31_337 {
+			sd = 50
+		}
+		st.addStats(fmt.Appendf(nil, `{"device_id":"d","metric":"temperature","window_start":%d,"mean":20,"stddev":%g}`, int64(i)*60_000, sd))
+		score := 5.0 + float64(i%3)
+		if i == 77_777 {
+			score = -99 // a z-score far below normal strays furthest
+		}
+		st.addAnomaly(fmt.Appendf(nil, `{"device_id":"d","timestamp":%d,"temperature":%g,"metric":"temperature","score":%g,"detector":"zscore"}`, int64(i)*60_000, 20+score, score))
+	}
+	snap := st.snapshot()
+	if len(snap.Charts) != 1 {
+		t.Fatalf("%d charts", len(snap.Charts))
+	}
+	c := snap.Charts[0]
+	if len(c.Stats) > maxPointsPerSeries+1 || len(c.Flagged) > maxPointsPerSeries+1 {
+		t.Fatalf("%d stats points and %d anomalies drawn, want at most %d", len(c.Stats), len(c.Flagged), maxPointsPerSeries+1)
+	}
+	hi, lowest := 0.0, 0.0
+	for _, p := range c.Stats {
+		hi = max(hi, p.Hi)
+	}
+	for _, p := range c.Flagged {
+		lowest = min(lowest, p.Score)
+	}
+	if hi != 120 || lowest != -99 {
+		t.Errorf("band top %g (want 120), lowest score drawn %g (want -99): thinning hid an extreme", hi, lowest)
+	}
+	if last := c.Flagged[len(c.Flagged)-1].T; last < int64(n-600)*60_000 {
+		t.Errorf("the newest anomaly drawn is at %d: the chart lags the stream", last)
+	}
+	if c.Anomalies != n || snap.Anomalies != n || snap.StatsWindows != n {
+		t.Errorf("totals %d/%d/%d, want %d: counts must stay exact", c.Anomalies, snap.Anomalies, snap.StatsWindows, n)
 	}
 }
 
@@ -174,5 +234,56 @@ func TestEventsStreamSnapshots(t *testing.T) {
 	f.Close()
 	if s := next(); s.Anomalies != 2 {
 		t.Fatalf("after a new line: %d anomalies", s.Anomalies)
+	}
+}
+
+// TestRewrittenFileStartsTheViewOver: a new run replaces one file; the view
+// then shows the new file and still every other stream, each counted once.
+func TestRewrittenFileStartsTheViewOver(t *testing.T) {
+	dir := t.TempDir()
+	src := Sources{Anomalies: filepath.Join(dir, "anomalies.jsonl"), Themes: filepath.Join(dir, "theme_counts.jsonl")}
+	anomaly := func(dev string) string {
+		return `{"device_id":"` + dev + `","timestamp":1748772000000,"temperature":130,"metric":"temperature","score":130,"detector":"threshold"}` + "\n"
+	}
+	os.WriteFile(src.Anomalies, []byte(anomaly("a")+anomaly("b")+anomaly("c")), 0o644)
+	os.WriteFile(src.Themes, []byte(`{"theme":"delivery","count":4,"window_start":"2025-06-01T10:00:00Z","window_end":"2025-06-01T10:10:00Z"}`+"\n"), 0o644)
+	srv := New(src, 10*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Follow(ctx) }()
+	waitFor(t, func() bool { s := srv.Snapshot(); return s.Anomalies == 3 && s.Mentions == 4 })
+
+	// As beamlens writes files: a temporary file renamed over the old one.
+	tmp := filepath.Join(dir, ".anomalies.tmp")
+	os.WriteFile(tmp, []byte(anomaly("z")), 0o644)
+	if err := os.Rename(tmp, src.Anomalies); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { s := srv.Snapshot(); return s.Anomalies == 1 && s.Mentions == 4 })
+	time.Sleep(50 * time.Millisecond) // several polls: nothing may be read twice
+	if s := srv.Snapshot(); s.Anomalies != 1 || s.Mentions != 4 || len(s.Recent) != 1 || s.Recent[0].Device != "z" {
+		t.Errorf("after the rewrite: %d anomalies (%v), %d mentions; want the new file's 1 and the themes' 4", s.Anomalies, s.Recent, s.Mentions)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFollowStopsOnAFailingSource: a source that cannot be read ends Follow
+// with its error instead of leaving a view that silently stopped updating.
+func TestFollowStopsOnAFailingSource(t *testing.T) {
+	dir := t.TempDir()
+	srv := New(Sources{Anomalies: dir, Themes: filepath.Join(dir, "t.jsonl")}, 10*time.Millisecond) // a directory is no JSON Lines file
+	done := make(chan error, 1)
+	go func() { done <- srv.Follow(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Follow ended without an error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Follow kept running with a source it cannot read")
 	}
 }

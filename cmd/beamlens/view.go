@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/beamlens/beamlens/view"
@@ -41,10 +41,8 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if src == (view.Sources{}) {
 		return usagef("name what to show: --dir=DIR (from beamlens demo) or --anomalies/--stats/--themes/--alerts files")
 	}
-	for _, p := range []string{src.Anomalies, src.Stats, src.Themes, src.Alerts} {
-		if strings.Contains(p, "://") && !strings.HasPrefix(p, "kafka://") {
-			return usagef("%q: the view follows JSON Lines files and kafka:// topics; Pub/Sub is not supported yet", p)
-		}
+	if err := src.Check(); err != nil {
+		return usagef("%v", err)
 	}
 	if *every <= 0 {
 		return usagef("--poll must be positive")
@@ -56,23 +54,24 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	srv := view.New(src, *every)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	followErr := make(chan error, 1)
-	go func() { followErr <- srv.Follow(ctx) }()
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// BaseContext ends the open event streams with the view; Shutdown
+	// alone would wait for them.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	served := make(chan error, 1)
 	go func() {
-		<-ctx.Done()
-		shut, c := context.WithTimeout(context.Background(), 2*time.Second)
-		defer c()
-		hs.Shutdown(shut)
+		served <- hs.Serve(ln)
+		cancel()
 	}()
 	fmt.Fprintf(stdout, "beamlens view: http://%s/ (read-only; Ctrl-C to stop)\n", ln.Addr())
-	err = hs.Serve(ln)
-	cancel()
-	if ferr := <-followErr; ferr != nil {
-		return ferr
+	// Follow returns when ctx ends, or early when a source fails: a page
+	// that silently stopped updating would mislead, so the view stops too.
+	followErr := srv.Follow(ctx)
+	shut, stop := context.WithTimeout(context.Background(), 2*time.Second)
+	defer stop()
+	hs.Shutdown(shut)
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return followErr
 }
