@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/jsonl"
@@ -55,8 +57,12 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 			case <-t.C:
 				el := time.Since(start)
 				n := recordsRead()
-				fmt.Fprintf(stderr, "beamlens: running on %s for %s: %d records read (%.0f/s)\n",
-					o.Runner, el.Round(time.Second), n, float64(n)/el.Seconds())
+				lag := ""
+				if l, ok := watermarkLag(time.Now()); ok {
+					lag = fmt.Sprintf(", watermark %s behind", l.Round(time.Second))
+				}
+				fmt.Fprintf(stderr, "beamlens: running on %s for %s: %d records read (%.0f/s), %d written%s\n",
+					o.Runner, el.Round(time.Second), n, float64(n)/el.Seconds(), recordsWritten(), lag)
 			}
 		}
 	}()
@@ -78,8 +84,37 @@ func recordsRead() int64 {
 	return jsonl.LinesRead() + kafkaio.RecordsRead() + pubsubio.MessagesRead()
 }
 
-// printCounters prints the run's Beam counters, one per line, sorted.
+// recordsWritten is how many records this process's workers have written
+// to every sink so far (files, stdout, Kafka, Pub/Sub).
+func recordsWritten() int64 {
+	return jsonl.LinesWritten() + kafkaio.RecordsWritten() + pubsubio.MessagesPublished()
+}
+
+// watermarkLag is how far the oldest watermark of this process's unbounded
+// reads (Kafka, Pub/Sub) trails now; ok is false when there is none, as
+// with file inputs, whose watermark jumps to the end once they are read.
+func watermarkLag(now time.Time) (lag time.Duration, ok bool) {
+	var oldest time.Time
+	for _, wm := range []func() (time.Time, bool){kafkaio.Watermark, pubsubio.Watermark} {
+		if t, has := wm(); has && (!ok || t.Before(oldest)) {
+			oldest, ok = t, true
+		}
+	}
+	return now.Sub(oldest), ok
+}
+
+// printCounters prints the run's Beam counters, and the LLM usage this
+// process's extractors counted (tokens and retries have no Beam counter),
+// one per line, sorted.
 func printCounters(w io.Writer, counts map[string]int64) {
+	counts = maps.Clone(counts)
+	if st := llm.ProcessStats(); st.Calls > 0 {
+		counts["llm_requests"] = st.Calls
+		counts["llm_retries"] = st.Retries
+		counts["llm_answer_retries"] = st.AnswerRetries
+		counts["llm_prompt_tokens"] = st.PromptTokens
+		counts["llm_completion_tokens"] = st.CompletionTokens
+	}
 	names := make([]string, 0, len(counts))
 	for n := range counts {
 		names = append(names, n)

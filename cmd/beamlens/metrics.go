@@ -51,6 +51,7 @@ func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %g\n", name, help, name, kind, name, v)
 	}
 	metric("beamlens_records_read_total", "counter", "Records read from the input by this process's workers.", float64(recordsRead()))
+	metric("beamlens_records_written_total", "counter", "Records written to the outputs (every stream: files, stdout, Kafka, Pub/Sub) by this process's workers.", float64(recordsWritten()))
 	metric("beamlens_anomalies_emitted_total", "counter", "Anomalies emitted by this process's workers.", float64(detect.Emitted()))
 	metric("beamlens_dead_letters_emitted_total", "counter", "Dead letters emitted by this process's workers.", float64(deadletter.Emitted()))
 	llmStats := llm.ProcessStats()
@@ -67,6 +68,9 @@ func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
 		{"beamlens_llm_completion_tokens_total", "Completion tokens the LLM service reported.", llmStats.CompletionTokens},
 	} {
 		metric(c.name, "counter", c.help, float64(c.v))
+	}
+	if lag, ok := watermarkLag(time.Now()); ok {
+		metric("beamlens_watermark_lag_seconds", "gauge", "How far the oldest watermark of this process's Kafka and Pub/Sub reads trails the clock.", lag.Seconds())
 	}
 	metric("beamlens_elapsed_seconds", "gauge", "Seconds since the job started.", time.Since(m.start).Seconds())
 	m.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
@@ -17,6 +18,15 @@ func init() {
 	register.Iter1[[]byte]()
 	register.DoFn1x1[[]byte, error](&stdoutFn{})
 }
+
+// linesWritten counts the records this process's workers wrote, to files
+// (not yet renamed into place) or stdout.
+var linesWritten atomic.Int64
+
+// LinesWritten returns how many records this process's workers have written
+// so far; with loopback workers (prism, Flink LOOPBACK) that is the whole
+// job's file and stdout output, which is what /metrics wants while it runs.
+func LinesWritten() int64 { return linesWritten.Load() }
 
 // Write writes every element of a PCollection<[]byte> (one JSON record each,
 // without its newline) as one line of the file at path, creating its
@@ -55,6 +65,7 @@ func (fn *writeFileFn) ProcessElement(_ []byte, records func(*[]byte) bool) erro
 			tmp.Close()
 			return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 		}
+		linesWritten.Add(1)
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
@@ -87,6 +98,9 @@ func (fn *stdoutFn) ProcessElement(rec []byte) error {
 	line = append(append(line, rec...), '\n')
 	stdoutMu.Lock()
 	defer stdoutMu.Unlock()
-	_, err := os.Stdout.Write(line)
-	return err
+	if _, err := os.Stdout.Write(line); err != nil {
+		return err
+	}
+	linesWritten.Add(1)
+	return nil
 }

@@ -240,6 +240,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
 		recordsRead.Add(int64(emitted))
+		publishWatermark(rest, we.state, rt.IsDone())
 	}()
 	for claimed < fn.BatchRecords {
 		wait := pollWait

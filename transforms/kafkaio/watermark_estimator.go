@@ -1,6 +1,10 @@
 package kafkaio
 
-import "time"
+import (
+	"fmt"
+	"sync"
+	"time"
+)
 
 // watermarkEstimator estimates a partition's output watermark from the
 // timestamps of the records read: it trails the newest timestamp by lag,
@@ -54,4 +58,43 @@ func (e *watermarkEstimator) advance(ms int64) {
 	if ms > e.state {
 		e.state = ms
 	}
+}
+
+// readWatermarks holds the newest watermark of every partition this
+// process is reading, for Watermark: the runner's own watermark is not
+// visible to a worker.
+var readWatermarks = struct {
+	sync.Mutex
+	byPartition map[string]int64 // "topic/partition" -> Unix ms
+}{byPartition: map[string]int64{}}
+
+// publishWatermark records a partition's watermark after a read; a range
+// read to its end no longer holds the source back. A watermark before 1970
+// is the estimator's initial state, not an estimate: it is not published.
+func publishWatermark(r partitionRange, ms int64, done bool) {
+	key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
+	readWatermarks.Lock()
+	defer readWatermarks.Unlock()
+	switch {
+	case done:
+		delete(readWatermarks.byPartition, key)
+	case ms > 0:
+		readWatermarks.byPartition[key] = ms
+	}
+}
+
+// Watermark returns the oldest watermark among the partitions this
+// process's workers are reading, which is the Kafka source's watermark when
+// the workers run in this process (prism, Flink LOOPBACK); ok is false when
+// no partition has estimated one yet (or every range has ended).
+func Watermark() (wm time.Time, ok bool) {
+	readWatermarks.Lock()
+	defer readWatermarks.Unlock()
+	oldest := int64(0)
+	for _, ms := range readWatermarks.byPartition {
+		if !ok || ms < oldest {
+			oldest, ok = ms, true
+		}
+	}
+	return time.UnixMilli(oldest), ok
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -18,7 +19,15 @@ func init() {
 	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
 }
 
-var writeCounter = beam.NewCounter(metricsNamespace, "kafka_records_written")
+var (
+	writeCounter   = beam.NewCounter(metricsNamespace, "kafka_records_written")
+	recordsWritten atomic.Int64
+)
+
+// RecordsWritten returns how many records this process's workers have had
+// acknowledged by Kafka so far; with loopback workers (prism, Flink
+// LOOPBACK) that is the whole job.
+func RecordsWritten() int64 { return recordsWritten.Load() }
 
 // Write writes every element of a PCollection<[]byte>, one JSON record
 // each, as one record of opts.Topic, keyed by opts.KeyField when set. The
@@ -165,6 +174,7 @@ func (fn *writeFn) FinishBundle(ctx context.Context) error {
 	}
 	produced, err := acks.result(fn.Topic)
 	writeCounter.Inc(ctx, produced)
+	recordsWritten.Add(produced)
 	if err != nil {
 		// Retry with a fresh producer rather than one whose partitions
 		// just failed.

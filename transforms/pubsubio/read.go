@@ -201,6 +201,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
 		messagesRead.Add(int64(emitted))
+		publishWatermark(fn.subName, we.state, rt.IsDone())
 	}()
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
 	for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -23,7 +24,15 @@ func init() {
 // and the runner retries it (prism fails the job instead).
 var ErrPublish = errors.New("publish failed")
 
-var publishCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_published")
+var (
+	publishCounter    = beam.NewCounter(metricsNamespace, "pubsub_messages_published")
+	messagesPublished atomic.Int64
+)
+
+// MessagesPublished returns how many messages this process's workers have
+// had accepted by Pub/Sub so far; with loopback workers (prism, Flink
+// LOOPBACK) that is the whole job.
+func MessagesPublished() int64 { return messagesPublished.Load() }
 
 // Write publishes every element of a PCollection<[]byte>, one JSON record
 // each, as one message of opts.Topic, with opts.Attributes and, when
@@ -165,6 +174,7 @@ func (fn *writeFn) FinishBundle(ctx context.Context) error {
 	}
 	fn.results = fn.results[:0]
 	publishCounter.Inc(ctx, int64(published))
+	messagesPublished.Add(int64(published))
 	if failed == 0 {
 		return nil
 	}
