@@ -62,6 +62,7 @@ func TestBrowserShowsTheRecordedStream(t *testing.T) {
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	wantAnomalies := countLines(t, filepath.Join(rec, "anomalies.jsonl"))
+	wantAlerts := countLines(t, filepath.Join(rec, "theme_alerts.jsonl")) // each in a window of its own
 	waitFor(t, func() bool { return srv.Snapshot().Anomalies == int64(wantAnomalies) })
 
 	dom := headless(t, browser, hs.URL+"/?once", "--dump-dom")
@@ -87,6 +88,9 @@ func TestBrowserShowsTheRecordedStream(t *testing.T) {
 	}
 	if !strings.Contains(dom, "battery life: 14") {
 		t.Error("the trend alert of the recorded stream is not shown")
+	}
+	if m := regexp.MustCompile(`id="themes-chart"[^>]*data-alert-windows="(\d+)"`).FindStringSubmatch(dom); m == nil || m[1] != strconv.Itoa(wantAlerts) {
+		t.Errorf("alert windows highlighted on the themes chart: %v, want %d", m, wantAlerts)
 	}
 
 	shot := screenshotPath(t)

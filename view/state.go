@@ -104,13 +104,21 @@ type state struct {
 	windows   map[int64]*themeWindow
 	themeSum  map[string]int64
 	mentions  int64
-	alerts    ring[json.RawMessage]
+	alerts    ring[alertRow]
 	alertsN   int64
+}
+
+// alertRow is one trend alert: as the pipeline wrote it, for the list, and
+// its theme and window, to highlight it on the themes chart.
+type alertRow struct {
+	raw   json.RawMessage
+	theme string
+	start int64
 }
 
 func newState() *state {
 	return &state{devices: map[string]*device{}, windows: map[int64]*themeWindow{}, themeSum: map[string]int64{},
-		recent: ring[anomalyPoint]{max: maxRecent}, alerts: ring[json.RawMessage]{max: maxAlerts}}
+		recent: ring[anomalyPoint]{max: maxRecent}, alerts: ring[alertRow]{max: maxAlerts}}
 }
 
 func (s *state) device(id string) *device {
@@ -252,15 +260,19 @@ func (s *state) dropOldWindows() {
 
 // addAlert takes one line of theme_alerts.jsonl.
 func (s *state) addAlert(line []byte) {
-	if !json.Valid(line) {
-		s.countBad()
+	var a struct {
+		windowed
+		Theme string `json:"theme"`
+	}
+	t, ok := s.decodeWindowed(line, &a, &a.windowed, func() bool { return a.Theme != "" })
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.version++
 	s.alertsN++
-	s.alerts.add(append(json.RawMessage(nil), line...))
+	s.alerts.add(alertRow{raw: append(json.RawMessage(nil), line...), theme: a.Theme, start: t})
 }
 
 func (s *state) countBad() {
@@ -301,10 +313,12 @@ type ThemeCount struct {
 	Count int64  `json:"count"`
 }
 
-// WindowThemes is one window's top themes.
+// WindowThemes is one window's top themes, and the themes that raised a
+// trend alert in it (among the alerts kept), to highlight.
 type WindowThemes struct {
-	Start int64        `json:"start"`
-	Top   []ThemeCount `json:"top"`
+	Start  int64        `json:"start"`
+	Top    []ThemeCount `json:"top"`
+	Alerts []string     `json:"alerts,omitempty"`
 }
 
 func top(counts map[string]int64, n int) []ThemeCount {
@@ -326,7 +340,12 @@ func (s *state) snapshot() Snapshot {
 	defer s.mu.Unlock()
 	snap := Snapshot{Version: s.version, Anomalies: s.anomalies, Devices: len(s.devices), StatsWindows: s.stats,
 		BadLines: s.bad, Recent: s.recent.newest(), TopThemes: top(s.themeSum, topThemes), Mentions: s.mentions,
-		Alerts: s.alerts.newest(), AlertsTotal: s.alertsN}
+		Alerts: []json.RawMessage{}, AlertsTotal: s.alertsN}
+	alerted := map[int64][]string{}
+	for _, a := range s.alerts.newest() {
+		snap.Alerts = append(snap.Alerts, a.raw)
+		alerted[a.start] = append(alerted[a.start], a.theme)
+	}
 	ids := make([]string, 0, len(s.devices))
 	for id := range s.devices {
 		ids = append(ids, id)
@@ -351,7 +370,7 @@ func (s *state) snapshot() Snapshot {
 		snap.Charts = append(snap.Charts, c)
 	}
 	for _, w := range s.windows {
-		snap.Windows = append(snap.Windows, WindowThemes{Start: w.Start, Top: top(w.Counts, topThemes)})
+		snap.Windows = append(snap.Windows, WindowThemes{Start: w.Start, Top: top(w.Counts, topThemes), Alerts: alerted[w.Start]})
 	}
 	sort.Slice(snap.Windows, func(i, j int) bool { return snap.Windows[i].Start < snap.Windows[j].Start })
 	return snap

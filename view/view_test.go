@@ -287,3 +287,21 @@ func TestFollowStopsOnAFailingSource(t *testing.T) {
 		t.Fatal("Follow kept running with a source it cannot read")
 	}
 }
+
+// TestAlertsMarkTheirWindow: an alert is listed and names its theme on the
+// window it was raised in, whichever file was read first.
+func TestAlertsMarkTheirWindow(t *testing.T) {
+	st := newState()
+	st.addAlert([]byte(`{"theme":"battery life","count":14,"window_start":"2025-01-01T01:40:00Z","window_end":"2025-01-01T01:50:00Z","baseline":4.7,"score":4.2}`))
+	st.addAlert([]byte(`{"theme":"","window_start":"2025-01-01T01:40:00Z"}`)) // no theme: not an alert
+	for _, start := range []string{"2025-01-01T01:30:00Z", "2025-01-01T01:40:00Z"} {
+		st.addThemeCount([]byte(`{"theme":"battery life","count":14,"window_start":"` + start + `","window_end":"x"}`))
+	}
+	snap := st.snapshot()
+	if snap.AlertsTotal != 1 || len(snap.Alerts) != 1 || snap.BadLines != 1 {
+		t.Fatalf("alerts %d listed %d bad %d, want 1, 1, 1", snap.AlertsTotal, len(snap.Alerts), snap.BadLines)
+	}
+	if len(snap.Windows) != 2 || len(snap.Windows[0].Alerts) != 0 || strings.Join(snap.Windows[1].Alerts, ",") != "battery life" {
+		t.Errorf("windows %+v: want the alert on the second only", snap.Windows)
+	}
+}

@@ -77,20 +77,43 @@ function renderThemes(snap) {
   const canvas = $('themes-chart'), ctx = canvas.getContext('2d');
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const wins = snap.windows || [];
+  canvas.dataset.alertWindows = '0';
   if (wins.length === 0) return;
   const themes = (snap.top_themes || []).map((t) => t.theme);
   const max = Math.max(1, ...wins.flatMap((w) => w.top.map((t) => t.count)));
   const bw = (canvas.width - 20) / wins.length;
+  let highlighted = 0;
   wins.forEach((w, i) => {
     let y = canvas.height - 16;
+    const alerted = new Set(w.alerts || []);
     for (const t of w.top) {
       const k = themes.indexOf(t.theme);
       const h = (canvas.height - 30) * t.count / max / 2;
       ctx.fillStyle = k >= 0 ? palette[k % palette.length] : '#cbd2d9';
       ctx.fillRect(10 + i * bw, y - h, Math.max(1, bw - 1), h);
+      if (alerted.has(t.theme)) {
+        // The alerted theme's share of the window, outlined.
+        ctx.strokeStyle = '#ffb020';
+        ctx.lineWidth = 2;
+        ctx.strokeRect(10 + i * bw + 1, y - h + 1, Math.max(1, bw - 3), h - 2);
+      }
       y -= h;
     }
+    if (alerted.size > 0) {
+      // A marker over the window, also for an alerted theme outside its top.
+      highlighted++;
+      const cx = 10 + i * bw + bw / 2;
+      y = Math.max(y, 26); // below the legend
+      ctx.fillStyle = '#ffb020';
+      ctx.beginPath();
+      ctx.moveTo(cx, y - 3);
+      ctx.lineTo(cx - 5, y - 11);
+      ctx.lineTo(cx + 5, y - 11);
+      ctx.closePath();
+      ctx.fill();
+    }
   });
+  canvas.dataset.alertWindows = String(highlighted);
   ctx.font = '10px sans-serif';
   themes.forEach((t, k) => {
     ctx.fillStyle = palette[k % palette.length];
@@ -122,6 +145,7 @@ function renderRecent(snap) {
 }
 
 function render(snap) {
+  const t0 = performance.now();
   text($('anomaly-count'), snap.anomalies);
   text($('device-count'), snap.devices);
   text($('stats-count'), snap.stats_windows);
@@ -132,6 +156,7 @@ function render(snap) {
   renderAlerts(snap);
   renderRecent(snap);
   document.body.dataset.version = String(snap.version);
+  document.body.dataset.renderMs = (performance.now() - t0).toFixed(1);
   document.body.dataset.rendered = 'true';
   text($('status'), `live, updated ${new Date().toLocaleTimeString()}`);
 }
