@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -63,8 +64,27 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nsee it live: go run ./cmd/beamlens view --dir=%s   (then open http://127.0.0.1:8080/)\n", *dir)
+	fmt.Fprintf(stdout, "\nsee it live (then open http://127.0.0.1:8080/):\n  %s view --dir=%s\n", selfCommand(), shellQuote(*dir))
 	return nil
+}
+
+// selfCommand is how the user ran beamlens, for a command to paste: the
+// name they typed, or `go run ./cmd/beamlens` when go run built it into
+// its temporary directory (a path that is gone once the run ends).
+func selfCommand() string {
+	self := os.Args[0]
+	if strings.Contains(filepath.ToSlash(self), "/go-build") {
+		return "go run ./cmd/beamlens"
+	}
+	return shellQuote(self)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runThemesDemo runs the themes pipeline with the offline model on a

@@ -119,6 +119,18 @@ func TestDemoSummaryIsTrue(t *testing.T) {
 		t.Errorf("trend alerts = %d, file has %d", got, want)
 	}
 
+	// The demo ends with the one command that opens the view on what it
+	// wrote: run it, and the view shows the demo's files.
+	last := strings.Fields(stdout[strings.LastIndex(strings.TrimSpace(stdout), "\n")+1:])
+	if strings.Join(last, " ") != "go run ./cmd/beamlens view --dir="+dir {
+		t.Fatalf("the demo's last line is %q, want the view command", last)
+	}
+	url, stop := startView(t, append(last[3:], "--listen=127.0.0.1:0")...)
+	anomalies, alerts := int64(lines("out/anomalies.jsonl")), int64(lines("themes/theme_alerts.jsonl"))
+	waitForView(t, url, func(s viewSnapshot) bool {
+		return s.Anomalies == anomalies && s.AlertsTotal == alerts && s.Mentions > 0
+	})
+	stop()
 }
 
 func TestGenIsDeterministic(t *testing.T) {

@@ -82,36 +82,8 @@ func TestViewServesADemoDirectory(t *testing.T) {
 		}
 	}
 	want := strings.Count(mustRead(t, filepath.Join(rec, "anomalies.jsonl")), "\n")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"view", "--dir=" + dir, "--listen=127.0.0.1:0", "--poll=20ms"}, &stdout, &stderr)
-	}()
-	var url string
-	for end := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("no URL printed; stdout %q stderr %q", stdout.String(), stderr.String())
-		}
-		url = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(stdout.String())
-	}
-	var snap struct{ Anomalies, Mentions int64 }
-	for end := time.Now().Add(10 * time.Second); snap.Anomalies != int64(want); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("the view shows %d anomalies, the file holds %d", snap.Anomalies, want)
-		}
-		resp, err := http.Get(url + "snapshot")
-		if err != nil {
-			t.Fatal(err)
-		}
-		json.NewDecoder(resp.Body).Decode(&snap)
-		resp.Body.Close()
-	}
-	if snap.Mentions == 0 {
-		t.Error("the themes of the demo directory are not shown")
-	}
+	url, stop := startView(t, "view", "--dir="+dir, "--listen=127.0.0.1:0", "--poll=20ms")
+	waitForView(t, url, func(s viewSnapshot) bool { return s.Anomalies == int64(want) && s.Mentions > 0 })
 	// An open event stream must not keep the view from stopping.
 	events, err := http.Get(url + "events")
 	if err != nil {
@@ -119,15 +91,63 @@ func TestViewServesADemoDirectory(t *testing.T) {
 	}
 	defer events.Body.Close()
 	go io.Copy(io.Discard, events.Body)
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Errorf("exit %d after Ctrl-C; stderr %q", code, stderr.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the view did not stop when its context ended")
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after Ctrl-C", code)
 	}
+}
+
+// startView runs beamlens with args (a view command listening on port 0)
+// until stop, which cancels it as Ctrl-C does and returns its exit code.
+func startView(t *testing.T, args ...string) (url string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, args, &stdout, &stderr) }()
+	stop = func() int {
+		cancel()
+		select {
+		case code := <-exit:
+			return code
+		case <-time.After(5 * time.Second):
+			t.Fatal("the view did not stop when its context ended")
+			return -1
+		}
+	}
+	t.Cleanup(func() { cancel() })
+	for end := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%v: no URL printed; stdout %q stderr %q", args, stdout.String(), stderr.String())
+		}
+		url = regexp.MustCompile(`http://127\.0\.0\.1:\d+/`).FindString(stdout.String())
+	}
+	return url, stop
+}
+
+// viewSnapshot is the part of the view's /snapshot these tests read.
+type viewSnapshot struct {
+	Anomalies   int64 `json:"anomalies"`
+	Mentions    int64 `json:"mentions"`
+	AlertsTotal int64 `json:"alerts_total"`
+}
+
+// waitForView polls url's snapshot until done holds.
+func waitForView(t *testing.T, url string, done func(viewSnapshot) bool) viewSnapshot {
+	t.Helper()
+	var snap viewSnapshot
+	for end := time.Now().Add(10 * time.Second); !done(snap); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the view shows %+v", snap)
+		}
+		snap = viewSnapshot{}
+		resp, err := http.Get(url + "snapshot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&snap)
+		resp.Body.Close()
+	}
+	return snap
 }
 
 func mustRead(t *testing.T, path string) string {
