@@ -50,6 +50,8 @@ const (
 	maxWindow = 1 << 16
 	maxTrees  = 100
 	maxDepth  = 16
+	// maxContexts bounds cad's memory: a few tens of MiB at most.
+	maxContexts = 1 << 20
 )
 
 // DefaultEnsemble returns the members of the default ensemble: a robust
@@ -113,6 +115,15 @@ type Config struct {
 	Members []string
 	// Combine is how the ensemble combines its members. Default CombineVote.
 	Combine Combiner
+	// RangePoints is how many first values cad takes its value range from;
+	// it never flags before. Default DefaultRangePoints (500).
+	RangePoints int
+	// Cooldown is how many points cad scores 0 after a high raw score: one
+	// alarm per incident. Default DefaultCooldown (30); negative means none.
+	Cooldown int
+	// MaxContexts bounds cad's pattern memory (and so its state: about 10
+	// bytes a context). Default DefaultMaxContexts (32768), at most 1<<20.
+	MaxContexts int
 }
 
 // settings is a Config with defaults applied and values checked.
@@ -129,6 +140,9 @@ type settings struct {
 	seed           uint64
 	members        []string
 	combine        Combiner
+	rangePoints    int
+	cooldown       int
+	maxContexts    int
 }
 
 func (c Config) resolve() (settings, error) {
@@ -146,6 +160,12 @@ func (c Config) resolve() (settings, error) {
 		seed:           c.Seed,
 		members:        c.Members,
 		combine:        c.Combine,
+		rangePoints:    orInt(c.RangePoints, DefaultRangePoints),
+		cooldown:       orInt(c.Cooldown, DefaultCooldown),
+		maxContexts:    orInt(c.MaxContexts, DefaultMaxContexts),
+	}
+	if s.cooldown < 0 {
+		s.cooldown = 0
 	}
 	if s.warmUp < 0 {
 		s.warmUp = 0
@@ -172,6 +192,12 @@ func (c Config) resolve() (settings, error) {
 		return s, fmt.Errorf("TreeWindow %d is outside [32, %d]", s.treeWindow, maxWindow-1)
 	case s.depth < 1 || s.depth > maxDepth:
 		return s, fmt.Errorf("Depth %d is outside [1, %d]", s.depth, maxDepth)
+	case s.rangePoints < 1 || s.rangePoints > maxWindow:
+		return s, fmt.Errorf("RangePoints %d is outside [1, %d]", s.rangePoints, maxWindow)
+	case s.cooldown > maxWindow:
+		return s, fmt.Errorf("Cooldown %d is above %d", s.cooldown, maxWindow)
+	case s.maxContexts < 16 || s.maxContexts > maxContexts:
+		return s, fmt.Errorf("MaxContexts %d is outside [16, %d]", s.maxContexts, maxContexts)
 	case s.combine < CombineVote || s.combine > CombineMean:
 		return s, fmt.Errorf("Combine %d is not a known combiner", s.combine)
 	}

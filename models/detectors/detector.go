@@ -88,6 +88,7 @@ var (
 	_ Detector       = (*EWMA)(nil)
 	_ Detector       = (*Mahalanobis)(nil)
 	_ Detector       = (*HalfSpaceTrees)(nil)
+	_ Detector       = (*CAD)(nil)
 	_ Detector       = (*Ensemble)(nil)
 	_ VectorDetector = (*Mahalanobis)(nil)
 	_ VectorDetector = (*HalfSpaceTrees)(nil)
@@ -108,6 +109,7 @@ func init() {
 		"ewma":          func(s settings) Detector { return newEWMA(s) },
 		"mahalanobis":   func(s settings) Detector { return newMahalanobis(s, nil) },
 		"hst":           func(s settings) Detector { return newHalfSpaceTrees(s, nil) },
+		"cad":           func(s settings) Detector { return newCAD(s) },
 		"ensemble":      func(s settings) Detector { return newEnsemble(s) },
 	}
 }

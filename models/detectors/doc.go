@@ -21,6 +21,9 @@
 //     covariance, over all of a device's metrics (Mahalanobis).
 //   - hst: Half-Space Trees, a streaming random-tree density estimate
 //     (HalfSpaceTrees).
+//   - cad: the Contextual Anomaly Detector, which learns which sequences of
+//     quantised values follow which and flags a pattern that breaks (CAD);
+//     the best of these on the NAB benchmark, poor at lone spikes in noise.
 //   - ensemble: several of the above combined by vote, max or mean score
 //     (Ensemble); by default robust_zscore, ewma and hst by majority vote.
 //

@@ -14,8 +14,9 @@ type Combiner int
 
 const (
 	// CombineVote flags a point when more than half of all members flag it.
-	// Score is the number of members flagging, Threshold half the number of
-	// members. Requiring agreement trades a little sensitivity for far fewer
+	// Score is the number of members flagging plus a fraction in (0, 1)
+	// that ranks points with as many votes (see combine); Threshold is the
+	// number of votes a majority needs. Requiring agreement trades a little sensitivity for far fewer
 	// false alarms than any one member raises.
 	CombineVote Combiner = iota
 	// CombineMax returns the verdict of the member furthest above its
@@ -128,7 +129,7 @@ func (e *Ensemble) learn(x float64, _ Verdict) {
 // furthest above its threshold (-1 when all are warming).
 func combine(c Combiner, vs []Verdict) (Verdict, int) {
 	top, warm := -1, 0
-	var best, score, threshold float64
+	var best, score, threshold, unit float64
 	votes := 0
 	for i, v := range vs {
 		if v.Warming || v.Skipped {
@@ -137,6 +138,7 @@ func combine(c Combiner, vs []Verdict) (Verdict, int) {
 		warm++
 		score += v.Score
 		threshold += v.Threshold
+		unit += unitScore(v)
 		if v.Anomaly {
 			votes++
 		}
@@ -155,9 +157,24 @@ func combine(c Combiner, vs []Verdict) (Verdict, int) {
 		score, threshold = score/float64(warm), threshold/float64(warm)
 		return Verdict{Score: score, Threshold: threshold, Anomaly: score > threshold}, top
 	default:
-		half := float64(len(vs)) / 2
-		return Verdict{Score: float64(votes), Threshold: half, Anomaly: float64(votes) > half}, top
+		// The integer part counts votes; the fraction, the members' mean
+		// unit score, ranks points with equal votes, so a threshold
+		// search (NAB's, a dashboard's) sees more than n+1 levels. It is
+		// above 0 whenever a member flags and below 1, so Score > Threshold
+		// exactly when a majority votes.
+		need := len(vs)/2 + 1
+		frac := min(unit/float64(warm), 0.999)
+		return Verdict{Score: float64(votes) + frac, Threshold: float64(need), Anomaly: votes >= need}, top
 	}
+}
+
+// unitScore maps a verdict's score onto [0, 1), monotonically: s/(s+T),
+// so the member's threshold lands on 0.5.
+func unitScore(v Verdict) float64 {
+	if !(v.Score > 0) {
+		return 0
+	}
+	return v.Score / (v.Score + max(v.Threshold, 1e-300))
 }
 
 // margin is how far a verdict's score is above its threshold, relative to

@@ -10,6 +10,8 @@ func TestCombine(t *testing.T) {
 	v := func(score, threshold float64) Verdict {
 		return Verdict{Score: score, Threshold: threshold, Anomaly: score > threshold}
 	}
+	// u is a member's unit score: a vote's fraction is their mean.
+	u := func(score, threshold float64) float64 { return score / (score + threshold) }
 	for _, c := range []struct {
 		name    string
 		mode    Combiner
@@ -17,10 +19,12 @@ func TestCombine(t *testing.T) {
 		want    Verdict
 		wantTop int
 	}{
-		{"vote: two of three", CombineVote, []Verdict{v(5, 3.5), v(4, 3.5), v(1, 3.5)}, Verdict{Score: 2, Threshold: 1.5, Anomaly: true}, 0},
-		{"vote: one of three", CombineVote, []Verdict{v(1, 3.5), v(9, 3.5), v(1, 3.5)}, Verdict{Score: 1, Threshold: 1.5}, 1},
-		{"vote: two of four is no majority", CombineVote, []Verdict{v(5, 3.5), v(4, 3.5), v(1, 3.5), v(0, 3.5)}, Verdict{Score: 2, Threshold: 2}, 0},
-		{"vote: warming members count against", CombineVote, []Verdict{v(5, 3.5), warm, warm}, Verdict{Score: 1, Threshold: 1.5}, 0},
+		{"vote: two of three", CombineVote, []Verdict{v(5, 3.5), v(4, 3.5), v(1, 3.5)}, Verdict{Score: 2 + (u(5, 3.5)+u(4, 3.5)+u(1, 3.5))/3, Threshold: 2, Anomaly: true}, 0},
+		{"vote: one of three", CombineVote, []Verdict{v(1, 3.5), v(9, 3.5), v(1, 3.5)}, Verdict{Score: 1 + (u(1, 3.5)+u(9, 3.5)+u(1, 3.5))/3, Threshold: 2}, 1},
+		{"vote: two of four is no majority", CombineVote, []Verdict{v(5, 3.5), v(4, 3.5), v(1, 3.5), v(0, 3.5)}, Verdict{Score: 2 + (u(5, 3.5)+u(4, 3.5)+u(1, 3.5)+u(0, 3.5))/4, Threshold: 3}, 0},
+		{"vote: warming members count against", CombineVote, []Verdict{v(5, 3.5), warm, warm}, Verdict{Score: 1 + u(5, 3.5), Threshold: 2}, 0},
+		{"vote: strong minority stays below a weak majority", CombineVote, []Verdict{v(1e300, 3.5), v(1e300, 3.5), v(0, 3.5), v(0, 3.5), v(0, 3.5)}, Verdict{Score: 2 + 0.4, Threshold: 3}, 0},
+		{"vote: a bare majority is above its threshold", CombineVote, []Verdict{v(3.6, 3.5), v(3.6, 3.5), v(0, 3.5)}, Verdict{Score: 2 + 2*u(3.6, 3.5)/3, Threshold: 2, Anomaly: true}, 0},
 		{"vote: all warming", CombineVote, []Verdict{warm, warm}, Verdict{Warming: true}, -1},
 		{"max: any member", CombineMax, []Verdict{v(1, 3.5), v(4, 3.5), v(2, 3.5)}, v(4, 3.5), 1},
 		{"max: relative to each threshold", CombineMax, []Verdict{v(6, 5), v(4, 3)}, v(4, 3), 1},
@@ -49,7 +53,7 @@ func TestEnsembleBaseline(t *testing.T) {
 	}
 	run(e, gaussian(3, 400, 20, 1))
 	v := e.Update(40)
-	if !v.Anomaly || v.Score != 3 || v.Threshold != 1.5 {
+	if !v.Anomaly || v.Score <= 3 || v.Score >= 4 || v.Threshold != 2 {
 		t.Fatalf("40 after N(20,1): %+v", v)
 	}
 	if len(v.Baseline) == 0 {

@@ -42,6 +42,10 @@ type Spec struct {
 	Members        []string `json:"members" yaml:"members"`
 	// Combine is the ensemble's combiner: vote, max or mean. Default vote.
 	Combine string `json:"combine" yaml:"combine"`
+	// RangePoints, Cooldown and MaxContexts shape cad (see Config).
+	RangePoints int `json:"range_points" yaml:"range_points"`
+	Cooldown    int `json:"cooldown" yaml:"cooldown"`
+	MaxContexts int `json:"max_contexts" yaml:"max_contexts"`
 }
 
 // IsSpecFile reports whether a --detectors value names a spec file rather
@@ -105,6 +109,7 @@ func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
 		Threshold: threshold, ScoreThreshold: s.ScoreThreshold, Window: s.Window, WarmUp: s.WarmUp,
 		Alpha: s.Alpha, Quantile: s.Quantile, QuantileWindow: s.QuantileWindow, Trees: s.Trees,
 		TreeWindow: s.TreeWindow, Depth: s.Depth, Seed: s.Seed, Members: s.Members,
+		RangePoints: s.RangePoints, Cooldown: s.Cooldown, MaxContexts: s.MaxContexts,
 	}
 	if s.Threshold != nil {
 		cfg.Threshold = *s.Threshold

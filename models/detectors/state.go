@@ -32,9 +32,10 @@ const (
 	kindMahalanobis
 	kindHST
 	kindEnsemble
+	kindCAD
 )
 
-var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble"}
+var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad"}
 
 func (k kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -95,4 +96,24 @@ func WriteResults(path string, r Results, windows []Window) error {
 		return err
 	}
 	return f.Close()
+}
+
+// FindCorpus finds the NAB corpus for tests and tools: $NAB_DIR, or
+// ../shared/nab beside the module root above the working directory. ok is
+// false when neither holds labels/combined_windows.json.
+func FindCorpus() (dir string, ok bool) {
+	if d := os.Getenv("NAB_DIR"); d != "" {
+		return d, true
+	}
+	wd, _ := os.Getwd()
+	for dir := wd; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			d := filepath.Join(filepath.Dir(dir), "shared", "nab")
+			if _, err := os.Stat(filepath.Join(d, "labels", "combined_windows.json")); err == nil {
+				return d, true
+			}
+			break
+		}
+	}
+	return "", false
 }

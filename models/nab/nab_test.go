@@ -8,24 +8,13 @@ import (
 	"testing"
 )
 
-// corpusDir finds the NAB corpus: NAB_DIR, or ../shared/nab beside the
-// repository.
+// corpusDir finds the NAB corpus or skips the test.
 func corpusDir(t *testing.T) string {
-	if d := os.Getenv("NAB_DIR"); d != "" {
-		return d
+	d, ok := FindCorpus()
+	if !ok {
+		t.Skip("the NAB corpus is not here: set NAB_DIR or put it at ../shared/nab beside the repository")
 	}
-	wd, _ := os.Getwd()
-	for dir := wd; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(filepath.Dir(dir), "shared", "nab")
-			if _, err := os.Stat(filepath.Join(d, "labels", "combined_windows.json")); err == nil {
-				return d
-			}
-			break
-		}
-	}
-	t.Skip("the NAB corpus is not here: set NAB_DIR or put it at ../shared/nab beside the repository")
-	return ""
+	return d
 }
 
 func TestScaledSigmoid(t *testing.T) {
