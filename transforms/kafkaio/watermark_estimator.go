@@ -2,8 +2,9 @@ package kafkaio
 
 import (
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/watermarks"
 )
 
 // watermarkEstimator estimates a partition's output watermark from the
@@ -61,40 +62,17 @@ func (e *watermarkEstimator) advance(ms int64) {
 }
 
 // readWatermarks holds the newest watermark of every partition this
-// process is reading, for Watermark: the runner's own watermark is not
-// visible to a worker.
-var readWatermarks = struct {
-	sync.Mutex
-	byPartition map[string]int64 // "topic/partition" -> Unix ms
-}{byPartition: map[string]int64{}}
+// process is reading ("topic/partition"), for Watermark.
+var readWatermarks watermarks.Registry
 
 // publishWatermark records a partition's watermark after a read; a range
-// read to its end no longer holds the source back. A watermark before 1970
-// is the estimator's initial state, not an estimate: it is not published.
+// read to its end no longer holds the source back.
 func publishWatermark(r partitionRange, ms int64, done bool) {
-	key := fmt.Sprintf("%s/%d", r.Topic, r.Partition)
-	readWatermarks.Lock()
-	defer readWatermarks.Unlock()
-	switch {
-	case done:
-		delete(readWatermarks.byPartition, key)
-	case ms > 0:
-		readWatermarks.byPartition[key] = ms
-	}
+	readWatermarks.Publish(fmt.Sprintf("%s/%d", r.Topic, r.Partition), ms, done)
 }
 
 // Watermark returns the oldest watermark among the partitions this
 // process's workers are reading, which is the Kafka source's watermark when
 // the workers run in this process (prism, Flink LOOPBACK); ok is false when
 // no partition has estimated one yet (or every range has ended).
-func Watermark() (wm time.Time, ok bool) {
-	readWatermarks.Lock()
-	defer readWatermarks.Unlock()
-	oldest := int64(0)
-	for _, ms := range readWatermarks.byPartition {
-		if !ok || ms < oldest {
-			oldest, ok = ms, true
-		}
-	}
-	return time.UnixMilli(oldest), ok
-}
+func Watermark() (wm time.Time, ok bool) { return readWatermarks.Oldest() }

@@ -1,8 +1,9 @@
 package pubsubio
 
 import (
-	"sync"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/watermarks"
 )
 
 // watermarkEstimator estimates the read's output watermark from the event
@@ -39,40 +40,16 @@ func (e *watermarkEstimator) advance(ms int64) {
 }
 
 // readWatermarks holds the newest watermark of every subscription this
-// process is reading, for Watermark: the runner's own watermark is not
-// visible to a worker.
-var readWatermarks = struct {
-	sync.Mutex
-	bySubscription map[string]int64 // Unix ms
-}{bySubscription: map[string]int64{}}
+// process is reading, for Watermark.
+var readWatermarks watermarks.Registry
 
 // publishWatermark records a subscription's watermark after a pull; a read
-// that ended no longer holds the source back. A watermark before 1970 is the
-// estimator's initial state, not an estimate: it is not published.
-func publishWatermark(sub string, ms int64, done bool) {
-	readWatermarks.Lock()
-	defer readWatermarks.Unlock()
-	switch {
-	case done:
-		delete(readWatermarks.bySubscription, sub)
-	case ms > 0:
-		readWatermarks.bySubscription[sub] = ms
-	}
-}
+// that ended no longer holds the source back.
+func publishWatermark(sub string, ms int64, done bool) { readWatermarks.Publish(sub, ms, done) }
 
 // Watermark returns the oldest watermark among the subscriptions this
 // process's workers are reading: the source's watermark when the workers run
 // in this process (prism, Flink LOOPBACK). A subscription read by several
 // restrictions at once shows the one that pulled last. ok is false when no
 // read has estimated one yet.
-func Watermark() (wm time.Time, ok bool) {
-	readWatermarks.Lock()
-	defer readWatermarks.Unlock()
-	oldest := int64(0)
-	for _, ms := range readWatermarks.bySubscription {
-		if !ok || ms < oldest {
-			oldest, ok = ms, true
-		}
-	}
-	return time.UnixMilli(oldest), ok
-}
+func Watermark() (wm time.Time, ok bool) { return readWatermarks.Oldest() }
