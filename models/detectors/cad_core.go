@@ -39,20 +39,35 @@ type cadCore struct {
 	// factSemis[side][fact] lists the semi-contexts holding fact.
 	factSemis [2]map[uint32][]int32
 	contexts  []cadContext
-	crossed   [2][]int32 // semi-contexts the last crossing touched
-	prevFacts []uint32   // this step's facts, the next step's left half
-	newID     int32      // the zero-level context created this step, or 0
+	crossed   [2][]int32  // semi-contexts the last crossing touched, in id order
+	gen       [2]uint64   // crossing generation, per side
+	crossedBy [2][]uint32 // the facts each side was last crossed with
+	prevFacts []uint32    // this step's facts, the next step's left half
+	newID     int32       // the zero-level context created this step, or 0
 
 	// scratch
 	key       []byte
 	active    []int32
 	potential [][2][]uint32
+	uniq      map[uint64]struct{}
+	arena     []uint32 // backs this step's potential contexts
+	spare     []uint32 // the facts buffer the step before last used
 }
 
 type cadSemi struct {
 	all    []uint32      // its facts
-	facts  []uint32      // the facts of the last crossing found in it
+	gen    uint64        // the crossing hit counts: hit is stale unless gen is its side's
+	hit    int           // how many of its facts that crossing held
 	rights []cadRightRef // left semi-contexts only: its contexts
+}
+
+// hits reports how many of s's facts the last crossing of its side
+// held: 0 when it touched none.
+func (c *cadCore) hits(side int, s *cadSemi) int {
+	if s.gen != c.gen[side] {
+		return 0
+	}
+	return s.hit
 }
 
 type cadRightRef struct{ right, context int32 }
@@ -79,6 +94,7 @@ func (c *cadCore) reset() {
 	c.factSemis = [2]map[uint32][]int32{{}, {}}
 	c.contexts = c.contexts[:0]
 	c.crossed = [2][]int32{}
+	c.crossedBy = [2][]uint32{}
 	c.prevFacts = nil
 	c.newID = 0
 }
@@ -99,31 +115,33 @@ func (c *cadCore) step(facts []uint32) (raw, expected, novel float64) {
 	}
 	c.cross(1, facts)
 	selected := c.activate(newContext)
-	// Distinct potential new contexts, the zero-level one included.
-	uniq := map[string]struct{}{}
-	if zero[0] != nil {
-		uniq[string(c.pairKey(zero))] = struct{}{}
-	}
-	for _, p := range c.potential {
-		uniq[string(c.pairKey(p))] = struct{}{}
+	// Distinct potential new contexts, the zero-level one included: only
+	// their number matters, and only when the zero-level context was new.
+	uniq := 0
+	if newContext {
+		if c.uniq == nil {
+			c.uniq = map[uint64]struct{}{}
+		}
+		clear(c.uniq)
+		c.uniq[c.pairHash(zero)] = struct{}{}
+		for _, p := range c.potential {
+			c.uniq[c.pairHash(p)] = struct{}{}
+		}
+		uniq = len(c.uniq)
 	}
 	if selected > 0 {
 		expected = float64(len(c.active)) / float64(selected)
 	}
-	// The most confirmed active contexts feed the next step.
-	slices.SortStableFunc(c.active, func(a, b int32) int {
-		x, y := c.contexts[a], c.contexts[b]
-		return cmp.Or(cmp.Compare(x.count, y.count), cmp.Compare(x.left, y.left), cmp.Compare(x.right, y.right))
-	})
-	neurons := c.active[max(0, len(c.active)-c.maxActive):]
-	next := make([]uint32, 0, len(facts)+len(neurons))
-	next = append(next, facts...)
+	neurons := c.mostConfirmed()
+	// prevFacts is still zero's left half and the left crossing's facts
+	// until the crossing below; the buffer before it is free.
+	next := append(c.spare[:0], facts...)
 	for _, id := range neurons {
 		next = append(next, neuronFact+uint32(id))
 	}
 	slices.Sort(next)
 	next = slices.Compact(next)
-	c.prevFacts = next
+	c.spare, c.prevFacts = c.prevFacts, next
 	added := 0
 	for _, p := range c.potential {
 		if _, isNew := c.context(p, false); isNew {
@@ -134,10 +152,42 @@ func (c *cadCore) step(facts []uint32) (raw, expected, novel float64) {
 	if newContext {
 		added++
 	}
-	if newContext && len(uniq) > 0 {
-		novel = float64(added) / float64(len(uniq))
+	if newContext && uniq > 0 {
+		novel = float64(added) / float64(uniq)
 	}
 	return (1 - expected + novel) / 2, expected, novel
+}
+
+// mostConfirmed returns the maxActive active contexts ranked highest by
+// (confirmations, left, right), a total order: the reference's sort, by
+// selection rather than by sorting them all.
+func (c *cadCore) mostConfirmed() []int32 {
+	less := func(a, b int32) bool {
+		x, y := &c.contexts[a], &c.contexts[b]
+		return cmp.Or(cmp.Compare(x.count, y.count), cmp.Compare(x.left, y.left), cmp.Compare(x.right, y.right)) < 0
+	}
+	if len(c.active) <= c.maxActive {
+		return c.active
+	}
+	// Keep the best maxActive at the front, the weakest of them tracked.
+	top := c.active[:c.maxActive]
+	weakest := 0
+	for i := range top {
+		if less(top[i], top[weakest]) {
+			weakest = i
+		}
+	}
+	for _, id := range c.active[c.maxActive:] {
+		if less(top[weakest], id) {
+			top[weakest] = id
+			for i := range top {
+				if less(top[i], top[weakest]) {
+					weakest = i
+				}
+			}
+		}
+	}
+	return top
 }
 
 // zeroLevel records the pairing of the previous step with this one and
@@ -201,27 +251,40 @@ func (c *cadCore) semi(side int, facts []uint32) (int32, bool) {
 	return id, true
 }
 
-// cross finds, for every semi-context of side, which of facts it holds.
+// cross counts, for every semi-context of side, how many of facts it
+// holds.
 func (c *cadCore) cross(side int, facts []uint32) {
 	semis := c.left
 	if side == 1 {
 		semis = c.right
 	}
-	for _, id := range c.crossed[side] {
-		semis[id].facts = semis[id].facts[:0]
-	}
+	c.gen[side]++
+	g := c.gen[side]
 	touched := c.crossed[side][:0]
 	for _, f := range facts {
 		for _, id := range c.factSemis[side][f] {
-			if len(semis[id].facts) == 0 {
+			s := &semis[id]
+			if s.gen != g {
+				s.gen, s.hit = g, 0
 				touched = append(touched, id)
 			}
-			semis[id].facts = append(semis[id].facts, f)
+			s.hit++
 		}
 	}
-	// Creation order, as the reference iterates its semi-context list.
-	slices.Sort(touched)
+	// Creation order, as the reference walks its semi-context list: a scan
+	// when most are touched, else a sort.
+	if len(touched) > len(semis)/8 {
+		touched = touched[:0]
+		for id := range semis {
+			if semis[id].gen == g {
+				touched = append(touched, int32(id))
+			}
+		}
+	} else {
+		slices.Sort(touched)
+	}
 	c.crossed[side] = touched
+	c.crossedBy[side] = facts
 }
 
 // activate walks the contexts of the left semi-contexts the previous step
@@ -229,11 +292,12 @@ func (c *cadCore) cross(side int, facts []uint32) {
 // ones, and collects overlaps as potential new contexts. It returns the
 // number selected.
 func (c *cadCore) activate(newContext bool) int {
-	c.active, c.potential = c.active[:0], c.potential[:0]
+	c.active, c.potential, c.arena = c.active[:0], c.potential[:0], c.arena[:0]
 	selected := 0
 	for _, lid := range c.crossed[0] {
 		l := &c.left[lid]
-		whole := len(l.all) == len(l.facts)
+		lHit := c.hits(0, l)
+		whole := len(l.all) == lHit
 		for _, ref := range l.rights {
 			// The reference's "no new context" sentinel is False, which
 			// equals context 0: context 0 is never walked. Kept, so scores
@@ -243,21 +307,22 @@ func (c *cadCore) activate(newContext bool) int {
 			}
 			ctx := &c.contexts[ref.context]
 			r := &c.right[ref.right]
-			crossedRight := len(r.facts) > 0
+			rHit := c.hits(1, r)
+			crossedRight := rHit > 0
 			switch {
 			case whole:
 				selected++
 				if !crossedRight {
 					continue
 				}
-				if len(r.all) == len(r.facts) {
+				if len(r.all) == rHit {
 					ctx.count++
 					c.active = append(c.active, ref.context)
-				} else if ctx.zeroLevel && newContext && len(l.facts) <= c.maxLeft {
-					c.potential = append(c.potential, [2][]uint32{slices.Clone(l.facts), slices.Clone(r.facts)})
+				} else if ctx.zeroLevel && newContext && lHit <= c.maxLeft {
+					c.potential = append(c.potential, c.overlap(l, r))
 				}
-			case ctx.zeroLevel && newContext && crossedRight && len(l.facts) <= c.maxLeft:
-				c.potential = append(c.potential, [2][]uint32{slices.Clone(l.facts), slices.Clone(r.facts)})
+			case ctx.zeroLevel && newContext && crossedRight && lHit <= c.maxLeft:
+				c.potential = append(c.potential, c.overlap(l, r))
 			}
 		}
 	}
@@ -265,10 +330,46 @@ func (c *cadCore) activate(newContext bool) int {
 	return selected
 }
 
-func (c *cadCore) pairKey(p [2][]uint32) []byte {
+// overlap is the potential context of the facts of l and r the last
+// crossings found.
+func (c *cadCore) overlap(l, r *cadSemi) [2][]uint32 {
+	var p [2][]uint32
+	p[0], c.arena = intersect(c.arena, l.all, c.crossedBy[0])
+	p[1], c.arena = intersect(c.arena, r.all, c.crossedBy[1])
+	return p
+}
+
+// intersect appends the facts in both sorted lists to arena, in order, and
+// returns them and the arena. A slice returned stays valid when a later
+// append moves the arena: it keeps the old array.
+func intersect(arena, a, b []uint32) (out, grown []uint32) {
+	start := len(arena)
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			arena = append(arena, a[i])
+			i++
+			j++
+		}
+	}
+	return arena[start:len(arena):len(arena)], arena
+}
+
+// pairHash identifies a context's facts for counting distinct ones in a
+// step: FNV-1a, deterministic, so a restored detector counts alike.
+func (c *cadCore) pairHash(p [2][]uint32) uint64 {
 	c.key = binary.AppendUvarint(c.key[:0], uint64(len(p[0])))
 	c.key = factsKey(c.key, p[0])
-	return factsKey(c.key, p[1])
+	c.key = factsKey(c.key, p[1])
+	h := uint64(14695981039346656037)
+	for _, b := range c.key {
+		h = (h ^ uint64(b)) * 1099511628211
+	}
+	return h
 }
 
 func factsKey(b []byte, facts []uint32) []byte {
