@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,17 +36,18 @@ const nabMetric = "value"
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "nab" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(stderr, "Usage: beamlens eval nab --corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR]")
+			fmt.Fprintln(stderr, "Usage: beamlens eval nab --corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR] [--nab-range]")
 			return nil
 		}
 		return usagef("want a benchmark: beamlens eval nab --corpus=DIR")
 	}
-	fs := newFlagSet("eval nab", "--corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR]", stderr)
+	fs := newFlagSet("eval nab", "--corpus=DIR [--detectors=ensemble|LIST|FILE] [--out=DIR] [--nab-range]", stderr)
 	corpus := fs.String("corpus", "", "the NAB corpus: a directory with data/, labels/combined_windows.json and results/final_results.json")
 	out := fs.String("out", "beamlens-nab", "where the per-file results (NAB format), scores.json and scores.svg go")
 	f := anomalyFlags{}
 	fs.StringVar(&f.detectors, "detectors", "ensemble", "detectors to evaluate, as for beamlens anomalies: a comma-separated list or a YAML/JSON spec FILE")
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors' score threshold; NAB optimises its own threshold on the scores, so this only maps scores to [0,1]")
+	nabRange := fs.Bool("nab-range", false, "give each series' detectors its min and max in advance (cad's range) and a cooldown of a fifth of its probationary period, as NAB's own runner gives every detector; the published scores were made so")
 	var ro runners.Options
 	runners.Bind(fs, &ro)
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -67,7 +69,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	start := time.Now()
-	series, input, err := nabInput(*corpus, *out, windows)
+	series, inputs, err := nabInput(*corpus, *out, windows)
 	if err != nil {
 		return err
 	}
@@ -76,9 +78,26 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ThresholdSet: true, EveryScore: true}
 	ro.JobLabel = "eval-nab"
 	_, err = buildAndRun(ctx, func(s beam.Scope) {
-		readings, _ := decode.Readings(s, jsonl.Read(s, input), decode.Options{MaxFuture: -1})
-		scored, _ := detect.Detect(s, readings, opts)
-		jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, scored))
+		if !*nabRange {
+			readings, _ := decode.Readings(s, jsonl.Read(s, filepath.Join(*out, "input", "*.jsonl")), decode.Options{MaxFuture: -1})
+			scored, _ := detect.Detect(s, readings, opts)
+			jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, scored))
+			return
+		}
+		// One detection per series, each told its series' range and rest
+		// period: what NAB's runner hands a detector.
+		var all []beam.PCollection
+		for _, in := range inputs {
+			r := series[in.name]
+			o := opts
+			o.Learned.Range = [2]float64{slices.Min(r.Values), slices.Max(r.Values)}
+			o.Learned.Cooldown = max(1, nab.ProbationaryRows(len(r.Values))/5)
+			ss := s.Scope(in.name)
+			readings, _ := decode.Readings(ss, jsonl.Read(ss, in.path), decode.Options{MaxFuture: -1})
+			scored, _ := detect.Detect(ss, readings, o)
+			all = append(all, scored)
+		}
+		jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, beam.Flatten(s, all...)))
 	}, ro, stderr, false)
 	if err != nil {
 		return err
@@ -110,42 +129,68 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	return reportNAB(stdout, *corpus, *out, strings.Join(names, "+"), scores, thresholds, len(series), time.Since(start))
+	label := strings.Join(names, "+")
+	if *nabRange {
+		label += " (NAB range)"
+	}
+	return reportNAB(stdout, *corpus, *out, label, scores, thresholds, len(series), time.Since(start))
 }
 
+// seriesInput is one series' readings file.
+type seriesInput struct{ name, path string }
+
 // nabInput turns every series of the corpus into readings of one device,
-// named after its file, in one JSON Lines file.
-func nabInput(corpus, out string, windows map[string][]nab.Window) (map[string]*nab.Results, string, error) {
+// named after its file, in a JSON Lines file of its own under out/input.
+func nabInput(corpus, out string, windows map[string][]nab.Window) (map[string]*nab.Results, []seriesInput, error) {
 	series := map[string]*nab.Results{}
-	path := filepath.Join(out, "input.jsonl")
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, "", err
+	dir := filepath.Join(out, "input")
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, nil, err
 	}
-	w := bufio.NewWriter(f)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
 	names := make([]string, 0, len(windows))
 	for name := range windows {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	var inputs []seriesInput
+	for i, name := range names {
 		r, err := nab.ReadCSV(filepath.Join(corpus, "data", name))
 		if err != nil {
-			f.Close()
-			return nil, "", err
+			return nil, nil, err
+		}
+		if len(r.Times) == 0 {
+			return nil, nil, fmt.Errorf("%s: no rows", name)
 		}
 		r.Scores = make([]float64, len(r.Times))
 		series[name] = &r
-		for i, t := range r.Times {
-			fmt.Fprintf(w, `{"device_id":%q,"timestamp":%d,%q:%s}`+"\n", name, t.UnixMilli(), nabMetric,
-				strconv.FormatFloat(r.Values[i], 'g', -1, 64))
+		in := seriesInput{name, filepath.Join(dir, fmt.Sprintf("%03d.jsonl", i))}
+		if err := writeSeries(in.path, name, r); err != nil {
+			return nil, nil, err
 		}
+		inputs = append(inputs, in)
+	}
+	return series, inputs, nil
+}
+
+// writeSeries writes a series' rows as readings of the device name.
+func writeSeries(path, name string, r nab.Results) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i, t := range r.Times {
+		fmt.Fprintf(w, `{"device_id":%q,"timestamp":%d,%q:%s}`+"\n", name, t.UnixMilli(), nabMetric,
+			strconv.FormatFloat(r.Values[i], 'g', -1, 64))
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()
-		return nil, "", err
+		return err
 	}
-	return series, path, f.Close()
+	return f.Close()
 }
 
 // scoreLine is one judged row: device, event time, and the score mapped to

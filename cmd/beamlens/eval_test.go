@@ -49,3 +49,41 @@ func TestEvalNAB(t *testing.T) {
 		t.Errorf("scores.svg: %v", err)
 	}
 }
+
+// TestEvalNABRange: with --nab-range every series runs through its own
+// detection, told its range and rest period as NAB's runner tells every
+// detector; cad then scores as contextOSE's published numbers do (the
+// detector alone is checked against them in models/detectors).
+func TestEvalNABRange(t *testing.T) {
+	corpus := os.Getenv("NAB_DIR")
+	if corpus == "" {
+		corpus = filepath.Join("..", "..", "..", "shared", "nab")
+	}
+	if _, err := os.Stat(filepath.Join(corpus, "labels", "combined_windows.json")); err != nil {
+		t.Skipf("the NAB corpus is not at %s (set NAB_DIR): %v", corpus, err)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "eval", "nab", "--corpus="+corpus, "--out="+out, "--detectors=cad", "--nab-range")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var scores, published map[string]float64
+	b, _ := os.ReadFile(filepath.Join(out, "scores.json"))
+	if err := json.Unmarshal(b, &scores); err != nil {
+		t.Fatalf("scores.json: %s (%v)", b, err)
+	}
+	var table map[string]map[string]float64
+	b, _ = os.ReadFile(filepath.Join(corpus, "results", "final_results.json"))
+	if err := json.Unmarshal(b, &table); err != nil {
+		t.Fatal(err)
+	}
+	published = table["contextOSE"]
+	for p, want := range published {
+		if got := scores[p]; got < want-1.5 || got > want+1.5 {
+			t.Errorf("%s: %.2f, contextOSE published %.2f", p, got, want)
+		}
+	}
+	if !strings.Contains(stdout, "beamlens cad (NAB range)") {
+		t.Errorf("the report does not say the range was given:\n%s", stdout)
+	}
+}

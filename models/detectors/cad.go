@@ -20,6 +20,9 @@ import (
 // beyond it get levels of their own. On NAB that costs about 14 points
 // against the reference (see BENCHMARKS.md).
 //
+// With Config.Range the levels cover exactly that range, as the
+// reference's do, and CAD may flag from its first point.
+//
 // The raw score in [0, 1] is reported times six, so the reference's cut-off
 // of 0.75 lands on StreamScoreThreshold (4.5). After a raw score of 0.75 or
 // more, the next Cooldown points score 0: one alarm per incident, as the
@@ -34,6 +37,9 @@ import (
 type CAD struct {
 	gate
 	rangePoints int
+	headroom    float64
+	known       [2]float64 // Range, when rangeKnown
+	rangeKnown  bool
 	cooldown    int
 	core        *cadCore
 	seen        uint64  // values taken into the range
@@ -77,11 +83,19 @@ const (
 func NewCAD(cfg Config) *CAD { return newCAD(cfg.mustResolve("NewCAD")) }
 
 func newCAD(s settings) *CAD {
-	d := &CAD{gate: newGate(s), rangePoints: s.rangePoints, cooldown: s.cooldown,
-		core: newCADCore(s.maxContexts), sinceHigh: s.cooldown}
-	// Until the range is learned every level means something else: no flags.
-	d.warmUp = max(d.warmUp, s.rangePoints)
-	d.fp = d.shapeFingerprint(newFingerprint(kindCAD).int(s.rangePoints).int(s.maxContexts)).sum()
+	d := &CAD{gate: newGate(s), rangePoints: s.rangePoints, headroom: cadHeadroom, cooldown: s.cooldown,
+		core: newCADCore(s.maxContexts), known: s.valueRange, rangeKnown: s.rangeKnown}
+	f := newFingerprint(kindCAD).int(s.rangePoints).int(s.maxContexts)
+	if d.rangeKnown {
+		d.headroom = 1
+		f.float(d.known[0]).float(d.known[1])
+	} else {
+		// Until the range is learned every level means something else: no
+		// flags.
+		d.warmUp = max(d.warmUp, s.rangePoints)
+	}
+	d.fp = d.shapeFingerprint(f).sum()
+	d.Reset()
 	return d
 }
 
@@ -100,14 +114,14 @@ func (d *CAD) peek(x float64) Verdict {
 		d.last = cadStep{expected: 0, novel: 1}
 		return d.judge(cadScale, true)
 	}
-	if d.seen < uint64(d.rangePoints) {
+	if !d.rangeKnown && d.seen < uint64(d.rangePoints) {
 		if d.seen == 0 {
 			d.lo, d.hi = x, x
 		}
 		d.lo, d.hi = min(d.lo, x), max(d.hi, x)
 		d.seen++
 	}
-	d.facts = cadLevelFacts(d.facts[:0], x, d.lo, d.hi, cadHeadroom)
+	d.facts = cadLevelFacts(d.facts[:0], x, d.lo, d.hi, d.headroom)
 	raw, expected, novel := d.core.step(d.facts)
 	d.last = cadStep{expected, novel}
 	score := raw * cadScale
@@ -170,6 +184,9 @@ func (d *CAD) Reset() {
 	d.gate.reset()
 	d.core.reset()
 	d.seen, d.lo, d.hi = 0, 0, 0
+	if d.rangeKnown {
+		d.lo, d.hi = d.known[0], d.known[1]
+	}
 	d.sinceHigh = d.cooldown
 }
 

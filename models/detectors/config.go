@@ -121,6 +121,12 @@ type Config struct {
 	// Cooldown is how many points cad scores 0 after a high raw score: one
 	// alarm per incident. Default DefaultCooldown (30); negative means none.
 	Cooldown int
+	// Range, when not both zero, is the value range cad spreads its levels
+	// over, known in advance (a sensor's datasheet range; NAB hands each
+	// detector its series' min and max): no range is learned, cad may flag
+	// from its first point, and the levels cover exactly [Range[0],
+	// Range[1]] as the reference's do. Default: learned (RangePoints).
+	Range [2]float64
 	// MaxContexts bounds cad's pattern memory (and so its state: about 10
 	// bytes a context). Default DefaultMaxContexts (32768), at most 1<<20.
 	MaxContexts int
@@ -143,6 +149,8 @@ type settings struct {
 	rangePoints    int
 	cooldown       int
 	maxContexts    int
+	valueRange     [2]float64
+	rangeKnown     bool
 }
 
 func (c Config) resolve() (settings, error) {
@@ -164,6 +172,7 @@ func (c Config) resolve() (settings, error) {
 		cooldown:       orInt(c.Cooldown, DefaultCooldown),
 		maxContexts:    orInt(c.MaxContexts, DefaultMaxContexts),
 	}
+	s.valueRange, s.rangeKnown = c.Range, c.Range != [2]float64{}
 	if s.cooldown < 0 {
 		s.cooldown = 0
 	}
@@ -196,6 +205,8 @@ func (c Config) resolve() (settings, error) {
 		return s, fmt.Errorf("RangePoints %d is outside [1, %d]", s.rangePoints, maxWindow)
 	case s.cooldown > maxWindow:
 		return s, fmt.Errorf("Cooldown %d is above %d", s.cooldown, maxWindow)
+	case s.rangeKnown && !(s.valueRange[0] <= s.valueRange[1] && !math.IsInf(s.valueRange[0], 0) && !math.IsInf(s.valueRange[1], 0)):
+		return s, fmt.Errorf("Range %v is not a finite [low, high] with low <= high", s.valueRange)
 	case s.maxContexts < 16 || s.maxContexts > maxContexts:
 		return s, fmt.Errorf("MaxContexts %d is outside [16, %d]", s.maxContexts, maxContexts)
 	case s.combine < CombineVote || s.combine > CombineMean:

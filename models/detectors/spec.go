@@ -46,6 +46,8 @@ type Spec struct {
 	RangePoints int `json:"range_points" yaml:"range_points"`
 	Cooldown    int `json:"cooldown" yaml:"cooldown"`
 	MaxContexts int `json:"max_contexts" yaml:"max_contexts"`
+	// Range is cad's value range, [low, high], when known in advance.
+	Range []float64 `json:"range" yaml:"range"`
 }
 
 // IsSpecFile reports whether a --detectors value names a spec file rather
@@ -110,6 +112,13 @@ func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
 		Alpha: s.Alpha, Quantile: s.Quantile, QuantileWindow: s.QuantileWindow, Trees: s.Trees,
 		TreeWindow: s.TreeWindow, Depth: s.Depth, Seed: s.Seed, Members: s.Members,
 		RangePoints: s.RangePoints, Cooldown: s.Cooldown, MaxContexts: s.MaxContexts,
+	}
+	switch len(s.Range) {
+	case 0:
+	case 2:
+		cfg.Range = [2]float64{s.Range[0], s.Range[1]}
+	default:
+		return nil, Config{}, fmt.Errorf("range has %d values, want [low, high]", len(s.Range))
 	}
 	if s.Threshold != nil {
 		cfg.Threshold = *s.Threshold
