@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beamlens/beamlens/models/nab"
 )
 
 // TestEvalNAB runs `beamlens eval nab` on the NAB corpus (../shared/nab or
@@ -14,13 +16,7 @@ import (
 // file, the three profile scores in scores.json (each within NAB's scale),
 // the published scoreboard beside them, and the plot.
 func TestEvalNAB(t *testing.T) {
-	corpus := os.Getenv("NAB_DIR")
-	if corpus == "" {
-		corpus = filepath.Join("..", "..", "..", "shared", "nab")
-	}
-	if _, err := os.Stat(filepath.Join(corpus, "labels", "combined_windows.json")); err != nil {
-		t.Skipf("the NAB corpus is not at %s (set NAB_DIR): %v", corpus, err)
-	}
+	corpus := nabCorpus(t)
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "eval", "nab", "--corpus="+corpus, "--out="+out, "--detectors=zscore")
 	if code != 0 {
@@ -55,13 +51,7 @@ func TestEvalNAB(t *testing.T) {
 // detector; cad then scores as contextOSE's published numbers do (the
 // detector alone is checked against them in models/detectors).
 func TestEvalNABRange(t *testing.T) {
-	corpus := os.Getenv("NAB_DIR")
-	if corpus == "" {
-		corpus = filepath.Join("..", "..", "..", "shared", "nab")
-	}
-	if _, err := os.Stat(filepath.Join(corpus, "labels", "combined_windows.json")); err != nil {
-		t.Skipf("the NAB corpus is not at %s (set NAB_DIR): %v", corpus, err)
-	}
+	corpus := nabCorpus(t)
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "eval", "nab", "--corpus="+corpus, "--out="+out, "--detectors=cad", "--nab-range")
 	if code != 0 {
@@ -86,4 +76,13 @@ func TestEvalNABRange(t *testing.T) {
 	if !strings.Contains(stdout, "beamlens cad (NAB range)") {
 		t.Errorf("the report does not say the range was given:\n%s", stdout)
 	}
+}
+
+// nabCorpus finds the NAB corpus or skips the test.
+func nabCorpus(t *testing.T) string {
+	dir, ok := nab.FindCorpus()
+	if !ok {
+		t.Skip("the NAB corpus is not here: set NAB_DIR or put it at ../shared/nab beside the repository")
+	}
+	return dir
 }
