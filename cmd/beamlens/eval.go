@@ -79,7 +79,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ro.JobLabel = "eval-nab"
 	_, err = buildAndRun(ctx, func(s beam.Scope) {
 		if !*nabRange {
-			readings, _ := decode.Readings(s, jsonl.Read(s, filepath.Join(*out, "input", "*.jsonl")), decode.Options{MaxFuture: -1})
+			readings, _ := decode.Readings(s, jsonl.Read(s, filepath.Join(*out, nabInputDir, "[0-9][0-9][0-9].jsonl")), decode.Options{MaxFuture: -1})
 			scored, _ := detect.Detect(s, readings, opts)
 			jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, scored))
 			return
@@ -139,22 +139,34 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // seriesInput is one series' readings file.
 type seriesInput struct{ name, path string }
 
+// nabInputDir is where nabInput writes the readings, under --out.
+const nabInputDir = "nab-input"
+
 // nabInput turns every series of the corpus into readings of one device,
-// named after its file, in a JSON Lines file of its own under out/input.
+// named after its file, in a JSON Lines file of its own (NNN.jsonl) under
+// out/nab-input. Files of that name left by an earlier run are removed
+// first, so the glob reads this run's series only; nothing else there is
+// touched.
 func nabInput(corpus, out string, windows map[string][]nab.Window) (map[string]*nab.Results, []seriesInput, error) {
 	series := map[string]*nab.Results{}
-	dir := filepath.Join(out, "input")
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, nil, err
-	}
+	dir := filepath.Join(out, nabInputDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, err
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "[0-9][0-9][0-9].jsonl"))
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			return nil, nil, err
+		}
 	}
 	names := make([]string, 0, len(windows))
 	for name := range windows {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if len(names) > 999 {
+		return nil, nil, fmt.Errorf("%d series: eval nab names its inputs with three digits", len(names))
+	}
 	var inputs []seriesInput
 	for i, name := range names {
 		r, err := nab.ReadCSV(filepath.Join(corpus, "data", name))

@@ -2,7 +2,6 @@ package detectors
 
 import (
 	"math"
-	"slices"
 
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -16,8 +15,8 @@ import (
 //
 // The reference quantises over each series' full range, known in advance.
 // A stream has no such range, so CAD takes the range of its first
-// RangePoints values (500 by default) and spreads the eight levels over twice that; values
-// beyond it get levels of their own. On NAB that costs about 14 points
+// RangePoints values (500 by default) and spreads the eight levels over
+// twice that; values beyond it get levels of their own. On NAB that costs about 14 points
 // against the reference (see BENCHMARKS.md).
 //
 // With Config.Range the levels cover exactly that range, as the
@@ -64,7 +63,8 @@ const (
 	// 5 points and 3 by 4.
 	cadHeadroom = 2
 	// cadOutFacts offsets the facts of a level beyond the spread range;
-	// cadSignFact marks one below it.
+	// cadSignFact marks one below it, above every bit fact (at most
+	// cadOutFacts + 2*40 + 1).
 	cadOutFacts = 1 << 8
 	cadSignFact = 1 << 9
 	// cadMaxLevel bounds a level's bits however far out a value lies.
@@ -156,14 +156,18 @@ func cadLevelFacts(dst []uint32, x, lo, hi, headroom float64) []uint32 {
 	if n < 0 || n >= cadLevels {
 		base = cadOutFacts
 	}
-	if n < 0 {
+	negative := n < 0
+	if negative {
 		n = -n
-		dst = append(dst, cadSignFact)
 	}
+	// Appended in increasing order, so the facts come out sorted: bit
+	// facts grow with b, and the sign fact is above them all.
 	for b := 0; b < 3 || n>>b > 0; b++ {
 		dst = append(dst, base+uint32(2*b)+uint32(n>>b&1))
 	}
-	slices.Sort(dst)
+	if negative {
+		dst = append(dst, cadSignFact)
+	}
 	return dst
 }
 

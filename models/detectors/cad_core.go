@@ -159,8 +159,9 @@ func (c *cadCore) step(facts []uint32) (raw, expected, novel float64) {
 }
 
 // mostConfirmed returns the maxActive active contexts ranked highest by
-// (confirmations, left, right), a total order: the reference's sort, by
-// selection rather than by sorting them all.
+// (confirmations, left id, right id), a total order. The reference sorts
+// them all by confirmations and then by its halves' hashes; ties, and so
+// which of equally confirmed contexts feed forward, may differ.
 func (c *cadCore) mostConfirmed() []int32 {
 	less := func(a, b int32) bool {
 		x, y := &c.contexts[a], &c.contexts[b]
@@ -272,7 +273,7 @@ func (c *cadCore) cross(side int, facts []uint32) {
 		}
 	}
 	// Creation order, as the reference walks its semi-context list: a scan
-	// when most are touched, else a sort.
+	// of them all when more than an eighth were touched, else a sort.
 	if len(touched) > len(semis)/8 {
 		touched = touched[:0]
 		for id := range semis {

@@ -16,8 +16,8 @@ const (
 	// CombineVote flags a point when more than half of all members flag it.
 	// Score is the number of members flagging plus a fraction in (0, 1)
 	// that ranks points with as many votes (see combine); Threshold is the
-	// number of votes a majority needs. Requiring agreement trades a little sensitivity for far fewer
-	// false alarms than any one member raises.
+	// number of votes a majority needs. Requiring agreement trades a little
+	// sensitivity for far fewer false alarms than any one member raises.
 	CombineVote Combiner = iota
 	// CombineMax returns the verdict of the member furthest above its
 	// threshold, relative to it: an anomaly when any member flags.
