@@ -26,6 +26,14 @@ var (
 	// failing with retryable errors (429, 5xx, timeouts, broken connections)
 	// until the retries ran out.
 	ErrUnavailable = errors.New("llm: service unavailable")
+	// ErrGaveUp is wrapped by the per-item error (a *GaveUpError) of a
+	// review left unenriched because the service stayed down for longer
+	// than Options.GiveUpAfter.
+	ErrGaveUp = errors.New("llm: gave up waiting for the service")
+	// ErrNotCovered is wrapped by the per-item error of a review the
+	// offline model cannot read: written in a language or script its
+	// lexicon does not cover.
+	ErrNotCovered = errors.New("llm: offline model does not cover the review's language")
 )
 
 // StatusError is an HTTP error answer of the service. Message is the
@@ -38,10 +46,20 @@ type StatusError struct {
 	// RetryAfter is the wait the service asked for (Retry-After or
 	// retry-after-ms), zero when it did not say.
 	RetryAfter time.Duration
+	// InBody is set when the error came as the body of an HTTP 200 (as
+	// routing gateways report an upstream failure); StatusCode is then the
+	// code the body named, 0 when it named none.
+	InBody bool
 }
 
 func (e *StatusError) Error() string {
 	s := "llm: status " + strconv.Itoa(e.StatusCode)
+	if e.InBody {
+		s = "llm: HTTP 200 carrying an error"
+		if e.StatusCode != 0 {
+			s += " (code " + strconv.Itoa(e.StatusCode) + ")"
+		}
+	}
 	if e.Message != "" {
 		s += ": " + e.Message
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,9 @@ type OpenAIExtractor struct {
 	reqLim  *rate.Limiter // nil: no limit
 	tokLim  *rate.Limiter // nil: no limit
 	format  atomic.Int32  // index into formats; only ever grows
-	pause   atomic.Int64  // unix nanoseconds before which no request starts
+	role    atomic.Int32  // index into roles; only ever moves to RoleUser
+	breaker *breaker
+	pause   atomic.Int64 // unix nanoseconds before which no request starts
 	stats   counters
 }
 
@@ -53,6 +56,8 @@ func NewOpenAIExtractor(o Options) (*OpenAIExtractor, error) {
 		sem:    make(chan struct{}, o.MaxConcurrency),
 	}
 	e.format.Store(int32(formatIndex(o.ResponseFormat)))
+	e.role.Store(int32(slices.Index(roles, o.SystemRole)))
+	e.breaker = newBreaker(max(0, o.GiveUpAfter))
 	register(e)
 	hc := o.HTTPClient
 	if hc == nil {
@@ -73,7 +78,7 @@ func NewOpenAIExtractor(o Options) (*OpenAIExtractor, error) {
 	cfg.HTTPClient = infoDoer{client: hc}
 	e.client = openai.NewClientWithConfig(cfg)
 	if o.RequestsPerMinute > 0 {
-		e.reqLim = rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), max(1, min(o.MaxConcurrency, o.RequestsPerMinute/60)))
+		e.reqLim = rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), o.RequestBurst)
 	}
 	if o.TokensPerMinute > 0 {
 		e.tokLim = rate.NewLimiter(rate.Limit(float64(o.TokensPerMinute)/60), max(1, o.TokensPerMinute/60))

@@ -155,28 +155,63 @@ func TestRetryOn5xx(t *testing.T) {
 	srv.Inject(llmtest.ServerError, llmtest.ServerError, llmtest.Reset, llmtest.BrokenBody)
 	items := reviewItems(t, 4, 7)
 	checkResults(t, items, extract(t, e, items), false)
-	if st := e.Stats(); st.Retries != 3 || st.AnswerRetries != 1 {
-		t.Errorf("stats %+v, want 3 retries and 1 answer retry", st)
+	if st := e.Stats(); st.Retries != 3 || st.Splits != 1 {
+		t.Errorf("stats %+v, want 3 retries and 1 split", st)
 	}
 }
 
-func TestUnavailableFailsTheCall(t *testing.T) {
+func TestOutageGivesUpAfterGiveUpAfter(t *testing.T) {
 	srv := startServer(t, llmtest.Config{ServerErrorProb: 1})
-	e := newExtractor(t, srv, func(o *llm.Options) { o.MaxRetries = 2 })
-	res, err := e.Extract(context.Background(), reviewItems(t, 4, 8))
-	if err == nil || res != nil {
-		t.Fatalf("got %v, %v; want a call error", res, err)
+	e := newExtractor(t, srv, func(o *llm.Options) { o.MaxRetries = 2; o.GiveUpAfter = 1500 * time.Millisecond })
+	items := reviewItems(t, 4, 8)
+	start := time.Now()
+	res := extract(t, e, items)
+	if el := time.Since(start); el < 1500*time.Millisecond {
+		t.Errorf("gave up after %s, before GiveUpAfter", el)
 	}
-	if !errors.Is(err, llm.ErrUnavailable) || !llm.IsRetryable(err) {
-		t.Errorf("error %v is not ErrUnavailable", err)
+	for _, r := range res {
+		var gu *llm.GaveUpError
+		var se *llm.StatusError
+		if !errors.Is(r.Err, llm.ErrGaveUp) || !errors.As(r.Err, &gu) || !errors.As(r.Err, &se) || se.StatusCode < 500 {
+			t.Errorf("item error %v: want a *GaveUpError carrying the last 5xx", r.Err)
+		}
 	}
-	var se *llm.StatusError
-	if !errors.As(err, &se) || se.StatusCode < 500 {
-		t.Errorf("error %v does not carry the last status", err)
+	st := e.Stats()
+	if st.GaveUp != 4 || st.BreakerOpens != 1 || !errors.Is(st.LastGaveUp, llm.ErrGaveUp) {
+		t.Errorf("stats %+v", st)
 	}
-	if got := srv.Stats().Requests; got != 3 {
-		t.Errorf("%d requests, want 3", got)
+	// 3 attempts, then probes after 1s (and none at 3s: it gave up at 1.5s).
+	if got := srv.Stats().Requests; got != 4 {
+		t.Errorf("%d requests, want 4 (3 attempts and 1 probe)", got)
 	}
+	// Once given up, a new call fails its items at once.
+	start = time.Now()
+	res = extract(t, e, reviewItems(t, 2, 9))
+	if !errors.Is(res[0].Err, llm.ErrGaveUp) || time.Since(start) > time.Second {
+		t.Errorf("after giving up: %v in %s", res[0].Err, time.Since(start))
+	}
+}
+
+func TestOutageWaitsForTheService(t *testing.T) {
+	srv := startServer(t, llmtest.Config{})
+	e := newExtractor(t, srv, func(o *llm.Options) { o.MaxRetries = 2; o.BatchSize = 5 })
+	srv.Outage(2500 * time.Millisecond)
+	items := reviewItems(t, 20, 10)
+	start := time.Now()
+	checkResults(t, items, extract(t, e, items), false)
+	if el := time.Since(start); el < 2500*time.Millisecond {
+		t.Errorf("answered after %s, inside the outage", el)
+	}
+	st, ss := e.Stats(), srv.Stats()
+	if st.BreakerOpens < 1 || st.ItemsFailed != 0 || st.GaveUp != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	// The breaker holds the four batches back: a few probes, not four
+	// batches retrying on their own through the outage.
+	if ss.InOutage > 12 {
+		t.Errorf("%d requests during a 2.5s outage", ss.InOutage)
+	}
+	t.Logf("%d requests in the outage, %s", ss.InOutage, time.Since(start))
 }
 
 func TestRequestTimeout(t *testing.T) {
@@ -213,8 +248,10 @@ func TestBadAnswersRetried(t *testing.T) {
 			srv.Inject(mode)
 			items := reviewItems(t, 5, 11)
 			checkResults(t, items, extract(t, e, items), false)
-			if st := e.Stats(); st.AnswerRetries != 1 {
-				t.Errorf("stats %+v, want 1 answer retry", st)
+			// An answer broken as a whole is narrowed down (one review may
+			// have caused it); a broken entry is asked again.
+			if st := e.Stats(); st.AnswerRetries+st.Splits != 1 {
+				t.Errorf("stats %+v, want 1 answer retry or split", st)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,21 @@ const (
 )
 
 var formats = []string{FormatJSONSchema, FormatJSONObject, FormatText}
+
+// Roles for Options.SystemRole: the role the instructions travel in.
+const (
+	// RoleSystem sends the instructions as a "system" message.
+	RoleSystem = "system"
+	// RoleDeveloper sends them as a "developer" message (OpenAI's o1 and
+	// later reasoning models).
+	RoleDeveloper = "developer"
+	// RoleUser folds them into the user message, for models and chat
+	// templates that accept no system message (o1-mini, o1-preview, some
+	// local templates).
+	RoleUser = "user"
+)
+
+var roles = []string{RoleSystem, RoleDeveloper, RoleUser}
 
 // Options configures an OpenAIExtractor. The zero value is the default
 // configuration; every field says its default. Options holds no secret -
@@ -72,8 +88,13 @@ type Options struct {
 	// calls of the extractor. Default 4.
 	MaxConcurrency int
 	// RequestsPerMinute limits requests on the client side. Default 500
-	// (OpenAI's first tier); negative means no limit.
+	// (OpenAI's first tier); negative means no limit. Requests are spaced
+	// evenly: RequestBurst of them may go out back to back.
 	RequestsPerMinute int
+	// RequestBurst is how many requests may go out at once after a quiet
+	// moment. Default 1: requests at least 60s/RequestsPerMinute apart,
+	// which a server enforcing its budget per second, or strictly, accepts.
+	RequestBurst int
 	// TokensPerMinute limits estimated prompt and completion tokens on the
 	// client side. Default 200,000; negative means no limit.
 	TokensPerMinute int
@@ -96,6 +117,12 @@ type Options struct {
 	// MaxRetryAfter caps a wait the service asks for with Retry-After.
 	// Default 60s.
 	MaxRetryAfter time.Duration
+	// GiveUpAfter bounds an outage: when the service has failed every
+	// request (5xx, timeouts, refused connections) for this long, the
+	// reviews still waiting fail with a *GaveUpError instead of waiting
+	// for the circuit breaker's next probe. Default 0: wait for ever (a
+	// streaming job); negative is the same.
+	GiveUpAfter time.Duration
 
 	// CacheSize is the number of answers kept, keyed by the normalised
 	// review text, so a repeated review costs no request. Default 10,000;
@@ -113,6 +140,11 @@ type Options struct {
 	// Instructions replaces the system prompt's task description; the
 	// answer format is always appended. Default: a built-in prompt.
 	Instructions string
+	// SystemRole is the role the instructions travel in: RoleSystem,
+	// RoleDeveloper or RoleUser. A server that rejects the system role
+	// with a 400 naming it is asked again with RoleUser, and the extractor
+	// stays there. Default RoleSystem.
+	SystemRole string
 	// MaxCompletionTokens is sent as max_completion_tokens when positive.
 	// Default 0: not sent.
 	MaxCompletionTokens int
@@ -165,6 +197,8 @@ func (o Options) withDefaults() Options {
 	defD(&o.MaxRetryAfter, 60*time.Second)
 	def(&o.CacheSize, 10_000)
 	defS(&o.ResponseFormat, FormatJSONSchema)
+	defS(&o.SystemRole, RoleSystem)
+	def(&o.RequestBurst, 1)
 	if len(o.Themes) == 0 {
 		o.Themes = DefaultThemes
 	}
@@ -197,7 +231,7 @@ func (o Options) Validate() error {
 	}{
 		{"BatchSize", o.BatchSize, 1}, {"MaxBatchTokens", o.MaxBatchTokens, 1},
 		{"MaxTextBytes", o.MaxTextBytes, 16}, {"MaxConcurrency", o.MaxConcurrency, 1},
-		{"MaxCompletionTokens", o.MaxCompletionTokens, 0},
+		{"MaxCompletionTokens", o.MaxCompletionTokens, 0}, {"RequestBurst", o.RequestBurst, 1},
 	} {
 		if f.v < f.min {
 			return bad("%s must be at least %d, got %d", f.name, f.min, f.v)
@@ -219,6 +253,12 @@ func (o Options) Validate() error {
 	}
 	if formatIndex(o.ResponseFormat) < 0 {
 		return bad("ResponseFormat must be one of %q, got %q", formats, o.ResponseFormat)
+	}
+	if !slices.Contains(roles, o.SystemRole) {
+		return bad("SystemRole must be one of %q, got %q", roles, o.SystemRole)
+	}
+	if o.Provider == ProviderAzure && o.AzureAPIVersion == "" {
+		return bad("AzureAPIVersion must be set for Azure")
 	}
 	if o.Temperature < 0 || o.Temperature > 2 {
 		return bad("Temperature must be between 0 and 2, got %g", o.Temperature)

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -42,25 +44,46 @@ func (e *OpenAIExtractor) batches(ps []*pending) [][]*pending {
 
 // runBatch asks for b's themes and settles every review of b: answered, or
 // failed with a per-item error. It returns an error only for a failure of
-// the whole call. Reviews whose answer broke the contract are asked again
-// (answerRetries more times); a batch the service refuses is halved until
-// the refused review stands alone.
+// the whole call (credentials, model, a parameter of ours, the context).
+//
+// Any failure that cannot be pinned on all of b's reviews - a refusal, an
+// error object, prose, a request the service refused for its content or
+// size - halves b until it stands on one review, which alone fails, with
+// the service's own words. Entries missing from an answer are asked again
+// (answerRetries more times).
 func (e *OpenAIExtractor) runBatch(ctx context.Context, b []*pending, answerRetries int, results []Result) error {
 	ans, truncated, err := e.request(ctx, b)
 	if err != nil {
-		if !itemLevel(err) {
+		var gu *GaveUpError
+		switch {
+		case errors.As(err, &gu):
+			for _, p := range b {
+				e.fail(p, err, results)
+			}
+			e.stats.gaveUp.Add(int64(len(b)))
+			return nil
+		case !itemLevel(err) && !sizeFault(err):
 			return err
-		}
-		if len(b) == 1 {
+		case len(b) == 1:
 			e.opts.Logger.Warn("llm: review refused", "error", err)
 			e.fail(b[0], fmt.Errorf("%w: %w", ErrRejected, err), results)
 			return nil
 		}
-		e.stats.splits.Add(1)
-		if err := e.runBatch(ctx, b[:len(b)/2], answerRetries, results); err != nil {
-			return err
+		return e.split(ctx, b, answerRetries, results)
+	}
+	if ans.err != nil {
+		// The answer as a whole broke the contract: one review may have
+		// caused it, so narrow it down before asking again.
+		if len(b) > 1 {
+			return e.split(ctx, b, answerRetries, results)
 		}
-		return e.runBatch(ctx, b[len(b)/2:], answerRetries, results)
+		if answerRetries > 0 {
+			e.stats.answerRetries.Add(1)
+			return e.runBatch(ctx, b, answerRetries-1, results)
+		}
+		e.opts.Logger.Warn("llm: answer broke the wire contract", "reason", ans.err)
+		e.fail(b[0], ans.err, results)
+		return nil
 	}
 	var redo []*pending
 	var why []string
@@ -71,10 +94,7 @@ func (e *OpenAIExtractor) runBatch(ctx context.Context, b []*pending, answerRetr
 			continue
 		}
 		reason := ans.broken[id]
-		var ae *answerError
-		if errors.As(ans.err, &ae) {
-			reason = ae.reason
-		} else if reason == "" {
+		if reason == "" {
 			reason = "answer has no entry for the review"
 		}
 		redo, why = append(redo, p), append(why, reason)
@@ -90,14 +110,25 @@ func (e *OpenAIExtractor) runBatch(ctx context.Context, b []*pending, answerRetr
 		return nil
 	}
 	e.stats.answerRetries.Add(1)
-	if truncated && len(redo) > 1 {
-		// The answer ran out of tokens: ask for fewer reviews at a time.
+	if (truncated || ans.extra > 0) && len(redo) > 1 {
+		// The answer ran out of tokens, or answered ids we did not send:
+		// ask for fewer reviews at a time.
+		e.stats.splits.Add(1)
 		if err := e.runBatch(ctx, redo[:len(redo)/2], answerRetries-1, results); err != nil {
 			return err
 		}
 		return e.runBatch(ctx, redo[len(redo)/2:], answerRetries-1, results)
 	}
 	return e.runBatch(ctx, redo, answerRetries-1, results)
+}
+
+// split runs the two halves of b one after the other.
+func (e *OpenAIExtractor) split(ctx context.Context, b []*pending, answerRetries int, results []Result) error {
+	e.stats.splits.Add(1)
+	if err := e.runBatch(ctx, b[:len(b)/2], answerRetries, results); err != nil {
+		return err
+	}
+	return e.runBatch(ctx, b[len(b)/2:], answerRetries, results)
 }
 
 // itemLevel reports whether err is the service refusing this request's
@@ -129,10 +160,16 @@ type reply struct {
 	err error
 }
 
-// request sends b, retrying transient failures with backoff and stepping the
-// response format down when the server refuses it. It returns the parsed
-// answer (possibly broken), whether the model ran out of tokens, or the
-// error that ended the attempts.
+// maxLimited is how many 429s in a row one request takes, each waited out
+// as the service asked, before it counts as an outage for the breaker.
+const maxLimited = 20
+
+// request sends b, retrying transient failures with backoff, stepping the
+// response format and the instructions' role down when the server refuses
+// them, and waiting behind the circuit breaker while the service is down.
+// It returns the parsed answer (possibly broken), whether the model ran out
+// of tokens, or the error that ended the attempts: a *GaveUpError when the
+// breaker gave up.
 func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, bool, error) {
 	texts := make([]string, len(b))
 	for i, p := range b {
@@ -140,26 +177,46 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 	}
 	user := reviewsMessage(texts)
 	tokens := estTokens(e.system) + estTokens(user) + perRequestTokens + perAnswerTokens*len(b)
-	for attempt := 0; ; {
-		format := int(e.format.Load())
-		resp, info, err := e.send(ctx, e.chatRequest(user, format), tokens)
-		if err == nil {
+	attempt, limited, carried := 0, 0, false
+	for {
+		probe, err := e.breaker.wait(ctx)
+		if err != nil {
+			return reply{}, false, err
+		}
+		format, role := int(e.format.Load()), int(e.role.Load())
+		resp, info, err := e.send(ctx, e.chatRequest(user, format, role), tokens, carried)
+		carried = false
+		if err == nil && info.bodyError == nil {
+			e.breaker.answered()
 			e.stats.promptTokens.Add(int64(resp.Usage.PromptTokens))
 			e.stats.completionTokens.Add(int64(resp.Usage.CompletionTokens))
 			return readReply(resp, len(b))
 		}
 		if cerr := context.Cause(ctx); cerr != nil {
+			e.breaker.released(probe)
 			return reply{}, false, cerr
 		}
 		if info == nil { // the limiter refused: the context cannot wait long enough
+			e.breaker.released(probe)
 			return reply{}, false, err
 		}
-		err = e.classify(err, info)
+		if info.bodyError != nil {
+			err = info.bodyError
+			if !transientBody(info.bodyError) {
+				// The service answered, about these reviews: narrow down.
+				e.breaker.answered()
+				return reply{err: &answerError{reason: e.redact.text(info.bodyError.Error())}}, false, nil
+			}
+		} else {
+			err = e.classify(err, info)
+		}
 		var ae *answerError
 		if errors.As(err, &ae) {
+			e.breaker.answered()
 			return reply{err: err}, false, nil
 		}
 		if formatRejected(err, format) {
+			e.breaker.answered()
 			if e.format.CompareAndSwap(int32(format), int32(format+1)) {
 				e.stats.downgrades.Add(1)
 				e.opts.Logger.Warn("llm: server refused the response format; stepping down",
@@ -167,17 +224,46 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 			}
 			continue
 		}
-		if !IsRetryable(err) {
+		if roleRejected(err, roles[role]) {
+			e.breaker.answered()
+			if e.role.CompareAndSwap(int32(role), int32(slices.Index(roles, RoleUser))) {
+				e.opts.Logger.Warn("llm: model refused the instructions' role; folding them into the user message",
+					"role", roles[role], "error", err)
+			}
+			continue
+		}
+		if !IsRetryable(err) || sizeFault(err) {
+			e.breaker.answered()
 			return reply{}, false, err
 		}
-		if attempt >= max(0, e.opts.MaxRetries) {
-			return reply{}, false, fmt.Errorf("%w: %d attempts failed, the last with: %w", ErrUnavailable, attempt+1, err)
-		}
-		attempt++
-		delay := e.retryDelay(attempt, err)
 		var se *StatusError
-		if errors.As(err, &se) && se.StatusCode == 429 {
+		rateLimited := errors.As(err, &se) && se.StatusCode == http.StatusTooManyRequests
+		switch {
+		case probe:
+			// The service is still down: the breaker waits longer.
+			e.breaker.trip(err, true)
+			e.opts.Logger.Debug("llm: probe failed", "error", err)
+			continue
+		case rateLimited && limited < maxLimited:
+			// The account is busy, the service is up: wait as asked, on
+			// every request of the extractor, without using up a retry.
+			limited++
+		case attempt >= max(0, e.opts.MaxRetries) || rateLimited:
+			if open, _, _ := e.breaker.state(); !open {
+				e.opts.Logger.Warn("llm: service unavailable; holding every request back until it answers",
+					"attempts", attempt+1, "error", err)
+			}
+			e.breaker.trip(err, false)
+			attempt, limited = 0, 0
+			continue
+		default:
+			attempt++
+		}
+		delay := e.retryDelay(max(attempt, 1), err)
+		if rateLimited {
 			e.pauseFor(delay)
+			carried = true
+			e.stats.rateLimited.Add(1)
 		}
 		e.stats.retries.Add(1)
 		e.opts.Logger.Debug("llm: retrying", "attempt", attempt, "after", delay, "error", err)
@@ -193,23 +279,48 @@ func readReply(resp openai.ChatCompletionResponse, n int) (reply, bool, error) {
 	}
 	c := resp.Choices[0]
 	truncated := c.FinishReason == openai.FinishReasonLength
-	if c.Message.Refusal != "" && c.Message.Content == "" {
-		return reply{err: &answerError{reason: "the model refused"}}, truncated, nil
+	if c.Message.Refusal != "" && strings.TrimSpace(c.Message.Content) == "" {
+		return reply{err: &answerError{reason: "the model refused: " + cut(c.Message.Refusal, 300)}}, truncated, nil
+	}
+	if strings.TrimSpace(c.Message.Content) == "" {
+		reason := "empty answer"
+		if c.FinishReason != "" {
+			reason += " (finish_reason " + string(c.FinishReason) + ")"
+		}
+		if rc := c.Message.ReasoningContent; rc != "" {
+			reason += fmt.Sprintf("; the model reasoned for %d bytes and gave no answer: raise max_completion_tokens or use a model that answers", len(rc))
+		}
+		return reply{err: &answerError{reason: reason}}, truncated, nil
 	}
 	a, err := parseAnswer(c.Message.Content, n)
 	if err != nil {
+		var ae *answerError
+		if errors.As(err, &ae) && c.Message.ReasoningContent != "" {
+			ae.reason += "; its reasoning_content began: " + strconv.Quote(cut(strings.TrimSpace(c.Message.ReasoningContent), 120))
+		}
 		return reply{err: err}, truncated, nil
+	}
+	if n == 1 && len(a.themes) == 0 && len(a.broken) == 0 && a.extra == 1 && a.lone != nil {
+		// One review, one entry under an id we did not send ("r1", "0"):
+		// it can only be that review's.
+		a.themes["1"] = a.lone
 	}
 	return reply{parsedAnswer: a}, truncated, nil
 }
 
-func (e *OpenAIExtractor) chatRequest(user string, format int) openai.ChatCompletionRequest {
+func (e *OpenAIExtractor) chatRequest(user string, format, role int) openai.ChatCompletionRequest {
+	msgs := []openai.ChatCompletionMessage{
+		{Role: roles[role], Content: e.system},
+		{Role: openai.ChatMessageRoleUser, Content: user},
+	}
+	if roles[role] == RoleUser {
+		// One user turn: the instructions, then the reviews after a blank
+		// line, so that the reviews are still the message's JSON array.
+		msgs = []openai.ChatCompletionMessage{{Role: openai.ChatMessageRoleUser, Content: e.system + "\n\nThe reviews:\n" + user}}
+	}
 	req := openai.ChatCompletionRequest{
-		Model: e.opts.Model,
-		Messages: []openai.ChatCompletionMessage{
-			{Role: openai.ChatMessageRoleSystem, Content: e.system},
-			{Role: openai.ChatMessageRoleUser, Content: user},
-		},
+		Model:               e.opts.Model,
+		Messages:            msgs,
 		MaxCompletionTokens: e.opts.MaxCompletionTokens,
 		Temperature:         e.opts.Temperature,
 	}
@@ -227,32 +338,35 @@ func (e *OpenAIExtractor) chatRequest(user string, format int) openai.ChatComple
 	return req
 }
 
-// send waits for the pause after a 429, the rate limiters and a concurrency
-// slot, then makes one request under RequestTimeout. info is nil when no
-// request was made.
-func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int) (openai.ChatCompletionResponse, *callInfo, error) {
+// send takes a concurrency slot, waits out the pause after a 429, then
+// takes the rate tokens (unless carried: the request's last attempt drew a
+// 429, so its token bought nothing and goes to the retry) and makes one
+// request under RequestTimeout. The slot comes first so that requests leave
+// when the limiter says, not in a bunch when a slot frees. info is nil when
+// no request was made.
+func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int, carried bool) (openai.ChatCompletionResponse, *callInfo, error) {
 	var none openai.ChatCompletionResponse
-	if until := e.pause.Load(); until > 0 {
-		if err := sleep(ctx, time.Until(time.Unix(0, until))); err != nil {
-			return none, nil, err
-		}
-	}
-	if e.reqLim != nil {
-		if err := e.reqLim.Wait(ctx); err != nil {
-			return none, nil, fmt.Errorf("llm: request rate limit: %w", err)
-		}
-	}
-	if e.tokLim != nil {
-		if err := e.tokLim.WaitN(ctx, min(tokens, e.tokLim.Burst())); err != nil {
-			return none, nil, fmt.Errorf("llm: token rate limit: %w", err)
-		}
-	}
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
 		return none, nil, context.Cause(ctx)
 	}
 	defer func() { <-e.sem }()
+	if until := e.pause.Load(); until > 0 {
+		if err := sleep(ctx, time.Until(time.Unix(0, until))); err != nil {
+			return none, nil, err
+		}
+	}
+	if e.reqLim != nil && !carried {
+		if err := e.reqLim.Wait(ctx); err != nil {
+			return none, nil, fmt.Errorf("llm: request rate limit: %w", err)
+		}
+	}
+	if e.tokLim != nil && !carried {
+		if err := e.tokLim.WaitN(ctx, min(tokens, e.tokLim.Burst())); err != nil {
+			return none, nil, fmt.Errorf("llm: token rate limit: %w", err)
+		}
+	}
 	info := &callInfo{}
 	rctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), e.opts.RequestTimeout)
 	defer cancel()

@@ -1,7 +1,9 @@
 package llm
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -70,6 +72,9 @@ func parseRetryAfter(h http.Header, now time.Time) time.Duration {
 type callInfo struct {
 	status     int
 	retryAfter time.Duration
+	// bodyError is the error object of a 200 whose body is {"error": ...}
+	// with no choices, which go-openai would read as an empty completion.
+	bodyError *StatusError
 }
 
 type callInfoKey struct{}
@@ -84,9 +89,59 @@ func (d infoDoer) Do(req *http.Request) (*http.Response, error) {
 		if ci, ok := req.Context().Value(callInfoKey{}).(*callInfo); ok {
 			ci.status = resp.StatusCode
 			ci.retryAfter = parseRetryAfter(resp.Header, time.Now())
+			if resp.StatusCode == http.StatusOK && err == nil {
+				err = peekBodyError(resp, ci)
+			}
 		}
 	}
 	return resp, err
+}
+
+// maxAnswerBytes bounds the body of one answer read into memory.
+const maxAnswerBytes = 16 << 20
+
+// peekBodyError reads a 200's body, notes an error object standing in for
+// the completion, and puts the body back for go-openai.
+func peekBodyError(resp *http.Response, ci *callInfo) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	var probe struct {
+		Error   json.RawMessage   `json:"error"`
+		Choices []json.RawMessage `json:"choices"`
+	}
+	if json.Unmarshal(body, &probe) != nil || len(probe.Error) == 0 || string(probe.Error) == "null" || len(probe.Choices) > 0 {
+		return nil
+	}
+	var e struct {
+		Message string          `json:"message"`
+		Code    json.RawMessage `json:"code"`
+		Type    string          `json:"type"`
+	}
+	if json.Unmarshal(probe.Error, &e) != nil {
+		e.Message = string(probe.Error) // a bare string
+		if s := ""; json.Unmarshal(probe.Error, &s) == nil {
+			e.Message = s
+		}
+	}
+	se := &StatusError{InBody: true, Message: strings.TrimSpace(e.Message)}
+	code := strings.Trim(string(e.Code), `"`)
+	if n, err := strconv.Atoi(code); err == nil {
+		se.StatusCode = n
+	} else if code != "" && code != "null" {
+		se.Message = strings.TrimSpace(code + ": " + se.Message)
+	}
+	if e.Type != "" && !strings.Contains(se.Message, e.Type) {
+		se.Message = strings.TrimSpace(se.Message + " (" + e.Type + ")")
+	}
+	if se.Message == "" {
+		se.Message = "no message"
+	}
+	ci.bodyError = se
+	return nil
 }
 
 // classify turns a go-openai error into a *StatusError (an HTTP error
@@ -124,15 +179,70 @@ func isTransport(err error) bool {
 }
 
 // formatRejected reports whether err is a server refusing the
-// response_format we sent (llama.cpp, older vLLM and Ollama builds, many
-// proxies answer 400 or 422 naming it).
+// response_format we sent: llama.cpp, older vLLM and Ollama builds and many
+// proxies answer 400 or 422 naming it; servers whose grammar engine cannot
+// compile the schema (llama-cpp-python) answer 500 naming it.
 func formatRejected(err error, format int) bool {
 	var se *StatusError
-	if format >= formatIndex(FormatText) || !errors.As(err, &se) || (se.StatusCode != 400 && se.StatusCode != 422) {
+	if format >= formatIndex(FormatText) || !errors.As(err, &se) || se.InBody ||
+		(se.StatusCode != 400 && se.StatusCode != 422 && se.StatusCode < 500) {
 		return false
 	}
 	m := strings.ToLower(se.Message)
 	for _, w := range []string{"response_format", "response format", "json_schema", "json_object", "structured output", "schema", "guided"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// roleRejected reports whether err is a model refusing the system role
+// (o1-mini, o1-preview, some local chat templates): a 400 naming the role.
+func roleRejected(err error, role string) bool {
+	var se *StatusError
+	if role == RoleUser || !errors.As(err, &se) || se.StatusCode != 400 {
+		return false
+	}
+	m := strings.ToLower(se.Message + " " + se.Param)
+	return strings.Contains(m, "role") && (strings.Contains(m, role) || strings.Contains(m, "system"))
+}
+
+// sizeFault reports whether err is a server saying the request is too big
+// for it, whatever status it chose: llama.cpp answers a context overflow
+// with 400 or 500 ("exceed_context_size_error"), others 413. Such a
+// request is not retried as it is: its batch is halved.
+func sizeFault(err error) bool {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	if se.StatusCode == http.StatusRequestEntityTooLarge {
+		return true
+	}
+	if se.StatusCode < 400 || se.StatusCode == http.StatusTooManyRequests {
+		return false
+	}
+	m := strings.ToLower(se.Message)
+	for _, w := range []string{"context size", "context length", "context window", "exceed_context", "n_ctx",
+		"too many tokens", "prompt is too long", "too long", "too large", "maximum context"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// transientBody reports whether an error carried by a 200 looks like the
+// upstream being down or busy (worth retrying and, when it persists, an
+// outage) rather than something about this request's reviews.
+func transientBody(se *StatusError) bool {
+	if se.StatusCode == http.StatusTooManyRequests || se.StatusCode == http.StatusServiceUnavailable ||
+		se.StatusCode == http.StatusGatewayTimeout {
+		return true
+	}
+	m := strings.ToLower(se.Message)
+	for _, w := range []string{"overloaded", "rate limit", "unavailable", "timed out", "timeout", "try again", "capacity"} {
 		if strings.Contains(m, w) {
 			return true
 		}

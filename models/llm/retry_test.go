@@ -49,7 +49,10 @@ func TestFormatRejected(t *testing.T) {
 		{&StatusError{StatusCode: 400, Message: "response_format type json_schema is not supported"}, schema, true},
 		{&StatusError{StatusCode: 422, Message: "Unrecognized field json_schema"}, schema, true},
 		{&StatusError{StatusCode: 400, Message: "context length exceeded"}, schema, false},
-		{&StatusError{StatusCode: 500, Message: "response_format crashed us"}, schema, false},
+		{&StatusError{StatusCode: 500, Message: "response_format crashed us"}, schema, true},
+		{&StatusError{StatusCode: 500, Message: `Unrecognized schema: {"additionalProperties":false}`}, schema, true},
+		{&StatusError{StatusCode: 500, Message: "internal server error"}, schema, false},
+		{&StatusError{StatusCode: 502, InBody: true, Message: "schema"}, schema, false},
 		{&StatusError{StatusCode: 400, Message: "response_format"}, formatIndex(FormatText), false},
 		{errors.New("response_format"), schema, false},
 	} {

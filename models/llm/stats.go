@@ -32,26 +32,45 @@ type Stats struct {
 	// Downgrades is the number of times the response format stepped down
 	// after a server refused it.
 	Downgrades int64
+	// RateLimited is the number of requests the service answered 429.
+	RateLimited int64
+	// BreakerOpens is the number of times the circuit breaker opened: the
+	// service failed a request through all its retries and every request
+	// waited for a probe to get an answer.
+	BreakerOpens int64
+	// GaveUp is the number of distinct review texts failed with a
+	// *GaveUpError (the service stayed down past GiveUpAfter).
+	GaveUp int64
+	// LastGaveUp is the error those reviews failed with, nil when none.
+	LastGaveUp error
 	// ResponseFormat is the format now in use.
 	ResponseFormat string
 }
 
 type counters struct {
 	calls, retries, answerRetries, splits, cacheHits, items, itemsFailed atomic.Int64
-	promptTokens, completionTokens, downgrades                           atomic.Int64
+	promptTokens, completionTokens, downgrades, rateLimited, gaveUp      atomic.Int64
 }
 
 // Stats returns a snapshot of the counters. Each counter is read
 // atomically; together they are not one instant's.
 func (e *OpenAIExtractor) Stats() Stats {
 	c := &e.stats
-	return Stats{
+	st := Stats{
 		Calls: c.calls.Load(), Retries: c.retries.Load(), AnswerRetries: c.answerRetries.Load(),
 		Splits: c.splits.Load(), CacheHits: c.cacheHits.Load(), Items: c.items.Load(),
 		ItemsFailed: c.itemsFailed.Load(), PromptTokens: c.promptTokens.Load(),
 		CompletionTokens: c.completionTokens.Load(), Downgrades: c.downgrades.Load(),
+		RateLimited: c.rateLimited.Load(), GaveUp: c.gaveUp.Load(),
 		ResponseFormat: formats[e.format.Load()],
 	}
+	_, st.BreakerOpens, _ = e.breaker.state()
+	if st.GaveUp > 0 {
+		e.breaker.mu.Lock()
+		st.LastGaveUp = e.breaker.gaveUp
+		e.breaker.mu.Unlock()
+	}
+	return st
 }
 
 // live holds every extractor this process made, so that a running job's LLM
@@ -86,6 +105,12 @@ func ProcessStats() Stats {
 		sum.PromptTokens += s.PromptTokens
 		sum.CompletionTokens += s.CompletionTokens
 		sum.Downgrades += s.Downgrades
+		sum.RateLimited += s.RateLimited
+		sum.BreakerOpens += s.BreakerOpens
+		sum.GaveUp += s.GaveUp
+		if s.LastGaveUp != nil {
+			sum.LastGaveUp = s.LastGaveUp
+		}
 	}
 	return sum
 }

@@ -80,3 +80,25 @@ func TestImplausibleThemes(t *testing.T) {
 		}
 	}
 }
+
+func TestAnswersTheWayModelsGiveThem(t *testing.T) {
+	const ans = `{"reviews":[{"id":"1","themes":["delivery"]}]}`
+	for _, c := range []struct{ name, content, wantErr string }{
+		{"think block with braces", "<think>\nIt must look like {\"reviews\": [...]}.\n</think>\n\n" + ans, ""},
+		{"two reasoning blocks", "<thinking>a {b}</thinking><think>{c}</think>" + ans, ""},
+		{"closing tag only", "The format is {\"reviews\": []}.</think>\n" + ans, ""},
+		{"fence then afterword", "```json\n" + ans + "\n```\nHope this helps {:}", ""},
+		{"think then fence", "<think>{x}</think>\n```\n" + ans + "\n```", ""},
+		{"unclosed think", "<think>I will answer {\"reviews\"", "only reasoning"},
+		{"empty", "  ", "empty answer"},
+		{"prose", "The reviews talk about delivery.", "content is not JSON"},
+	} {
+		a, err := parseAnswer(c.content, 1)
+		switch {
+		case c.wantErr == "" && (err != nil || len(a.themes["1"]) != 1):
+			t.Errorf("%s: %v, %+v", c.name, err, a)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: got %v, want %q", c.name, err, c.wantErr)
+		}
+	}
+}

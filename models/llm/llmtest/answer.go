@@ -13,10 +13,12 @@ import (
 
 // request is what the server reads of a chat completion request.
 type request struct {
-	model   string
-	format  string // response_format type, or "none"
-	prompt  int    // bytes of all message contents
-	reviews []review
+	model     string
+	firstRole string
+	bytes     int    // of the whole body
+	format    string // response_format type, or "none"
+	prompt    int    // bytes of all message contents
+	reviews   []review
 }
 
 type review struct {
@@ -37,10 +39,17 @@ func readRequest(r *http.Request) (request, error) {
 			Type string `json:"type"`
 		} `json:"response_format"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 32<<20)).Decode(&body); err != nil {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	if err == nil {
+		err = json.Unmarshal(raw, &body)
+	}
+	if err != nil {
 		return request{}, fmt.Errorf("body is not a chat completion request: %v", err)
 	}
-	req := request{model: body.Model, format: "none"}
+	req := request{model: body.Model, format: "none", bytes: len(raw)}
+	if len(body.Messages) > 0 {
+		req.firstRole = body.Messages[0].Role
+	}
 	if body.ResponseFormat != nil && body.ResponseFormat.Type != "" {
 		req.format = body.ResponseFormat.Type
 	}
@@ -54,6 +63,11 @@ func readRequest(r *http.Request) (request, error) {
 		if m.Role == "user" {
 			last = s
 		}
+	}
+	// With the instructions folded into the user turn, the reviews are the
+	// message's last line.
+	if i := strings.LastIndex(last, "\n"); i >= 0 && !json.Valid([]byte(last)) {
+		last = last[i+1:]
 	}
 	if err := json.Unmarshal([]byte(last), &req.reviews); err != nil || len(req.reviews) == 0 {
 		return request{}, errors.New("the last user message is not a JSON array of reviews")
@@ -91,17 +105,41 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, mod
 		w.Header().Set("Content-Type", "text/html")
 		_, _ = io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
 		return
+	case ErrorBody:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
+			"message": "Upstream provider flagged this input as a policy violation.", "code": 502}})
+		return
+	case Refusal, NullContent:
+		msg := map[string]any{"role": "assistant", "content": nil}
+		if mode == Refusal {
+			msg["refusal"] = "I'm sorry, I can't help with that."
+		} else {
+			msg["reasoning_content"] = "The user wants themes. Let me think about each review in turn..."
+		}
+		s.writeCompletion(w, req, msg, "", "stop")
+		return
 	}
 	content := s.content(req, mode)
 	if req.format == "none" && mode == OK {
 		content = "Here are the themes:\n```json\n" + content + "\n```"
 	}
+	if s.cfg.Reasoning && mode == OK {
+		content = "<think>\nThe answer must look like {\"reviews\": [{\"id\": ..., \"themes\": [...]}]}. " +
+			"The first review is about delivery, so its themes are [\"delivery\"].\n</think>\n\n" + content
+	}
+	if mode == OK {
+		s.count(func(st *Stats) { st.Answered++ })
+	}
+	s.writeCompletion(w, req, map[string]any{"role": "assistant", "content": content}, content, "stop")
+}
+
+// writeCompletion writes a chat completion holding msg, counting the
+// usage it reports.
+func (s *Server) writeCompletion(w http.ResponseWriter, req request, msg map[string]any, content, finish string) {
 	completion := (len(content) + 3) / 4
 	prompt := (req.prompt + 3) / 4
 	s.count(func(st *Stats) {
-		if mode == OK {
-			st.Answered++
-		}
 		st.PromptTokens += int64(prompt)
 		st.CompletionTokens += int64(completion)
 	})
@@ -113,8 +151,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, req request, mod
 		"model":   req.model,
 		"choices": []map[string]any{{
 			"index":         0,
-			"message":       map[string]any{"role": "assistant", "content": content},
-			"finish_reason": "stop",
+			"message":       msg,
+			"finish_reason": finish,
 		}},
 		"usage": map[string]int{"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
 	})

@@ -31,11 +31,20 @@ const (
 	// BrokenBody answers 200 with an HTTP body that is not a chat
 	// completion.
 	BrokenBody
+	// Refusal answers 200 with content null and a refusal message, as
+	// OpenAI's structured outputs decline a request.
+	Refusal
+	// ErrorBody answers 200 with {"error": {"message", "code": 502}} and no
+	// choices, as routing gateways report an upstream failure.
+	ErrorBody
+	// NullContent answers 200 with content null and a reasoning_content,
+	// as a reasoning model that spent its tokens thinking.
+	NullContent
 	numModes
 )
 
 var modeNames = [...]string{"ok", "rate-limit", "server-error", "timeout", "reset",
-	"garbage", "missing-id", "extra-id", "wrong-schema", "broken-body"}
+	"garbage", "missing-id", "extra-id", "wrong-schema", "broken-body", "refusal", "error-body", "null-content"}
 
 func (m Mode) String() string {
 	if m < 0 || m >= numModes {
@@ -75,6 +84,35 @@ type Config struct {
 	// would, every request holding a review whose text contains it.
 	// Default "": refuse none.
 	RefuseText string
+	// RejectStatus is the status of a response_format refusal: 400, or 500
+	// as servers whose grammar engine cannot compile the schema answer
+	// ("Unrecognized schema"). Default 400.
+	RejectStatus int
+	// TriggerText makes every request holding a review whose text
+	// contains it answer with TriggerMode (a refusal, an error body, prose:
+	// one review spoiling its batch). Default "": none.
+	TriggerText string
+	TriggerMode Mode
+	// MaxRequestBytes makes the server answer a request whose body is
+	// longer with a context overflow ("exceed_context_size_error"), with
+	// status ContextStatus, as a llama.cpp server with a small context
+	// does. Default 0: no limit.
+	MaxRequestBytes int
+	// ContextStatus is the status of a context overflow: 400, or 500 as
+	// some llama.cpp builds send. Default 400.
+	ContextStatus int
+	// RejectSystemRole makes the server refuse any request holding a
+	// system message with a 400 naming messages[0].role, as o1-mini and
+	// some chat templates do. Default false.
+	RejectSystemRole bool
+	// Reasoning writes a reasoning model's <think>...</think> block, which
+	// quotes the answer format braces and all, before every answer.
+	// Default false.
+	Reasoning bool
+	// RequireAzure makes the server answer 401 unless the request has an
+	// api-key header and an api-version query parameter, as a classic Azure
+	// OpenAI deployment does. Default false.
+	RequireAzure bool
 	// HangFor bounds a Timeout. Default 30s.
 	HangFor time.Duration
 

@@ -3,6 +3,7 @@ package llmtest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -27,6 +28,7 @@ type Server struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	injected []Mode
+	outage   time.Time // every request before it answers ServerError
 	stats    Stats
 
 	inFlight atomic.Int64
@@ -55,6 +57,14 @@ type Stats struct {
 	OverBudget int64
 	// MaxInFlight is the most requests in progress at once.
 	MaxInFlight int64
+	// Paths counts requests by URL path and query.
+	Paths map[string]int64
+	// Roles counts requests by the role of their first message.
+	Roles map[string]int64
+	// Triggered counts requests answered with TriggerMode; TooLong those
+	// refused as a context overflow; RoleRejected those refused for a
+	// system message; InOutage those failed by Outage.
+	Triggered, TooLong, RoleRejected, InOutage int64
 	// PromptTokens and CompletionTokens add up the usage reported.
 	PromptTokens, CompletionTokens int64
 }
@@ -73,7 +83,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{
 		cfg:   cfg,
 		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x11e57)),
-		stats: Stats{Modes: map[Mode]int64{}, Formats: map[string]int64{}},
+		stats: Stats{Modes: map[Mode]int64{}, Formats: map[string]int64{}, Paths: map[string]int64{}, Roles: map[string]int64{}},
 	}
 	if cfg.RequestsPerMinute > 0 {
 		s.lim = rate.NewLimiter(rate.Limit(float64(cfg.RequestsPerMinute)/60), max(1, cfg.Burst))
@@ -107,18 +117,23 @@ func (s *Server) Inject(modes ...Mode) {
 	s.injected = append(s.injected, modes...)
 }
 
+// Outage makes every request for the next d answer 500, 502 or 503, as a
+// server that is down; it overrides injected modes and probabilities.
+func (s *Server) Outage(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = time.Now().Add(d)
+}
+
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Modes, st.Formats = map[Mode]int64{}, map[string]int64{}
-	for k, v := range s.stats.Modes {
-		st.Modes[k] = v
-	}
-	for k, v := range s.stats.Formats {
-		st.Formats[k] = v
-	}
+	st.Modes = maps.Clone(s.stats.Modes)
+	st.Formats = maps.Clone(s.stats.Formats)
+	st.Paths = maps.Clone(s.stats.Paths)
+	st.Roles = maps.Clone(s.stats.Roles)
 	return st
 }
 
@@ -134,7 +149,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.count(func(st *Stats) {
 		st.Requests++
 		st.MaxInFlight = max(st.MaxInFlight, n)
+		st.Paths[r.URL.RequestURI()]++
 	})
+	if s.cfg.RequireAzure && (r.Header.Get("api-key") == "" || r.URL.Query().Get("api-version") == "") {
+		s.count(func(st *Stats) { st.Unauthorized++ })
+		writeError(w, http.StatusUnauthorized, "401",
+			"Access denied due to invalid subscription key or wrong API endpoint.", "")
+		return
+	}
 	if s.cfg.APIKey != "" && !s.authorised(r) {
 		s.count(func(st *Stats) { st.Unauthorized++ })
 		writeError(w, http.StatusUnauthorized, "invalid_request_error",
@@ -149,11 +171,38 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	s.count(func(st *Stats) {
 		st.Reviews += int64(len(req.reviews))
 		st.Formats[req.format]++
+		st.Roles[req.firstRole]++
 	})
+	if s.inOutage() {
+		s.count(func(st *Stats) { st.InOutage++; st.Modes[ServerError]++ })
+		s.answer(w, r, req, ServerError)
+		return
+	}
+	if s.cfg.RejectSystemRole && req.firstRole == "system" {
+		s.count(func(st *Stats) { st.RoleRejected++ })
+		writeError(w, http.StatusBadRequest, "invalid_request_error",
+			"Unsupported value: 'messages[0].role' does not support 'system' with this model.", "messages[0].role")
+		return
+	}
 	if rf := s.cfg.RejectResponseFormat; (rf == "any" && req.format != "none") || (rf != "" && rf == req.format) {
 		s.count(func(st *Stats) { st.Rejected++ })
-		writeError(w, http.StatusBadRequest, "invalid_request_error",
+		if s.cfg.RejectStatus >= 500 {
+			writeError(w, s.cfg.RejectStatus, "server_error", `Unrecognized schema: {"additionalProperties":false}`, "")
+			return
+		}
+		writeError(w, max(s.cfg.RejectStatus, http.StatusBadRequest), "invalid_request_error",
 			fmt.Sprintf("response_format type %q is not supported by this server", req.format), "response_format")
+		return
+	}
+	if s.cfg.MaxRequestBytes > 0 && req.bytes > s.cfg.MaxRequestBytes {
+		s.count(func(st *Stats) { st.TooLong++ })
+		status := s.cfg.ContextStatus
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, "exceed_context_size_error", fmt.Sprintf(
+			"the request exceeds the available context size (%d tokens > n_ctx %d). try increasing the context size or enable context shift",
+			req.bytes/4, s.cfg.MaxRequestBytes/4), "")
 		return
 	}
 	if s.refused(req) {
@@ -173,6 +222,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	mode := s.nextMode()
+	if s.triggered(req) {
+		mode = s.cfg.TriggerMode
+		s.count(func(st *Stats) { st.Triggered++ })
+	}
 	s.count(func(st *Stats) { st.Modes[mode]++ })
 	delay := s.cfg.Latency + time.Duration(len(req.reviews))*s.cfg.LatencyPerReview
 	if delay > 0 {
@@ -204,6 +257,24 @@ func (s *Server) nextMode() Mode {
 		u -= p
 	}
 	return OK
+}
+
+func (s *Server) inOutage() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Before(s.outage)
+}
+
+func (s *Server) triggered(req request) bool {
+	if s.cfg.TriggerText == "" {
+		return false
+	}
+	for _, rv := range req.reviews {
+		if strings.Contains(rv.Text, s.cfg.TriggerText) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) refused(req request) bool {
