@@ -11,7 +11,8 @@ import (
 )
 
 // Offline finds themes with a lexicon of words and phrases, without a
-// network: deterministic, free and fast (a few microseconds a review). It is
+// network: deterministic, free and fast (a few microseconds a review). It
+// reads English only (OfflineLanguages). It is
 // the themes pipeline's model when no API key is configured, and the model
 // behind llmtest's fake server. Safe for concurrent use.
 type Offline struct {
@@ -140,8 +141,12 @@ func (p phrase) matches(ws []word) bool {
 	return true
 }
 
-// Extract implements Extractor. It fails only items whose text is blank,
-// with ErrBlankText, and returns an error only when ctx is done.
+// Extract implements Extractor. It fails items whose text is blank, with
+// ErrBlankText, and items it cannot read - another language than
+// OfflineLanguages, a script it does not know with no lexicon hit, no
+// letters at all - with ErrNotCovered and the reason, rather than give them
+// an empty list as if they had no themes. It returns an error only when
+// ctx is done.
 func (o *Offline) Extract(ctx context.Context, items []Item) ([]Result, error) {
 	out := make([]Result, len(items))
 	for i, it := range items {
@@ -155,7 +160,12 @@ func (o *Offline) Extract(ctx context.Context, items []Item) ([]Result, error) {
 			out[i].Err = ErrBlankText
 			continue
 		}
-		out[i].Themes = o.Themes(it.Text)
+		themes := o.Themes(it.Text)
+		if why := notCovered(it.Text, themes); why != "" {
+			out[i].Err = fmt.Errorf("%w: %s", ErrNotCovered, why)
+			continue
+		}
+		out[i].Themes = themes
 	}
 	return out, nil
 }

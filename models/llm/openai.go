@@ -2,6 +2,7 @@ package llm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -140,6 +141,9 @@ func (e *OpenAIExtractor) Extract(ctx context.Context, items []Item) ([]Result, 
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			recordCallError(err)
+		}
 		return nil, err
 	}
 	return results, nil

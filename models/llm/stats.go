@@ -114,3 +114,29 @@ func ProcessStats() Stats {
 	}
 	return sum
 }
+
+// lastCallError is the last error that failed a whole call of any
+// extractor of this process (credentials, model, a parameter the service
+// refused), so that a command line can say it in one line rather than
+// under a runner's dump.
+var lastCallError struct {
+	sync.Mutex
+	err error
+	n   int64
+}
+
+func recordCallError(err error) {
+	lastCallError.Lock()
+	lastCallError.err = err
+	lastCallError.n++
+	lastCallError.Unlock()
+}
+
+// LastCallError returns the last error that failed a whole Extract call of
+// an OpenAIExtractor of this process, or nil, and how many such errors
+// there have been: a caller compares counts to tell a new one.
+func LastCallError() (error, int64) {
+	lastCallError.Lock()
+	defer lastCallError.Unlock()
+	return lastCallError.err, lastCallError.n
+}

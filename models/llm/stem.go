@@ -24,9 +24,17 @@ func tokens(text string) []word {
 			b.Reset()
 		}
 	}
+	lastLatin := true
 	for _, r := range text {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			// A change of script ends a word: Japanese and Chinese write
+			// borrowed Latin words without spaces ("iPhoneのbattery").
+			latin := r < 0x250 || unicode.IsDigit(r)
+			if latin != lastLatin {
+				flush()
+			}
+			lastLatin = latin
 			b.WriteRune(unicode.ToLower(r))
 		case r == '\'' || r == '\u2019':
 		case strings.ContainsRune(".,;:!?()[]\n", r):

@@ -3,6 +3,7 @@ package themes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -26,6 +27,11 @@ var (
 	enriched  = beam.NewCounter(deadletter.Namespace, "reviews_with_themes")
 	llmCalls  = beam.NewCounter(deadletter.Namespace, "llm_batches")
 	llmCached = beam.NewCounter(deadletter.Namespace, "llm_cache_hits")
+	// notCovered counts reviews the offline model could not read (another
+	// language, an unknown script); gaveUp those left unenriched because
+	// the LLM stayed down past its GiveUpAfter. Both are also dead letters.
+	notCovered = beam.NewCounter(deadletter.Namespace, "reviews_language_not_covered")
+	gaveUp     = beam.NewCounter(deadletter.Namespace, "reviews_llm_gave_up")
 )
 
 // Extract sends PCollection<events.Review> through a theme extractor and
@@ -39,9 +45,13 @@ var (
 // so batching needs no timers and works on every runner. A review the
 // extractor has answered before (an llm.Cacher) is emitted at once and takes
 // no place in a batch, so repeats save requests. Answers are folded onto
-// consistent themes by opts.Normalise before they are emitted. A failure of
-// the extractor as a whole (service unreachable through all retries) fails
-// the bundle, so the runner retries it: nothing is dropped.
+// consistent themes by opts.Normalise before they are emitted. A review the
+// extractor failed on alone - refused, unreadable, never answered in
+// contract, or left over when the LLM stayed down past its GiveUpAfter - is
+// a dead letter with the reason. An outage holds the bundle (the
+// extractor's circuit breaker waits for the service) rather than failing
+// it; only a failure of the extractor as a whole (a refused key, model or
+// parameter) fails the bundle.
 func Extract(s beam.Scope, reviews beam.PCollection, opts ExtractOptions) (withThemes, dead beam.PCollection) {
 	s = s.Scope("themes.Extract")
 	opts = opts.withDefaults()
@@ -163,6 +173,12 @@ func (fn *extractFn) drain(ctx context.Context, emit func(beam.EventTime, events
 		for i, r := range b.reviews {
 			res := b.results[i]
 			if res.Err != nil {
+				switch {
+				case errors.Is(res.Err, llm.ErrNotCovered):
+					notCovered.Inc(ctx, 1)
+				case errors.Is(res.Err, llm.ErrGaveUp):
+					gaveUp.Inc(ctx, 1)
+				}
 				deadletter.Emit(ctx, dead, StageLLM, res.Err.Error(), events.Raw{Source: r.Source, Data: r.Raw, Size: int64(len(r.Raw))})
 				continue
 			}
