@@ -90,6 +90,7 @@ var (
 	_ Detector       = (*HalfSpaceTrees)(nil)
 	_ Detector       = (*CAD)(nil)
 	_ Detector       = (*Ensemble)(nil)
+	_ Detector       = (*Stuck)(nil)
 	_ VectorDetector = (*Mahalanobis)(nil)
 	_ VectorDetector = (*HalfSpaceTrees)(nil)
 )
@@ -110,6 +111,7 @@ func init() {
 		"mahalanobis":   func(s settings) Detector { return newMahalanobis(s, nil) },
 		"hst":           func(s settings) Detector { return newHalfSpaceTrees(s, nil) },
 		"cad":           func(s settings) Detector { return newCAD(s) },
+		"stuck":         func(s settings) Detector { return newStuck(s) },
 		"ensemble":      func(s settings) Detector { return newEnsemble(s) },
 	}
 }
