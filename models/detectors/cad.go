@@ -83,7 +83,7 @@ const (
 func NewCAD(cfg Config) *CAD { return newCAD(cfg.mustResolve("NewCAD")) }
 
 func newCAD(s settings) *CAD {
-	d := &CAD{gate: newGate(s, 1), rangePoints: s.rangePoints, headroom: cadHeadroom, cooldown: s.cooldown,
+	d := &CAD{gate: newGate(s, 1), rangePoints: s.rangePoints, headroom: cadHeadroom, cooldown: s.cooldownOr(DefaultCooldown),
 		core: newCADCore(s.maxContexts), known: s.valueRange, rangeKnown: s.rangeKnown}
 	f := newFingerprint(kindCAD).int(s.rangePoints).int(s.maxContexts)
 	if d.rangeKnown {

@@ -34,9 +34,10 @@ const (
 	kindEnsemble
 	kindCAD
 	kindStuck
+	kindLikelihood
 )
 
-var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad", "stuck"}
+var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad", "stuck", "likelihood"}
 
 func (k kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {
