@@ -31,7 +31,7 @@ type anomalyFlags struct {
 func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where readings come from", "anomalies.jsonl, window_stats.jsonl, deadletters.jsonl")
 	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Known(), ", ")+
-		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is robust_zscore+ewma+hst by majority vote; threshold is the article's metric > --threshold")
+		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold")
 	fs.StringVar(&f.metric, "metric", "temperature", "the reading field the detectors score")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")

@@ -140,7 +140,7 @@ func printDemoSummary(w io.Writer, runner, outDir string, counts map[string]int6
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "beamlens demo: the anomaly pipeline (default ensemble: robust_zscore, ewma and hst voting on temperature) ran on %s in %.1fs\n",
+	fmt.Fprintf(w, "beamlens demo: the anomaly pipeline (default ensemble: likelihood and stuck on temperature) ran on %s in %.1fs\n",
 		runner, float64(counts["elapsed_ms"])/1000)
 	fmt.Fprintf(w, "  records in:    %d\n", counts["records_read"])
 	fmt.Fprintf(w, "  parsed:        %d\n", counts["records_parsed"])

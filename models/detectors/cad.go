@@ -83,7 +83,7 @@ const (
 func NewCAD(cfg Config) *CAD { return newCAD(cfg.mustResolve("NewCAD")) }
 
 func newCAD(s settings) *CAD {
-	d := &CAD{gate: newGate(s), rangePoints: s.rangePoints, headroom: cadHeadroom, cooldown: s.cooldown,
+	d := &CAD{gate: newGate(s, 1), rangePoints: s.rangePoints, headroom: cadHeadroom, cooldown: s.cooldownOr(DefaultCooldown),
 		core: newCADCore(s.maxContexts), known: s.valueRange, rangeKnown: s.rangeKnown}
 	f := newFingerprint(kindCAD).int(s.rangePoints).int(s.maxContexts)
 	if d.rangeKnown {
@@ -176,11 +176,11 @@ func (d *CAD) appendBaseline(dst []events.Metric, p string, _ Verdict) []events.
 		metric(p, "range_low", d.lo), metric(p, "range_high", d.hi))
 }
 
-func (d *CAD) learn(_ float64, v Verdict) {
+func (d *CAD) learn(x float64, v Verdict) {
 	if d.sinceHigh < d.cooldown {
 		d.sinceHigh++
 	}
-	d.learned(v)
+	d.learned(x, v)
 }
 
 // Reset implements Detector.

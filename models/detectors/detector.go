@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -90,6 +91,8 @@ var (
 	_ Detector       = (*HalfSpaceTrees)(nil)
 	_ Detector       = (*CAD)(nil)
 	_ Detector       = (*Ensemble)(nil)
+	_ Detector       = (*Stuck)(nil)
+	_ Detector       = (*Likelihood)(nil)
 	_ VectorDetector = (*Mahalanobis)(nil)
 	_ VectorDetector = (*HalfSpaceTrees)(nil)
 )
@@ -110,6 +113,8 @@ func init() {
 		"mahalanobis":   func(s settings) Detector { return newMahalanobis(s, nil) },
 		"hst":           func(s settings) Detector { return newHalfSpaceTrees(s, nil) },
 		"cad":           func(s settings) Detector { return newCAD(s) },
+		"stuck":         func(s settings) Detector { return newStuck(s) },
+		"likelihood":    func(s settings) Detector { return newLikelihood(s) },
 		"ensemble":      func(s settings) Detector { return newEnsemble(s) },
 	}
 }
@@ -191,4 +196,28 @@ func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error
 
 func unknown(name string) error {
 	return fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(Known(), ", "))
+}
+
+// Severity puts a verdict's score on one scale for every detector: with
+// m = Score/Threshold, m/(1+m), in [0, 1). It is 0.5 exactly at the
+// detector's threshold (where Anomaly starts), 0.67 at twice it, 0.8 at
+// four times, and 0 for a score of 0; it keeps the scores' order, so it
+// ranks readings as the score does. A z-like score of 9 against the
+// default 4.5 is severity 0.67, and so is a vote ensemble's 4 against 2.
+// A detector whose threshold is not positive (a threshold detector at 0 or
+// below) has no such ratio: its severity is 1 for an anomaly, else 0.
+func Severity(v Verdict) float64 {
+	switch {
+	case !(v.Threshold > 0):
+		if v.Anomaly {
+			return 1
+		}
+		return 0
+	case !(v.Score > 0):
+		return 0
+	case v.Score > math.MaxFloat64/2:
+		return 1
+	}
+	m := v.Score / v.Threshold
+	return m / (1 + m)
 }

@@ -13,21 +13,23 @@ import (
 type Combiner int
 
 const (
+	// CombineMax, the default, returns the verdict of the member furthest
+	// above its threshold, relative to it: an anomaly when any member flags.
+	// It suits members that each watch for their own kind of fault (the
+	// default: likelihood for incidents and spikes, stuck for freezes).
+	CombineMax Combiner = iota
 	// CombineVote flags a point when more than half of all members flag it.
 	// Score is the number of members flagging plus a fraction in (0, 1)
 	// that ranks points with as many votes (see combine); Threshold is the
 	// number of votes a majority needs. Requiring agreement trades a little
 	// sensitivity for far fewer false alarms than any one member raises.
-	CombineVote Combiner = iota
-	// CombineMax returns the verdict of the member furthest above its
-	// threshold, relative to it: an anomaly when any member flags.
-	CombineMax
+	CombineVote
 	// CombineMean compares the mean member score with the mean member
 	// threshold, so several members each a little above normal can add up.
 	CombineMean
 )
 
-var combinerNames = [...]string{"vote", "max", "mean"}
+var combinerNames = [...]string{"max", "vote", "mean"}
 
 func (c Combiner) String() string {
 	if c >= 0 && int(c) < len(combinerNames) {
@@ -56,8 +58,8 @@ type member interface {
 
 // Ensemble runs several univariate detectors on one series and combines
 // their verdicts (see Combiner). All members share the ensemble's Config.
-// The default, DefaultEnsemble by majority vote, suits a series nothing is
-// known about.
+// The default, DefaultEnsemble by max, suits a series nothing is known
+// about.
 //
 // Baseline: that of the member furthest above its threshold, its names
 // prefixed with the member's ("robust_zscore.median").

@@ -43,7 +43,7 @@ const clipSigma = 5
 func NewEWMA(cfg Config) *EWMA { return newEWMA(cfg.mustResolve("NewEWMA")) }
 
 func newEWMA(s settings) *EWMA {
-	d := &EWMA{gate: newGate(s), lambda: s.alpha, span: s.spanWeight()}
+	d := &EWMA{gate: newGate(s, 1), lambda: s.alpha, span: s.spanWeight()}
 	d.fp = d.shapeFingerprint(newFingerprint(kindEWMA).int(s.window).float(s.alpha)).sum()
 	return d
 }
@@ -54,7 +54,7 @@ func (d *EWMA) Name() string { return "ewma" }
 // Update implements Detector.
 func (d *EWMA) Update(v float64) Verdict { return step(d, v) }
 
-func (d *EWMA) sigma() float64 { return max(math.Sqrt(d.vari), scaleFloor(d.centre)) }
+func (d *EWMA) sigma() float64 { return max(math.Sqrt(d.vari), d.floor(0, d.centre)) }
 
 // chartSigma is the asymptotic standard deviation of the chart statistic.
 func (d *EWMA) chartSigma() float64 { return d.sigma() * math.Sqrt(d.lambda/(2-d.lambda)) }
@@ -93,7 +93,7 @@ func (d *EWMA) learn(x float64, v Verdict) {
 	}
 	d.centre += w * r
 	d.vari = (1 - w) * (d.vari + w*rv*rv)
-	d.learned(v)
+	d.learned(x, v)
 }
 
 // Reset implements Detector.

@@ -48,11 +48,18 @@ type gate struct {
 	warmUp    int
 	n         uint64 // points learned
 	threshold scoreThreshold
+	res       []resolution // per metric: the scale floor (see resolution)
 }
 
-func newGate(s settings) gate {
-	return gate{warmUp: s.warmUp, threshold: newScoreThreshold(s)}
+// newGate returns the gate of a detector judging d metrics (1 for a
+// univariate one).
+func newGate(s settings, d int) gate {
+	return gate{warmUp: s.warmUp, threshold: newScoreThreshold(s), res: make([]resolution, d)}
 }
+
+// floor is the smallest scale metric i may be judged with (see
+// resolution); centre is the detector's current centre for it.
+func (g *gate) floor(i int, centre float64) float64 { return g.res[i].floor(centre) }
 
 // judge turns a score into a verdict. ready says whether the detector's
 // arithmetic has what it needs (two points for a variance, a reference
@@ -73,9 +80,23 @@ func (g *gate) judge(score float64, ready bool) Verdict {
 	return v
 }
 
-// learned counts a learned point and lets the threshold see its score;
-// warm-up scores, judged against too little data, are not representative.
-func (g *gate) learned(v Verdict) {
+// learned counts a learned point x, teaches the resolution, and lets the
+// threshold see its score; warm-up scores, judged against too little data,
+// are not representative.
+func (g *gate) learned(x float64, v Verdict) {
+	g.res[0].observe(x)
+	g.count(v)
+}
+
+// learnedVector is learned for a vector detector.
+func (g *gate) learnedVector(x []float64, v Verdict) {
+	for i := range g.res {
+		g.res[i].observe(x[i])
+	}
+	g.count(v)
+}
+
+func (g *gate) count(v Verdict) {
 	g.n++
 	if !v.Warming {
 		g.threshold.observe(v.Score)
@@ -85,15 +106,24 @@ func (g *gate) learned(v Verdict) {
 func (g *gate) reset() {
 	g.n = 0
 	g.threshold.reset()
+	for i := range g.res {
+		g.res[i].reset()
+	}
 }
 
 func (g *gate) appendState(b []byte) []byte {
 	b = appendUvarint(b, g.n)
+	for i := range g.res {
+		b = g.res[i].appendState(b)
+	}
 	return g.threshold.appendState(b)
 }
 
 func (g *gate) readState(s *stateReader) {
 	g.n = s.uvarint()
+	for i := range g.res {
+		g.res[i].readState(s)
+	}
 	g.threshold.readState(s)
 }
 

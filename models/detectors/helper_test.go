@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -65,6 +66,14 @@ type flavour struct {
 	maxFalse float64
 	// static detectors learn nothing: the quality checks do not apply.
 	static bool
+	// spikeSigmas, when set, makes the spikes this many sd instead of 8:
+	// for detectors built to let moderate spikes pass as noise of a
+	// heavy-tailed series (likelihood's lone-spike path starts at 15).
+	spikeSigmas float64
+	// shiftWithin is how many points after the level shift starts one of
+	// them must be flagged. Default 5; likelihood averages ten raw scores
+	// and takes up to 10.
+	shiftWithin int
 	// recovery is how many points after a level shift the detector may
 	// take to settle: rolling windows need about half a window to move,
 	// hst two reference windows.
@@ -81,14 +90,20 @@ func flavours() []flavour {
 		{name: "ewma", warm: DefaultWarmUp, maxFalse: 0.005},
 		{name: "mahalanobis", warm: DefaultWarmUp, maxFalse: 0.005},
 		{name: "hst", warm: hstWarm, maxFalse: 0.005},
-		{name: "ensemble", warm: DefaultWarmUp, maxFalse: 0.005},
+		{name: "ensemble", warm: DefaultWarmUp, maxFalse: 0.005, spikeSigmas: 30, shiftWithin: 10},
+		{name: "ensemble", cfg: Config{Combine: CombineVote, Members: []string{"robust_zscore", "ewma", "hst"}},
+			warm: DefaultWarmUp, maxFalse: 0.005},
+		{name: "likelihood", warm: DefaultWarmUp, maxFalse: 0.005, spikeSigmas: 30, shiftWithin: 10},
+		// stuck judges runs of equal values, not values: the value checks
+		// do not apply (sensorhealth_test.go tests it).
+		{name: "stuck", static: true},
 		{name: "zscore", cfg: Config{Quantile: 0.99, QuantileWindow: 200}, warm: DefaultWarmUp, maxFalse: 0.005},
 		{name: "ensemble", cfg: Config{Combine: CombineMax, Members: []string{"zscore", "iqr", "mahalanobis"}},
 			warm: DefaultWarmUp, maxFalse: 0.01},
 	}
 	for i := range fs {
 		fs[i].recovery = 5 * DefaultWindow / 2
-		if fs[i].name == "hst" || (fs[i].name == "ensemble" && len(fs[i].cfg.Members) == 0) {
+		if fs[i].name == "hst" || (fs[i].name == "ensemble" && slices.Contains(fs[i].cfg.Members, "hst")) {
 			fs[i].recovery = 2*DefaultTreeWindow + 50
 		}
 	}

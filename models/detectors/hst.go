@@ -63,6 +63,7 @@ type HalfSpaceTrees struct {
 	suspect       []bool // which buffered points scored above trimSuspect on arrival
 	hasRef        bool
 	centre, width []float64 // the reference's standardisation
+	median        []float64 // the reference's median, per metric
 	logs          sortedWindow
 	fp            uint64
 	// scratch, not state
@@ -96,11 +97,11 @@ func NewHalfSpaceTrees(metrics []string, cfg Config) *HalfSpaceTrees {
 func newHalfSpaceTrees(s settings, metrics []string) *HalfSpaceTrees {
 	d := max(1, len(metrics))
 	w := s.treeWindow
-	h := &HalfSpaceTrees{gate: newGate(s), metrics: metrics, d: d, window: w,
+	h := &HalfSpaceTrees{gate: newGate(s, d), metrics: metrics, d: d, window: w,
 		forest:  newHSForest(s.seed, d, s.trees, s.depth, w),
 		buf:     make([]float64, w*d),
 		suspect: make([]bool, w),
-		centre:  make([]float64, d), width: make([]float64, d),
+		centre:  make([]float64, d), width: make([]float64, d), median: make([]float64, d),
 		logs: newSortedWindow(w),
 		x:    make([]float64, d), u: make([]float64, d), column: make([]float64, w)}
 	f := h.shapeFingerprint(newFingerprint(kindHST).int(w).int(d).
@@ -161,7 +162,27 @@ func (h *HalfSpaceTrees) peekVector(x []float64) Verdict {
 	if h.logs.n < minLogs {
 		return h.judge(0, false)
 	}
-	return h.judge(h.zOf(h.lastLog), true)
+	return h.judge(h.withinResolution(x, h.zOf(h.lastLog)), true)
+}
+
+// withinResolution caps the score of a point no more than one resolution
+// step, in every metric, from the reference's median or from the previous
+// reading at 2, as the scale floor caps the distance detectors': density
+// alone would call a value rare that a quantised sensor shows 2% of the
+// time, yet one step is never an anomaly on its own.
+func (h *HalfSpaceTrees) withinResolution(x []float64, score float64) float64 {
+	const oneStep = 1 / resolutionSigmas
+	if score <= oneStep {
+		return score
+	}
+	for i, v := range x {
+		r := &h.res[i]
+		step := r.current() * (1 + 1e-9)
+		if !(math.Abs(v-h.median[i]) <= step || math.Abs(v-r.last) <= step) {
+			return score
+		}
+	}
+	return oneStep
 }
 
 // zOf maps a log-mass to the score: the squared distance of one Gaussian
@@ -200,7 +221,7 @@ func (h *HalfSpaceTrees) learnVector(x []float64, v Verdict) {
 	if h.inBuf++; h.inBuf == h.window {
 		h.rotate()
 	}
-	h.learned(v)
+	h.learnedVector(x, v)
 }
 
 // rotate makes the full window the reference: its own standardisation,
@@ -217,7 +238,8 @@ func (h *HalfSpaceTrees) rotate() {
 		for j := range h.window {
 			h.column[j] = h.buf[j*h.d+i]
 		}
-		h.centre[i], h.width[i] = spanCentreScale(h.column)
+		h.centre[i], h.width[i] = spanCentreScale(h.column, h.res[i].floor(0))
+		h.median[i] = h.column[h.window/2] // spanCentreScale sorted it
 		h.width[i] *= unitSigmas
 	}
 	h.forest.reset()
@@ -246,15 +268,15 @@ func (h *HalfSpaceTrees) rotate() {
 // into a few cells. Trimming 1% at each end keeps a spike or two from
 // stretching it. A column mostly on one value falls back to the robust
 // scale.
-func spanCentreScale(column []float64) (centre, sigma float64) {
+func spanCentreScale(column []float64, floor float64) (centre, sigma float64) {
 	slices.Sort(column)
 	w := sortedWindow{ring: ring{buf: column, n: len(column)}, sorted: column}
 	lo, hi := w.quantile(0.01), w.quantile(0.99)
 	if hi > lo {
-		return (lo + hi) / 2, max((hi-lo)/centralSpan98, scaleFloor(lo))
+		return (lo + hi) / 2, max((hi-lo)/centralSpan98, floor, scaleFloor(lo))
 	}
 	m := w.median()
-	return m, w.robustScale(m)
+	return m, w.robustScale(m, floor)
 }
 
 // centralSpan98 is the width of a standard normal's central 98%.
@@ -266,6 +288,7 @@ func (h *HalfSpaceTrees) Reset() {
 	h.forest.reset()
 	h.inBuf, h.hasRef = 0, false
 	clear(h.centre)
+	clear(h.median)
 	clear(h.width)
 	h.logs.reset()
 }
@@ -274,7 +297,7 @@ func (h *HalfSpaceTrees) appendBody(b []byte) []byte {
 	b = h.gate.appendState(b)
 	b = appendBool(b, h.hasRef)
 	for i := range h.centre {
-		b = appendFloat(appendFloat(b, h.centre[i]), h.width[i])
+		b = appendFloat(appendFloat(appendFloat(b, h.centre[i]), h.width[i]), h.median[i])
 	}
 	b = appendUvarint(b, uint64(h.inBuf))
 	for _, v := range h.buf[:h.inBuf*h.d] {
@@ -291,7 +314,7 @@ func (h *HalfSpaceTrees) readBody(r *stateReader) {
 	h.gate.readState(r)
 	h.hasRef = r.bool()
 	for i := range h.centre {
-		h.centre[i], h.width[i] = r.float(), r.float()
+		h.centre[i], h.width[i], h.median[i] = r.float(), r.float(), r.float()
 		if h.hasRef && !(h.width[i] > 0) {
 			r.fail("bad standardisation width")
 		}

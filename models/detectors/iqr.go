@@ -24,7 +24,7 @@ type IQR struct {
 func NewIQR(cfg Config) *IQR { return newIQR(cfg.mustResolve("NewIQR")) }
 
 func newIQR(s settings) *IQR {
-	d := &IQR{gate: newGate(s), win: newSortedWindow(s.window)}
+	d := &IQR{gate: newGate(s, 1), win: newSortedWindow(s.window)}
 	d.fp = d.shapeFingerprint(newFingerprint(kindIQR).int(s.window)).sum()
 	return d
 }
@@ -44,9 +44,9 @@ const minIQRPoints = 4
 func (d *IQR) box() (q1, m, q3, sigma float64) {
 	q1, m, q3 = d.win.quantile(0.25), d.win.median(), d.win.quantile(0.75)
 	if q3 > q1 {
-		return q1, m, q3, max((q3-q1)*iqrToSigma, scaleFloor(m))
+		return q1, m, q3, max((q3-q1)*iqrToSigma, d.floor(0, m))
 	}
-	return q1, m, q3, d.win.robustScale(m)
+	return q1, m, q3, d.win.robustScale(m, d.floor(0, m))
 }
 
 func (d *IQR) peek(x float64) Verdict {
@@ -81,7 +81,7 @@ func (d *IQR) appendBaseline(dst []events.Metric, p string, v Verdict) []events.
 
 func (d *IQR) learn(x float64, v Verdict) {
 	d.win.push(x)
-	d.learned(v)
+	d.learned(x, v)
 }
 
 // Reset implements Detector.

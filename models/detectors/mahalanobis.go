@@ -60,7 +60,7 @@ func NewMahalanobis(metrics []string, cfg Config) *Mahalanobis {
 
 func newMahalanobis(s settings, metrics []string) *Mahalanobis {
 	d := max(1, len(metrics))
-	m := &Mahalanobis{gate: newGate(s), metrics: metrics, d: d, span: s.spanWeight(),
+	m := &Mahalanobis{gate: newGate(s, d), metrics: metrics, d: d, span: s.spanWeight(),
 		mean: make([]float64, d), cov: make([]float64, d*d),
 		x: make([]float64, d), dev: make([]float64, d), chol: make([]float64, d*d),
 		y: make([]float64, d), sol: make([]float64, d)}
@@ -144,7 +144,7 @@ func (m *Mahalanobis) factor() {
 				s -= m.chol[i*d+k] * m.chol[j*d+k]
 			}
 			if i == j {
-				f := scaleFloor(m.mean[i])
+				f := m.floor(i, m.mean[i])
 				ridge := 1e-9*m.cov[i*d+i] + f*f
 				m.chol[i*d+i] = math.Sqrt(max(s+ridge, ridge))
 			} else {
@@ -221,7 +221,7 @@ func (m *Mahalanobis) learnVector(x []float64, v Verdict) {
 			m.cov[i*d+j], m.cov[j*d+i] = c, c
 		}
 	}
-	m.learned(v)
+	m.learnedVector(x, v)
 }
 
 // Reset implements Detector and VectorDetector.

@@ -28,7 +28,7 @@ func NewRobustZScore(cfg Config) *RobustZScore {
 }
 
 func newRobustZScore(s settings) *RobustZScore {
-	d := &RobustZScore{gate: newGate(s), win: newSortedWindow(s.window)}
+	d := &RobustZScore{gate: newGate(s, 1), win: newSortedWindow(s.window)}
 	d.fp = d.shapeFingerprint(newFingerprint(kindRobustZScore).int(s.window)).sum()
 	return d
 }
@@ -47,19 +47,19 @@ func (d *RobustZScore) peek(x float64) Verdict {
 		return d.judge(0, false)
 	}
 	m := d.win.median()
-	return d.judge(math.Abs(x-m)/d.win.robustScale(m), true)
+	return d.judge(math.Abs(x-m)/d.win.robustScale(m, d.floor(0, m)), true)
 }
 
 func (d *RobustZScore) appendBaseline(dst []events.Metric, p string, v Verdict) []events.Metric {
 	m := d.win.median()
-	sc := d.win.robustScale(m)
+	sc := d.win.robustScale(m, d.floor(0, m))
 	return append(dst, metric(p, "median", m), metric(p, "mad", sc),
 		metric(p, "lower", m-v.Threshold*sc), metric(p, "upper", m+v.Threshold*sc))
 }
 
 func (d *RobustZScore) learn(x float64, v Verdict) {
 	d.win.push(x)
-	d.learned(v)
+	d.learned(x, v)
 }
 
 // Reset implements Detector.

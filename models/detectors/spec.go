@@ -16,8 +16,8 @@ import (
 // Spec is a detector configuration file (--detectors=FILE), YAML or JSON:
 //
 //	detectors: [ensemble]       # what runs; default: the default ensemble
-//	members: [robust_zscore, ewma, hst]
-//	combine: vote               # vote | max | mean
+//	members: [likelihood, stuck]
+//	combine: max                # max | vote | mean
 //	score_threshold: 4.5
 //	window: 100
 //	warm_up: 30
@@ -40,10 +40,12 @@ type Spec struct {
 	Depth          int      `json:"depth" yaml:"depth"`
 	Seed           uint64   `json:"seed" yaml:"seed"`
 	Members        []string `json:"members" yaml:"members"`
-	// Combine is the ensemble's combiner: vote, max or mean. Default vote.
+	// Combine is the ensemble's combiner: max, vote or mean. Default max.
 	Combine string `json:"combine" yaml:"combine"`
 	// RangePoints, Cooldown and MaxContexts shape cad (see Config).
 	RangePoints int `json:"range_points" yaml:"range_points"`
+	// LongWindow shapes likelihood (see Config).
+	LongWindow  int `json:"long_window" yaml:"long_window"`
 	Cooldown    int `json:"cooldown" yaml:"cooldown"`
 	MaxContexts int `json:"max_contexts" yaml:"max_contexts"`
 	// Range is cad's value range, [low, high], when known in advance.
@@ -111,7 +113,7 @@ func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
 		Threshold: threshold, ScoreThreshold: s.ScoreThreshold, Window: s.Window, WarmUp: s.WarmUp,
 		Alpha: s.Alpha, Quantile: s.Quantile, QuantileWindow: s.QuantileWindow, Trees: s.Trees,
 		TreeWindow: s.TreeWindow, Depth: s.Depth, Seed: s.Seed, Members: s.Members,
-		RangePoints: s.RangePoints, Cooldown: s.Cooldown, MaxContexts: s.MaxContexts,
+		RangePoints: s.RangePoints, Cooldown: s.Cooldown, MaxContexts: s.MaxContexts, LongWindow: s.LongWindow,
 	}
 	switch len(s.Range) {
 	case 0:
@@ -124,10 +126,10 @@ func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
 		cfg.Threshold = *s.Threshold
 	}
 	switch s.Combine {
-	case "", "vote":
-		cfg.Combine = CombineVote
-	case "max":
+	case "", "max":
 		cfg.Combine = CombineMax
+	case "vote":
+		cfg.Combine = CombineVote
 	case "mean":
 		cfg.Combine = CombineMean
 	default:

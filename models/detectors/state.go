@@ -8,7 +8,7 @@ import (
 	"math"
 )
 
-// State layout, version 1: one version byte, one kind byte, the eight-byte
+// State layout, version 2 (version 1 had no resolution in the gate): one version byte, one kind byte, the eight-byte
 // little-endian fingerprint of the state-shaping configuration, then the
 // detector's body. Counts are unsigned varints; floats are their eight IEEE
 // 754 bytes, because a restored detector must give bit-identical verdicts
@@ -17,7 +17,7 @@ import (
 // Bump the version whenever a detector's state layout or meaning changes,
 // constants included (hst's unitSigmas, the tree generator): old state would
 // otherwise restore without error into a detector that reads it differently.
-const stateVersion = 1
+const stateVersion = 2
 
 // kind tags state with the detector that wrote it. Values are part of the
 // state format: never renumber.
@@ -33,9 +33,11 @@ const (
 	kindHST
 	kindEnsemble
 	kindCAD
+	kindStuck
+	kindLikelihood
 )
 
-var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad"}
+var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad", "stuck", "likelihood"}
 
 func (k kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"reflect"
 	"slices"
@@ -24,13 +25,22 @@ func TestSuite(t *testing.T) {
 }
 
 // testSpikes: every injected spike is flagged, the level shift is flagged
-// within five points, and false alarms on the normal stretches stay rare.
+// within five points (or the flavour's shiftWithin), and false alarms on the normal stretches stay rare.
 func testSpikes(t *testing.T, f flavour) {
 	if f.static {
 		t.Skip("static detector")
 	}
 	for _, seed := range []uint64{1, 2, 3} {
 		s := spiky(seed)
+		if f.spikeSigmas > 0 {
+			for _, i := range s.spikes {
+				level := 20.0
+				if i >= s.shift {
+					level += 6
+				}
+				s.values[i] = level + (f.spikeSigmas/8)*(s.values[i]-level)
+			}
+		}
 		vs := run(f.build(t), s.values)
 		for _, i := range s.spikes {
 			if f.inRecovery(s, i) {
@@ -40,8 +50,9 @@ func testSpikes(t *testing.T, f flavour) {
 				t.Errorf("seed %d: spike at %d (%.2f) missed: %+v", seed, i, s.values[i], vs[i])
 			}
 		}
-		if !slices.ContainsFunc(vs[s.shift:s.shift+5], func(v Verdict) bool { return v.Anomaly }) {
-			t.Errorf("seed %d: level shift at %d not flagged within 5 points", seed, s.shift)
+		within := cmp.Or(f.shiftWithin, 5)
+		if !slices.ContainsFunc(vs[s.shift:s.shift+within], func(v Verdict) bool { return v.Anomaly }) {
+			t.Errorf("seed %d: level shift at %d not flagged within %d points", seed, s.shift, within)
 		}
 		// Normal stretches: after warm-up, not within a few points of a
 		// spike (an EWMA chart remembers one), not in the shift's wake.

@@ -189,12 +189,13 @@ const (
 
 // robustScale estimates sigma from the window's spread about m: the MAD,
 // then the mean absolute deviation (Iglewicz and Hoaglin's fallback for
-// data sitting mostly on one value), then a floor.
-func (w *sortedWindow) robustScale(m float64) float64 {
+// data sitting mostly on one value), never below floor (the series'
+// resolution) nor scaleFloor.
+func (w *sortedWindow) robustScale(m, floor float64) float64 {
 	if s := madToSigma * w.mad(m); s > 0 {
-		return max(s, scaleFloor(m))
+		return max(s, floor, scaleFloor(m))
 	}
-	return max(meanADToSigma*w.meanAbsDev(m), scaleFloor(m))
+	return max(meanADToSigma*w.meanAbsDev(m), floor, scaleFloor(m))
 }
 
 // scaleFloor keeps scores finite on a series that has not varied yet: a

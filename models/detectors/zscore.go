@@ -27,7 +27,7 @@ type ZScore struct {
 func NewZScore(cfg Config) *ZScore { return newZScore(cfg.mustResolve("NewZScore")) }
 
 func newZScore(s settings) *ZScore {
-	d := &ZScore{gate: newGate(s), win: newRing(s.window)}
+	d := &ZScore{gate: newGate(s, 1), win: newRing(s.window)}
 	d.fp = d.shapeFingerprint(newFingerprint(kindZScore).int(s.window)).sum()
 	return d
 }
@@ -40,9 +40,9 @@ func (d *ZScore) Update(v float64) Verdict { return step(d, v) }
 
 func (d *ZScore) std() float64 {
 	if d.win.n < 2 {
-		return scaleFloor(d.mean)
+		return d.floor(0, d.mean)
 	}
-	return max(math.Sqrt(d.m2/float64(d.win.n-1)), scaleFloor(d.mean))
+	return max(math.Sqrt(d.m2/float64(d.win.n-1)), d.floor(0, d.mean))
 }
 
 func (d *ZScore) peek(x float64) Verdict {
@@ -76,7 +76,7 @@ func (d *ZScore) learn(x float64, v Verdict) {
 	if d.sinceExact++; d.sinceExact >= len(d.win.buf) {
 		d.recompute()
 	}
-	d.learned(v)
+	d.learned(x, v)
 }
 
 func (d *ZScore) recompute() {

@@ -18,6 +18,12 @@ type Anomaly struct {
 	// Score > Threshold.
 	Score     float64
 	Threshold float64
+	// Severity is Score on one scale for every detector, in [0, 1]: 0.5
+	// exactly at the detector's own threshold, m/(1+m) for a score m times
+	// the threshold (twice it: 0.67; four times: 0.8). One alert threshold on
+	// severity then means the same whatever detector raised the anomaly
+	// (see detectors.Severity).
+	Severity float64
 	// Baseline describes what normal looked like when the reading was judged
 	// (for a static threshold: its limit; for learned detectors: mean,
 	// deviation, quantiles ...), as named numbers in a stable order.
@@ -26,7 +32,7 @@ type Anomaly struct {
 
 // anomalyKeys are the fields an anomaly adds; a reading that already has one
 // of them has it replaced so the output never holds a duplicate key.
-var anomalyKeys = []string{"anomaly", "detector", "metric", "score", "threshold", "baseline"}
+var anomalyKeys = []string{"anomaly", "detector", "metric", "score", "threshold", "severity", "baseline"}
 
 // AppendJSON appends the anomaly as one JSON object (no newline) to dst.
 func (a Anomaly) AppendJSON(dst []byte) []byte {
@@ -44,6 +50,8 @@ func (a Anomaly) AppendJSON(dst []byte) []byte {
 	dst = AppendFloat(dst, a.Score)
 	dst = append(dst, `,"threshold":`...)
 	dst = AppendFloat(dst, a.Threshold)
+	dst = append(dst, `,"severity":`...)
+	dst = AppendFloat(dst, a.Severity)
 	dst = append(dst, `,"baseline":`...)
 	dst = appendMetricsObject(dst, a.Baseline)
 	return append(dst, '}')

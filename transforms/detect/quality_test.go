@@ -100,7 +100,7 @@ func TestDefaultEnsembleQuality(t *testing.T) {
 			passert.Empty(s, dead)
 			passert.NonEmpty(s, anomalies)
 			ids := beam.GroupByKey(s, beam.ParDo(s, readingIDOf, anomalies))
-			beam.ParDo0(s, &qualityCheckFn{N: n, Seed: seed, MinPrecision: 0.9, MinRecall: 0.9}, ids)
+			beam.ParDo0(s, &qualityCheckFn{N: n, Seed: seed, MinPrecision: 0.95, MinRecall: 0.95}, ids)
 			ptest.RunAndValidate(t, p)
 		})
 	}

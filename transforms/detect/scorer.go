@@ -94,5 +94,6 @@ func (sc *scorer) restore(b []byte) error {
 func judge(d detectors.Detector, r events.Reading, metric string, v float64) (events.Anomaly, bool) {
 	verdict := d.Update(v)
 	return events.Anomaly{Reading: r, Detector: d.Name(), Metric: metric,
-		Score: verdict.Score, Threshold: verdict.Threshold, Baseline: verdict.Baseline}, verdict.Anomaly
+		Score: verdict.Score, Threshold: verdict.Threshold, Severity: detectors.Severity(verdict),
+		Baseline: verdict.Baseline}, verdict.Anomaly
 }

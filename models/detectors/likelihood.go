@@ -1,0 +1,286 @@
+package detectors
+
+import (
+	"math"
+
+	"github.com/beamlens/beamlens/models/events"
+)
+
+// Likelihood is an anomaly likelihood in the manner of Numenta's HTM
+// detector (Ahmad, Lavin, Purdy and Agha, "Unsupervised real-time anomaly
+// detection for streaming data", Neurocomputing 262, 2017), over a cheap raw
+// score instead of HTM's prediction error, plus a lone-spike path. With
+// stuck it is the default: on the NAB corpus, in the streaming protocol, it
+// scores several times what the distance detectors score (see
+// BENCHMARKS.md), at a few hundred nanoseconds a reading.
+//
+//   - Raw score: how unusual the value and its change from the previous
+//     value are, each in standard deviations of an exponentially weighted
+//     baseline spanning LongWindow readings (3000 by default): the larger
+//     of the two, capped at 50. The change catches a pattern that breaks
+//     (noise that doubles, a cycle that stops) while the value is in range.
+//   - Likelihood: the mean raw score of the last 10 readings, in standard
+//     deviations of that mean's own history over 8640 readings (Numenta's
+//     numbers): how unlikely the recent stretch is given how the series
+//     usually looks. A series that is always noisy raises its own bar.
+//   - One alarm per incident: after the likelihood alarms it scores 0 for
+//     Cooldown readings (100 by default), as NAB's and any operator's cost
+//     of a repeated alarm asks.
+//   - Lone spikes: a reading that robust_zscore and ewma (Window readings)
+//     both flag is flagged whatever the cooldown, so a second spike in an
+//     incident is still news on a factory floor; it is reported once and
+//     does not also raise the recent mean.
+//
+// Scores: the likelihood's sigmas scaled so that 3 of them (one stretch in
+// about 700 of normal data) land on StreamScoreThreshold, 4.5, plus 1% of
+// the threshold once above it; a lone spike scores in the band just above
+// the threshold, (1, 1.01] times it. So every alarm is above the
+// threshold, and incidents rank above lone spikes: a threshold search on
+// the scores (NAB's) may keep the incidents and drop the spikes of a
+// series whose spikes are its habit. Every scale is floored at the series'
+// resolution (see resolution), a full step here since the recent mean adds
+// ten raw scores, so flat and quantised sensors do not alarm on one step.
+//
+// Baseline: mean and std (the long baseline), median and ewma (the spike
+// pair's centres), recent (the mean raw score of the last ten readings)
+// and usual_recent, its usual level.
+type Likelihood struct {
+	gate
+	long, hist float64 // weights of the baselines
+	cooldown   int
+	// The value's and the change's long baselines, the recent mean's
+	// history, and the last Window values (the spike baseline).
+	mean, vari   float64
+	dmean, dvari float64
+	hmean, hvari float64
+	prev         float64
+	raws         [likelihoodShort]float64
+	rawSum       float64
+	sinceAlarm   int
+	sinceFlag    int // readings since the last anomaly, up to likelihoodShort
+	// The lone-spike pair: a spike is flagged when both agree.
+	rz       *RobustZScore
+	ew       *EWMA
+	vrz, vew Verdict // their verdicts on the point peeked
+	fp       uint64
+	// scratch, not state
+	lastRaw, lastRecent float64
+	incident            bool // the likelihood itself crossed the threshold
+}
+
+const (
+	// likelihoodShort is how many raw scores the recent mean averages:
+	// Numenta's 10.
+	likelihoodShort = 10
+	// likelihoodHistory is the span of the recent mean's history: Numenta's
+	// 8640 (a month of 5-minute readings).
+	likelihoodHistory = 8640
+	// likelihoodAlarm is the likelihood, in sigmas, that maps onto
+	// StreamScoreThreshold.
+	likelihoodAlarm = 3
+	// spikeBand is the width, relative to the threshold, of the band of
+	// scores a lone spike gets: (1, 1.01] times the threshold.
+	spikeBand = 0.01
+	// likelihoodMinSpread floors the spread of the recent mean's history at
+	// what Gaussian noise gives (|z| has sd 0.60; a mean of 10, 0.19): a
+	// series quieter than noise, flat or quantised, is judged no more
+	// sharply than noise, so one resolution step (raw 2, the recent mean
+	// +0.2) stays about one sigma.
+	likelihoodMinSpread = 0.2
+	// likelihoodRawCap bounds a raw score, so one wild reading moves the
+	// recent mean by at most 5.
+	likelihoodRawCap = 50
+	// DefaultLongWindow is the span of likelihood's long baseline: on NAB
+	// 3000 beat 1000 by 2 points and 300 by 5.
+	DefaultLongWindow = 3000
+	// DefaultLikelihoodCooldown is likelihood's quiet period after an
+	// alarm: on NAB 100 beat 50 and 200.
+	DefaultLikelihoodCooldown = 100
+)
+
+// NewLikelihood returns an anomaly-likelihood detector; it panics on an
+// invalid Config.
+func NewLikelihood(cfg Config) *Likelihood { return newLikelihood(cfg.mustResolve("NewLikelihood")) }
+
+func newLikelihood(s settings) *Likelihood {
+	d := &Likelihood{gate: newGate(s, 1), long: 2 / float64(s.longWindow+1),
+		hist: 2.0 / (likelihoodHistory + 1), rz: newRobustZScore(s), ew: newEWMA(s), cooldown: s.cooldownOr(DefaultLikelihoodCooldown)}
+	d.fp = d.shapeFingerprint(newFingerprint(kindLikelihood).int(s.longWindow).int(s.window)).sum()
+	d.Reset()
+	return d
+}
+
+// Name implements Detector.
+func (d *Likelihood) Name() string { return "likelihood" }
+
+// Update implements Detector.
+func (d *Likelihood) Update(v float64) Verdict { return step(d, v) }
+
+// weight is an exponential weight that averages exactly while fewer than
+// its span of points are in, so the start is not biased to the first value.
+func (d *Likelihood) weight(span float64, n uint64) float64 { return max(1/float64(n+1), span) }
+
+func (d *Likelihood) peek(x float64) Verdict {
+	// A full resolution step, not the half step other detectors use: the
+	// recent mean adds up ten raw scores, and a few one-step flips among
+	// ten readings are still only the sensor's rounding.
+	floor := 2 * d.floor(0, d.mean)
+	sd := max(math.Sqrt(d.vari), floor)
+	raw := math.Abs(x-d.mean) / sd
+	if d.n >= 2 {
+		// A change carries two readings' rounding: twice the floor.
+		dsd := max(math.Sqrt(d.dvari), 2*floor)
+		raw = max(raw, math.Abs(x-d.prev-d.dmean)/dsd)
+	}
+	raw = min(raw, likelihoodRawCap)
+	if d.n < 2 {
+		raw = 0
+	}
+	d.lastRaw = raw
+	k := min(d.n+1, likelihoodShort)
+	recent := (d.rawSum - d.raws[d.n%likelihoodShort] + raw) / float64(k)
+	d.lastRecent = recent
+	var lik float64
+	if d.n > 2*likelihoodShort {
+		lik = max(0, (recent-d.hmean)/d.histSigma())
+	}
+	score := lik * StreamScoreThreshold / likelihoodAlarm
+	threshold := d.threshold.current()
+	d.incident = false
+	switch {
+	case d.sinceAlarm < d.cooldown:
+		score = 0
+	case score > threshold:
+		// Incidents rank above the lone-spike band.
+		score += spikeBand * threshold
+		d.incident = true
+	}
+	d.vrz, d.vew = d.rz.peek(x), d.ew.peek(x)
+	if d.vrz.Anomaly && d.vew.Anomaly {
+		// The lowest band above the threshold: sure to be unusual, least
+		// sure to matter (see the type's comment).
+		m := min(d.vrz.Score/d.vrz.Threshold, d.vew.Score/d.vew.Threshold)
+		score = max(score, threshold*(1+spikeBand*(1-1/m)))
+	}
+	return d.judge(score, d.n >= 2)
+}
+
+// histSigma is the spread of the recent mean's history, never below
+// likelihoodMinSpread.
+func (d *Likelihood) histSigma() float64 { return max(math.Sqrt(d.hvari), likelihoodMinSpread) }
+
+func (d *Likelihood) appendBaseline(dst []events.Metric, p string, _ Verdict) []events.Metric {
+	return append(dst, metric(p, "mean", d.mean), metric(p, "std", math.Sqrt(d.vari)),
+		metric(p, "median", d.rz.win.median()), metric(p, "ewma", d.ew.centre),
+		metric(p, "recent", d.lastRecent), metric(p, "usual_recent", d.hmean))
+}
+
+// ewStep folds x into an exponentially weighted mean and variance, the
+// residual clipped at limit (0: no clipping) for the variance.
+func ewStep(mean, vari *float64, x, w, limit float64) {
+	r := x - *mean
+	rv := r
+	if limit > 0 {
+		rv = max(-limit, min(limit, r))
+	}
+	*mean += w * r
+	*vari = (1 - w) * (*vari + w*rv*rv)
+}
+
+func (d *Likelihood) learn(x float64, v Verdict) {
+	if d.n >= 1 {
+		ewStep(&d.dmean, &d.dvari, x-d.prev, d.weight(d.long, d.n-1), 0)
+	}
+	// The recent mean's history does not learn from the stretches that
+	// hold an alarm's reading, so a spike does not raise the bar for the
+	// next: with spikes every 150 readings it would otherwise double.
+	if v.Anomaly {
+		d.sinceFlag = 0
+	} else if d.sinceFlag < likelihoodShort {
+		d.sinceFlag++
+	}
+	if d.n >= likelihoodShort && d.sinceFlag >= likelihoodShort {
+		ewStep(&d.hmean, &d.hvari, d.lastRecent, d.weight(d.hist, d.n-likelihoodShort), clipSigma*d.histSigma())
+	}
+	// A lone spike, reported, leaves the recent mean alone: it would
+	// otherwise echo as an incident over the next few readings.
+	if v.Anomaly && !d.incident {
+		d.lastRaw = min(d.lastRaw, d.hmean)
+	}
+	i := d.n % likelihoodShort
+	d.rawSum += d.lastRaw - d.raws[i]
+	d.raws[i] = d.lastRaw
+	ewStep(&d.mean, &d.vari, x, d.weight(d.long, d.n), 0)
+	d.rz.learn(x, d.vrz)
+	d.ew.learn(x, d.vew)
+	d.prev = x
+	// Only an incident starts the cooldown: a lone spike says nothing of
+	// what follows.
+	if v.Anomaly && d.incident && d.sinceAlarm >= d.cooldown {
+		d.sinceAlarm = 0
+	} else if d.sinceAlarm < d.cooldown {
+		d.sinceAlarm++
+	}
+	// Recomputing the sum now and then keeps rounding from drifting.
+	if i == likelihoodShort-1 {
+		d.rawSum = 0
+		for _, r := range d.raws {
+			d.rawSum += r
+		}
+	}
+	d.learned(x, v)
+}
+
+// Reset implements Detector.
+func (d *Likelihood) Reset() {
+	d.gate.reset()
+	d.mean, d.vari, d.dmean, d.dvari, d.hmean, d.hvari = 0, 0, 0, 0, 0, 0
+	d.prev, d.rawSum = 0, 0
+	d.rz.Reset()
+	d.ew.Reset()
+	d.raws = [likelihoodShort]float64{}
+	d.sinceAlarm, d.sinceFlag = d.cooldown, likelihoodShort
+}
+
+func (d *Likelihood) appendBody(b []byte) []byte {
+	b = d.gate.appendState(b)
+	for _, f := range [...]float64{d.mean, d.vari, d.dmean, d.dvari, d.hmean, d.hvari, d.prev, d.rawSum} {
+		b = appendFloat(b, f)
+	}
+	for _, r := range d.raws {
+		b = appendFloat(b, r)
+	}
+	b = appendUvarint(b, uint64(d.sinceAlarm))
+	b = appendUvarint(b, uint64(d.sinceFlag))
+	return d.ew.appendBody(d.rz.appendBody(b))
+}
+
+func (d *Likelihood) readBody(r *stateReader) {
+	d.gate.readState(r)
+	for _, f := range [...]*float64{&d.mean, &d.vari, &d.dmean, &d.dvari, &d.hmean, &d.hvari, &d.prev, &d.rawSum} {
+		*f = r.float()
+	}
+	for i := range d.raws {
+		d.raws[i] = r.float()
+	}
+	d.sinceAlarm = r.count(d.cooldown)
+	d.sinceFlag = r.count(likelihoodShort)
+	d.rz.readBody(r)
+	d.ew.readBody(r)
+	if d.vari < 0 || d.dvari < 0 || d.hvari < 0 {
+		r.fail("negative variance")
+	}
+}
+
+// AppendBinary implements encoding.BinaryAppender.
+func (d *Likelihood) AppendBinary(b []byte) ([]byte, error) {
+	return marshal(b, d, kindLikelihood, d.fp), nil
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler.
+func (d *Likelihood) MarshalBinary() ([]byte, error) { return d.AppendBinary(nil) }
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler.
+func (d *Likelihood) UnmarshalBinary(data []byte) error {
+	return restore(data, d, kindLikelihood, d.fp)
+}
