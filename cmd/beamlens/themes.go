@@ -146,6 +146,9 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "beamlens: themes from the %s extractor\n", cfg.Extract.Kind)
+	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
+		return err
+	}
 	f.runner.JobLabel = "themes"
 	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr)
 }
