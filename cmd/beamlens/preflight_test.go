@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -79,6 +80,9 @@ func TestPreflightSubscriptionMissing(t *testing.T) {
 func TestPreflightJobServerAbsent(t *testing.T) {
 	dir, in := sensorFile(t)
 	endpoint := closedPort(t)
+	// --endpoint sets Beam's global flag, which prism would use too.
+	old := *jobopts.Endpoint
+	t.Cleanup(func() { *jobopts.Endpoint = old })
 	took := failsUpFront(t, []string{"anomalies", "--input=" + in, "--output=" + filepath.Join(dir, "out"), "--runner=flink", "--endpoint=" + endpoint},
 		"no Beam job server answers at --endpoint="+endpoint)
 	// The check's own deadline is preflightTimeout; the SDK alone waited
