@@ -296,6 +296,9 @@ type Snapshot struct {
 	Windows      []WindowThemes    `json:"windows"`
 	Alerts       []json.RawMessage `json:"alerts"`
 	AlertsTotal  int64             `json:"alerts_total"`
+	// Sources lists what the view follows, for a page with nothing to
+	// show to say where it looked.
+	Sources []SourceStatus `json:"sources"`
 }
 
 // DeviceChart is one device's drawn series, of one metric.
