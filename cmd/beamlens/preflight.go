@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/beamlens/beamlens/transforms/pubsubio"
+	"github.com/beamlens/beamlens/transforms/themes"
 )
 
 // preflightError is a check made before the job starts that failed: the
@@ -164,4 +166,21 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// preflightLLM checks that the LLM server answers and takes the key, when
+// the themes pipeline will call one (not with the offline model).
+func preflightLLM(ctx context.Context, ext themes.ExtractOptions) error {
+	if ext.Kind != themes.KindOpenAI {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+	defer cancel()
+	if err := llm.Ping(cctx, ext.LLM); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return preflightf("--llm-base-url: %v", err)
+	}
+	return nil
 }

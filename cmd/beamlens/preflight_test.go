@@ -159,3 +159,13 @@ func closedPort(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+func TestPreflightLLMServer(t *testing.T) {
+	dir := t.TempDir()
+	reviews := filepath.Join(dir, "reviews.jsonl")
+	os.WriteFile(reviews, []byte(`{"review_id":"r1","product_id":"p","timestamp":0,"review_text":"battery died"}`+"\n"), 0o644)
+	t.Setenv("OPENAI_API_KEY", "sk-test-key-for-preflight")
+	dead := "http://" + closedPort(t) + "/v1"
+	failsUpFront(t, []string{"themes", "--llm=openai", "--llm-base-url=" + dead, "--input=" + reviews, "--output=" + filepath.Join(dir, "out")},
+		"--llm-base-url: no answer from the LLM server at "+dead)
+}

@@ -149,6 +149,9 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
 		return err
 	}
+	if err := preflightLLM(ctx, cfg.Extract); err != nil {
+		return err
+	}
 	f.runner.JobLabel = "themes"
 	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr)
 }
