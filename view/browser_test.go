@@ -206,6 +206,14 @@ func checkAxes(t *testing.T, dom string) {
 			prev = v
 		}
 	}
+	// Hover reads a point: uPlot's live legend under every chart, one
+	// entry per series (time, band, mean, anomaly).
+	if n := strings.Count(dom, `class="u-legend`); n != len(charts) {
+		t.Errorf("%d hover legends for %d charts", n, len(charts))
+	}
+	if !strings.Contains(dom, `class="u-label">anomaly<`) || !strings.Contains(dom, `class="u-label">mean<`) {
+		t.Error("the device charts' legends lack the mean and anomaly series")
+	}
 	if !strings.Contains(dom, `id="themes-chart"`) || !regexp.MustCompile(`id="themes-chart"[^>]*data-y-label="mentions"`).MatchString(dom) {
 		t.Error("the themes chart has no mentions axis")
 	}

@@ -113,6 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, runners.ErrCancelled):
 			fmt.Fprintf(stderr, "beamlens %s: stopped: the runner confirmed the job cancelled\n", c.name)
 			return 0
+		case ctx.Err() != nil && strings.Contains(err.Error(), "context canceled"):
+			// Ctrl-C or SIGTERM stopped a job on a local runner, which
+			// then fails its calls with "context canceled": noise. (A
+			// Flink job's stop is confirmed above, or its failure shown.)
+			fmt.Fprintf(stderr, "beamlens %s: stopped on request\n", c.name)
+			return 0
 		case errors.As(err, new(preflightError)):
 			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)
 			return 2
