@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -80,7 +79,7 @@ func (o Options) Validate() error {
 // the runner reports none).
 func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults, error) {
 	if !o.Verbose {
-		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		QuietLogs(os.Stderr, false)
 	}
 	if o.Runner == "flink" && o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
 		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")

@@ -65,9 +65,9 @@ flink=(--runner=flink --endpoint=localhost:${JOB_PORT:-8099} --environment_type=
 "$bl" gen reviews --n=3000 --seed=3 --out="$work/reviews.jsonl"
 
 say "expected results: the same pipelines on prism over the files"
-"$bl" anomalies --detectors=threshold --input="$work/sensors.jsonl" --output="$work/prism-anomalies" 2>"$work/prism-anomalies.log"
-"$bl" anomalies --input="$work/sensors.jsonl" --output="$work/prism-ensemble" 2>"$work/prism-ensemble.log"
-"$bl" themes --llm=offline --input="$work/reviews.jsonl" --output="$work/prism-themes" 2>"$work/prism-themes.log"
+"$bl" anomalies --detectors=threshold --input="$work/sensors.jsonl" --output="$work/prism-anomalies" --overwrite 2>"$work/prism-anomalies.log"
+"$bl" anomalies --input="$work/sensors.jsonl" --output="$work/prism-ensemble" --overwrite 2>"$work/prism-ensemble.log"
+"$bl" themes --llm=offline --input="$work/reviews.jsonl" --output="$work/prism-themes" --overwrite 2>"$work/prism-themes.log"
 ids() { python3 -c 'import sys,json; [print(json.loads(l)["reading_id"]) for l in sys.stdin if l.strip()]'; }
 ids <"$work/prism-anomalies/anomalies.jsonl" | sort >"$work/expected-anomalies.txt"
 want=$(wc -l <"$work/expected-anomalies.txt")

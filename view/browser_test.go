@@ -80,6 +80,7 @@ func TestBrowserShowsTheRecordedStream(t *testing.T) {
 	if n := strings.Count(dom, `data-drawn="true"`); n == 0 {
 		t.Error("no device chart was drawn")
 	}
+	checkAxes(t, dom)
 	var shown []string
 	for _, m := range regexp.MustCompile(`<li data-theme="([^"]+)">`).FindAllStringSubmatch(dom, -1) {
 		shown = append(shown, m[1])
@@ -94,7 +95,7 @@ func TestBrowserShowsTheRecordedStream(t *testing.T) {
 		t.Errorf("alert windows highlighted on the themes chart: %v, want %d", m, wantAlerts)
 	}
 
-	shot := screenshotPath(t)
+	shot := screenshotPath(t, "view.png")
 	headless(t, browser, hs.URL+"/?once", "--screenshot="+shot)
 	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
 		t.Errorf("screenshot %s: %v", shot, err)
@@ -146,15 +147,108 @@ func topThemesOf(t *testing.T, path string, n int) []string {
 	return themes[:min(n, len(themes))]
 }
 
-// screenshotPath is artifacts/view.png at the repository root.
-func screenshotPath(t *testing.T) string {
+// screenshotPath is artifacts/NAME at the repository root.
+func screenshotPath(t *testing.T, name string) string {
 	wd, _ := os.Getwd()
 	root := filepath.Dir(wd)
 	dir := filepath.Join(root, "artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(dir, "view.png")
+	return filepath.Join(dir, name)
+}
+
+// checkAxes checks, on the rendered DOM, that every device chart and the
+// themes chart drew a time axis and a value axis with their titles and
+// tick labels (uPlot draws on a canvas; the page records each axis's
+// labels as it draws them): times as HH:MM or MM-DD HH:MM, values as
+// numbers, in increasing order.
+func checkAxes(t *testing.T, dom string) {
+	t.Helper()
+	timeTick := regexp.MustCompile(`^(\d\d-\d\d )?\d\d:\d\d$`)
+	charts := regexp.MustCompile(`<div [^>]*class="chart"[^>]*>`).FindAllString(dom, -1)
+	if len(charts) < 2 {
+		t.Fatalf("%d charts on the page", len(charts))
+	}
+	attr := func(tag, name string) string {
+		m := regexp.MustCompile(name + `="([^"]*)"`).FindStringSubmatch(tag)
+		if m == nil {
+			return ""
+		}
+		return strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	for _, tag := range charts {
+		who := attr(tag, "data-device")
+		if who == "" {
+			who = attr(tag, "id")
+		}
+		xl, yl := attr(tag, "data-x-label"), attr(tag, "data-y-label")
+		if !strings.Contains(xl, "(UTC)") || yl == "" {
+			t.Errorf("chart %s: axis titles %q and %q, want a UTC time axis and a value axis", who, xl, yl)
+		}
+		xs, ys := strings.Split(attr(tag, "data-x-ticks"), "|"), strings.Split(attr(tag, "data-y-ticks"), "|")
+		if len(xs) < 2 || len(ys) < 2 {
+			t.Errorf("chart %s: time ticks %q, value ticks %q: want at least two of each", who, xs, ys)
+			continue
+		}
+		for _, x := range xs {
+			if !timeTick.MatchString(x) {
+				t.Errorf("chart %s: time tick %q is not HH:MM or MM-DD HH:MM", who, x)
+			}
+		}
+		prev := -1e300
+		for _, y := range ys {
+			v, err := strconv.ParseFloat(y, 64)
+			if err != nil || v <= prev {
+				t.Errorf("chart %s: value ticks %q are not increasing numbers", who, ys)
+				break
+			}
+			prev = v
+		}
+	}
+	// Hover reads a point: uPlot's live legend under every chart, one
+	// entry per series (time, band, mean, anomaly).
+	if n := strings.Count(dom, `class="u-legend`); n != len(charts) {
+		t.Errorf("%d hover legends for %d charts", n, len(charts))
+	}
+	if !strings.Contains(dom, `class="u-label">anomaly<`) || !strings.Contains(dom, `class="u-label">mean<`) {
+		t.Error("the device charts' legends lack the mean and anomaly series")
+	}
+	if !strings.Contains(dom, `id="themes-chart"`) || !regexp.MustCompile(`id="themes-chart"[^>]*data-y-label="mentions"`).MatchString(dom) {
+		t.Error("the themes chart has no mentions axis")
+	}
+	if !regexp.MustCompile(`id="empty"[^>]*hidden`).MatchString(dom) {
+		t.Error("the nothing-to-show message is up on a page with data")
+	}
+}
+
+// TestBrowserSaysWhenThereIsNothingToShow: a view of a directory with no
+// beamlens outputs says so, and where it looked, instead of an empty page.
+func TestBrowserSaysWhenThereIsNothingToShow(t *testing.T) {
+	browser := chromium(t)
+	dir := t.TempDir()
+	srv := New(Sources{Anomalies: filepath.Join(dir, "out", "anomalies.jsonl"), Themes: filepath.Join(dir, "themes", "theme_counts.jsonl")}, 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Follow(ctx)
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	dom := headless(t, browser, hs.URL+"/?once", "--dump-dom")
+	m := regexp.MustCompile(`(?s)<div id="empty"([^>]*)>(.*?)</div>\s*<main>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no message box on the page:\n%.3000s", dom)
+	}
+	if strings.Contains(m[1], "hidden") || !strings.Contains(m[1], `data-empty="true"`) {
+		t.Errorf("the message is hidden on an empty page: %s", m[1])
+	}
+	for _, want := range []string{"Nothing to show yet", filepath.Join(dir, "out", "anomalies.jsonl"), "does not exist (yet)", "--dir"} {
+		if !strings.Contains(m[2], want) {
+			t.Errorf("the message lacks %q:\n%s", want, m[2])
+		}
+	}
+	shot := screenshotPath(t, "view-empty.png")
+	headless(t, browser, hs.URL+"/?once", "--screenshot="+shot)
+	t.Logf("screenshot: %s", shot)
 }
 
 // TestBrowserHundredThousandAnomalies: with 100k anomalies and 100k stats

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -24,13 +25,19 @@ func parseKafka(src string) (brokers []string, topic string, err error) {
 // followKafka reads topic from its start and then as records arrive, handing
 // each record's value to add, until ctx ends. It joins no consumer group and
 // commits nothing: the view only reads.
-func followKafka(ctx context.Context, src string, add func([]byte)) error {
+// conn carries the SASL and TLS settings, as the pipelines' flags give them.
+func followKafka(ctx context.Context, src string, conn kafkaio.Connect, add func([]byte)) error {
 	brokers, topic, err := parseKafka(src)
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.ClientID("beamlens-view"))
+	conn.Brokers, conn.ClientID = brokers, "beamlens-view"
+	opts, err := conn.ClientOptions()
+	if err != nil {
+		return fmt.Errorf("%s: %w", src, err)
+	}
+	cl, err := kgo.NewClient(append(opts, kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		return err
 	}

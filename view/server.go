@@ -9,34 +9,80 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/beamlens/beamlens/transforms/kafkaio"
 )
 
 //go:embed static
 var static embed.FS
 
 // Sources names the streams to follow: JSON Lines files, as the pipelines
-// write them, or Kafka topics (kafka://HOST:PORT/TOPIC). Any may be empty.
+// write them, Kafka topics (kafka://HOST:PORT/TOPIC) or Pub/Sub
+// (pubsub://projects/P/topics/T or .../subscriptions/S). Any may be empty.
 type Sources struct {
 	Anomalies, Stats, Themes, Alerts string
+	// Kafka holds how kafka:// sources are reached beyond their brokers:
+	// SASL and TLS, as the pipelines' flags set them. Default plaintext.
+	Kafka kafkaio.Connect
 }
 
-// Check reports a source the view cannot follow: a URI of another scheme
-// (Pub/Sub is not followed yet) or a malformed kafka:// one.
+// Check reports a source the view cannot follow: a URI of another scheme,
+// or a malformed kafka:// or pubsub:// one.
 func (src Sources) Check() error {
-	for _, p := range []string{src.Anomalies, src.Stats, src.Themes, src.Alerts} {
+	for _, p := range src.list() {
 		switch {
-		case isKafka(p):
-			if _, _, err := parseKafka(p); err != nil {
+		case isKafka(p.where):
+			if _, _, err := parseKafka(p.where); err != nil {
 				return err
 			}
-		case strings.Contains(p, "://"):
-			return fmt.Errorf("%q: the view follows JSON Lines files and kafka:// topics; Pub/Sub is not supported yet", p)
+		case isPubSub(p.where):
+			if _, err := parsePubSub(p.where); err != nil {
+				return err
+			}
+		case strings.Contains(p.where, "://"):
+			return fmt.Errorf("%q: the view follows JSON Lines files, kafka:// topics and pubsub:// topics or subscriptions", p.where)
 		}
 	}
 	return nil
+}
+
+type namedSource struct{ name, where string }
+
+// list returns the sources that are set, in page order.
+func (src Sources) list() []namedSource {
+	var out []namedSource
+	for _, s := range []namedSource{{"anomalies", src.Anomalies}, {"stats", src.Stats}, {"themes", src.Themes}, {"alerts", src.Alerts}} {
+		if s.where != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SourceStatus says what the page follows and whether it is there yet, for
+// the message of a page with nothing to show.
+type SourceStatus struct {
+	Name  string `json:"name"`
+	Where string `json:"where"`
+	// Missing is set for a file that does not exist (yet).
+	Missing bool `json:"missing"`
+}
+
+func (src Sources) status() []SourceStatus {
+	out := []SourceStatus{}
+	for _, s := range src.list() {
+		st := SourceStatus{Name: s.name, Where: s.where}
+		if !strings.Contains(s.where, "://") {
+			_, err := os.Stat(s.where)
+			st.Missing = err != nil
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // Server follows the sources and serves the page, its snapshot as JSON
@@ -94,11 +140,14 @@ func (s *Server) followInto(ctx context.Context, st *state) error {
 		n++
 		add := func(line []byte) { f.add(st, line) }
 		go func() {
-			if isKafka(f.src) {
-				errs <- followKafka(ctx, f.src, add)
-				return
+			switch {
+			case isKafka(f.src):
+				errs <- followKafka(ctx, f.src, s.src.Kafka, add)
+			case isPubSub(f.src):
+				errs <- followPubSub(ctx, f.src, add)
+			default:
+				errs <- follow(ctx, f.src, s.every, add)
 			}
-			errs <- follow(ctx, f.src, s.every, add)
 		}()
 	}
 	var first error
@@ -116,7 +165,9 @@ func (s *Server) Snapshot() Snapshot {
 	s.mu.Lock()
 	st := s.st
 	s.mu.Unlock()
-	return st.snapshot()
+	snap := st.snapshot()
+	snap.Sources = s.src.status()
+	return snap
 }
 
 // Handler serves the page and its data. Every route is read-only: anything

@@ -100,7 +100,7 @@ type state struct {
 	stats     int64
 	bad       int64 // lines that were not the records expected
 	devices   map[string]*device
-	recent    ring[anomalyPoint]
+	recent    newestByTime
 	windows   map[int64]*themeWindow
 	themeSum  map[string]int64
 	mentions  int64
@@ -118,7 +118,7 @@ type alertRow struct {
 
 func newState() *state {
 	return &state{devices: map[string]*device{}, windows: map[int64]*themeWindow{}, themeSum: map[string]int64{},
-		recent: ring[anomalyPoint]{max: maxRecent}, alerts: ring[alertRow]{max: maxAlerts}}
+		recent: newestByTime{max: maxRecent}, alerts: ring[alertRow]{max: maxAlerts}}
 }
 
 func (s *state) device(id string) *device {
@@ -296,6 +296,9 @@ type Snapshot struct {
 	Windows      []WindowThemes    `json:"windows"`
 	Alerts       []json.RawMessage `json:"alerts"`
 	AlertsTotal  int64             `json:"alerts_total"`
+	// Sources lists what the view follows, for a page with nothing to
+	// show to say where it looked.
+	Sources []SourceStatus `json:"sources"`
 }
 
 // DeviceChart is one device's drawn series, of one metric.

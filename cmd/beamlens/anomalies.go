@@ -130,6 +130,9 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
+		return err
+	}
 	f.runner.JobLabel = "anomalies"
 	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr)
 }

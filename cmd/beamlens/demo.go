@@ -60,7 +60,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "  against the generator's labels: %v\n", q)
-	fmt.Fprintf(stdout, "next: head %s   (or: beamlens anomalies --help)\n", filepath.Join(cfg.Output.Path, "anomalies.jsonl"))
+	fmt.Fprintf(stdout, "next: head %s   (or: %s anomalies --help)\n", shellQuote(filepath.Join(cfg.Output.Path, "anomalies.jsonl")), selfCommand())
 	if err := runThemesDemo(ctx, *dir, max(*n/10, 500), ro, stdout, stderr); err != nil {
 		return err
 	}

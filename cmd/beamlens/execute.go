@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"sort"
 	"time"
 
@@ -24,6 +25,7 @@ var progressEvery = 5 * time.Second
 // buildAndRun builds a pipeline with build, runs it with execute, and, when
 // report is set, prints its counters.
 func buildAndRun(ctx context.Context, build func(beam.Scope), o runners.Options, stderr io.Writer, report bool) (map[string]int64, error) {
+	runners.QuietLogs(os.Stderr, o.Verbose) // before build: Beam warns while building
 	p, s := beam.NewPipelineWithRoot()
 	build(s)
 	counts, err := execute(ctx, p, o, stderr)
@@ -44,6 +46,7 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 		beforeRun(p)
 	}
 	start := time.Now()
+	pr := newProgress(o.Runner, start, recordsRead(), recordsWritten())
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -55,14 +58,9 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 			case <-done:
 				return
 			case <-t.C:
-				el := time.Since(start)
-				n := recordsRead()
-				lag := ""
-				if l, ok := watermarkLag(time.Now()); ok {
-					lag = fmt.Sprintf(", watermark %s behind", l.Round(time.Second))
-				}
-				fmt.Fprintf(stderr, "beamlens: running on %s for %s: %d records read (%.0f/s), %d written%s\n",
-					o.Runner, el.Round(time.Second), n, float64(n)/el.Seconds(), recordsWritten(), lag)
+				now := time.Now()
+				lag, hasLag := watermarkLag(now)
+				fmt.Fprintln(stderr, pr.line(now, recordsRead(), recordsWritten(), lag, hasLag))
 			}
 		}
 	}()

@@ -35,7 +35,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			usages[fs]()
 			return err
 		}
-		return usageError{err.Error()}
+		return usageError{withSuggestion(fs, err.Error())}
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))

@@ -23,6 +23,7 @@ type ioFlags struct {
 	deadLetter    string
 	kafkaSecurity kafkaSecurityFlags
 	kafkaTimeFrom string
+	overwrite     bool
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
@@ -36,6 +37,7 @@ func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq for a kafka:// input, else <output topic>.dlq)")
 	fs.StringVar(&f.kafkaTimeFrom, "kafka-timestamp-field", "timestamp", "kafka:// input: the record field whose time drives the watermark, as it drives the records' event time (empty: Kafka's record timestamps)")
 	f.kafkaSecurity.bind(fs)
+	overwriteFlag(fs, &f.overwrite)
 	runners.Bind(fs, &f.runner)
 }
 

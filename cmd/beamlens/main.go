@@ -113,12 +113,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, runners.ErrCancelled):
 			fmt.Fprintf(stderr, "beamlens %s: stopped: the runner confirmed the job cancelled\n", c.name)
 			return 0
-		case errors.As(err, new(usageError)):
+		case ctx.Err() != nil && strings.Contains(err.Error(), "context canceled"):
+			// Ctrl-C or SIGTERM stopped a job on a local runner, which
+			// then fails its calls with "context canceled": noise. (A
+			// Flink job's stop is confirmed above, or its failure shown.)
+			fmt.Fprintf(stderr, "beamlens %s: stopped on request\n", c.name)
+			return 0
+		case errors.As(err, new(preflightError)):
 			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)
-			fmt.Fprintf(stderr, "run 'beamlens %s --help' for usage\n", c.name)
+			return 2
+		case errors.As(err, new(usageError)):
+			// One line, the problem first: the hint rides at its end.
+			fmt.Fprintf(stderr, "beamlens %s: %v (beamlens %s --help lists the flags)\n", c.name, err, c.name)
 			return 2
 		default:
-			fmt.Fprintf(stderr, "beamlens %s: %v\n", c.name, err)
+			reportFailure(stderr, c.name, err, verboseRequested(args[1:]))
 			return 1
 		}
 	}

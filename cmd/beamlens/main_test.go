@@ -36,7 +36,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{nil, 2, "Usage: beamlens COMMAND"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"anomalies", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"anomalies", "--bogus"}, 2, "unknown flag --bogus"},
 		{[]string{"anomalies", "--input=" + in}, 2, "--input and --output are required"},
 		{[]string{"anomalies", "--input=" + in, "--output=ftp://x/y"}, 2, "unknown scheme"},
 		{[]string{"anomalies", "--input=kafka://nohostport/t", "--output=" + dir}, 2, ""},

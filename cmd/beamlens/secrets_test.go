@@ -106,8 +106,10 @@ func TestSecretsNeverShow(t *testing.T) {
 		}
 		return nil
 	})
-	if len(shipped) != 4 {
-		t.Errorf("%d pipelines serialised, want 4", len(shipped))
+	// The wrong Kafka password is caught by the pre-flight check, before
+	// a pipeline is built: three runs built one.
+	if len(shipped) != 3 {
+		t.Errorf("%d pipelines serialised, want 3", len(shipped))
 	}
 	if n := len(files); n < 8 {
 		t.Errorf("only %d places searched", n)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/beamlens/beamlens/view"
 )
 
 func TestViewUsage(t *testing.T) {
@@ -23,7 +25,10 @@ func TestViewUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"view"}, "name what to show"},
-		{[]string{"view", "--anomalies=pubsub://projects/p/subscriptions/s"}, "Pub/Sub is not supported yet"},
+		{[]string{"view", "--anomalies=pubsub://projects/p/s"}, "want pubsub://projects/P/topics/T"},
+		{[]string{"view", "--anomalies=ftp://x/y"}, "the view follows JSON Lines files, kafka:// topics and pubsub://"},
+		{[]string{"view", "--dir=" + filepath.Join(dir, "missing")}, "--dir=" + filepath.Join(dir, "missing") + ": no such directory"},
+		{[]string{"view", "--anomalies=kafka://127.0.0.1:9092/a", "--kafka-sasl=PLAIN"}, "--kafka-sasl needs --kafka-user"},
 		{[]string{"view", "--themes=kafka://127.0.0.1:9092"}, "want kafka://HOST:PORT"},
 		{[]string{"view", "--anomalies=" + a, "--listen=0.0.0.0:8080"}, "add --public if you mean it"},
 		{[]string{"view", "--anomalies=" + a, "--listen=:8080"}, "not a loopback address"},
@@ -40,7 +45,7 @@ func TestViewUsage(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("view --help: exit %d", code)
 	}
-	for _, flag := range []string{"-dir", "-anomalies", "-stats", "-themes", "-alerts", "-listen", "-public", "-poll"} {
+	for _, flag := range []string{"-dir", "-anomalies", "-stats", "-themes", "-alerts", "-listen", "-public", "-poll", "-kafka-sasl", "-kafka-tls", "pubsub://"} {
 		if !strings.Contains(stderr, flag) {
 			t.Errorf("view --help does not mention %s", flag)
 		}
@@ -157,4 +162,42 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestViewDirLayouts: --dir takes a demo directory, or an --output
+// directory of either pipeline; an empty one is followed with a warning.
+func TestViewDirLayouts(t *testing.T) {
+	root := t.TempDir()
+	mk := func(parts ...string) string {
+		p := filepath.Join(append([]string{root}, parts...)...)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, nil, 0o644)
+		return p
+	}
+	anoms := mk("anoms", "anomalies.jsonl")
+	counts := mk("themes-out", "theme_counts.jsonl")
+	demoA := mk("demo", "out", "anomalies.jsonl")
+	os.MkdirAll(filepath.Join(root, "empty"), 0o755)
+	for _, c := range []struct {
+		dir         string
+		anom, theme string
+		warn        bool
+	}{
+		{"anoms", anoms, "", false},
+		{"themes-out", "", counts, false},
+		{"demo", demoA, filepath.Join(root, "demo", "themes", "theme_counts.jsonl"), false},
+		{"empty", filepath.Join(root, "empty", "out", "anomalies.jsonl"), filepath.Join(root, "empty", "themes", "theme_counts.jsonl"), true},
+	} {
+		var src view.Sources
+		var stderr bytes.Buffer
+		if err := viewDir(filepath.Join(root, c.dir), &src, &stderr); err != nil {
+			t.Fatalf("%s: %v", c.dir, err)
+		}
+		if src.Anomalies != c.anom || src.Themes != c.theme {
+			t.Errorf("%s: anomalies %q themes %q; want %q and %q", c.dir, src.Anomalies, src.Themes, c.anom, c.theme)
+		}
+		if warned := strings.Contains(stderr.String(), "holds no beamlens outputs yet"); warned != c.warn {
+			t.Errorf("%s: warning %q, want one: %v", c.dir, stderr.String(), c.warn)
+		}
+	}
 }

@@ -8,62 +8,125 @@ const palette = ['#2f80ed', '#27ae60', '#9b51e0', '#f2994a', '#eb5757', '#56ccf2
 
 function text(el, v) { el.textContent = String(v); }
 
-function drawDevice(canvas, chart) {
-  const ctx = canvas.getContext('2d');
-  const W = canvas.width, H = canvas.height, pad = 4;
-  ctx.clearRect(0, 0, W, H);
-  const stats = (chart.stats || []).slice().sort((a, b) => a.t - b.t);
-  const flagged = (chart.flagged || []).slice().sort((a, b) => a.t - b.t);
-  const ts = stats.map((p) => p.t).concat(flagged.map((p) => p.t));
-  const vs = stats.flatMap((p) => [p.lo, p.hi]).concat(flagged.map((p) => p.value));
-  if (ts.length === 0) return;
-  const t0 = Math.min(...ts), t1 = Math.max(...ts) || t0 + 1;
-  const v0 = Math.min(...vs), v1 = Math.max(...vs);
-  const x = (t) => pad + (W - 2 * pad) * (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0));
-  const y = (v) => H - pad - (H - 2 * pad) * (v1 === v0 ? 0.5 : (v - v0) / (v1 - v0));
-  if (stats.length > 0) {
-    ctx.fillStyle = 'rgba(47,128,237,0.15)';
-    ctx.beginPath();
-    stats.forEach((p, i) => (i ? ctx.lineTo(x(p.t), y(p.hi)) : ctx.moveTo(x(p.t), y(p.hi))));
-    stats.slice().reverse().forEach((p) => ctx.lineTo(x(p.t), y(p.lo)));
-    ctx.closePath();
-    ctx.fill();
-    ctx.strokeStyle = '#2f80ed';
-    ctx.lineWidth = 1.2;
-    ctx.beginPath();
-    stats.forEach((p, i) => (i ? ctx.lineTo(x(p.t), y(p.mean)) : ctx.moveTo(x(p.t), y(p.mean))));
-    ctx.stroke();
-  }
-  ctx.fillStyle = '#d9480f';
-  for (const p of flagged) {
-    ctx.beginPath();
-    ctx.arc(x(p.t), y(p.value), 2.5, 0, 2 * Math.PI);
-    ctx.fill();
+// Axis labels: times in UTC (the pipelines' event times are UTC), as
+// HH:MM within a day and MM-DD HH:MM beyond; values short.
+function timeLabels(span) {
+  return (t) => {
+    const iso = new Date(t * 1000).toISOString();
+    return span > 86400 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+  };
+}
+const valueLabel = (v) => (v == null ? '' : Math.abs(v) >= 1000 ? v.toFixed(0) : String(+v.toFixed(2)));
+
+// axis returns a uPlot axis whose tick labels are also recorded on el
+// (data-<key>-ticks): what was drawn can be read back from the DOM.
+function axis(el, key, label, fmt) {
+  return {
+    label, labelSize: 14, size: key === 'x' ? 36 : 46, stroke: '#52606d',
+    grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#cbd2d9', width: 1, size: 4 },
+    values: (u, splits) => {
+      const out = splits.map((v) => fmt(v, u));
+      el.dataset[`${key}Ticks`] = out.filter((x) => x !== '').join('|');
+      el.dataset[`${key}Label`] = label;
+      return out;
+    },
+  };
+}
+
+// deviceData aligns a device's window stats and anomalies on one time axis
+// (seconds), as uPlot wants: [t, lo, hi, mean, anomaly].
+function deviceData(chart) {
+  const byT = new Map();
+  const row = (t) => {
+    const k = t / 1000;
+    if (!byT.has(k)) byT.set(k, [k, null, null, null, null]);
+    return byT.get(k);
+  };
+  for (const p of chart.stats || []) Object.assign(row(p.t), { 1: p.lo, 2: p.hi, 3: p.mean });
+  for (const p of chart.flagged || []) row(p.t)[4] = p.value;
+  const rows = Array.from(byT.values()).sort((a, b) => a[0] - b[0]);
+  return [0, 1, 2, 3, 4].map((i) => rows.map((r) => r[i]));
+}
+
+const fullTime = (u, t) => (t == null ? '' : fmtTime(t * 1000) + ' UTC');
+const fullValue = (u, v) => (v == null ? '-' : String(+v.toFixed(3)));
+
+function deviceOpts(el, chart, width) {
+  const span = () => el._span || 0;
+  return {
+    width, height: 170,
+    scales: { x: { time: true } },
+    series: [
+      { label: 'time', value: fullTime },
+      { label: '-2σ', stroke: 'rgba(47,128,237,0.35)', width: 1, spanGaps: true, points: { show: false }, value: fullValue },
+      { label: '+2σ', stroke: 'rgba(47,128,237,0.35)', width: 1, spanGaps: true, points: { show: false }, value: fullValue },
+      { label: 'mean', stroke: '#2f80ed', width: 1.5, spanGaps: true, points: { show: false }, value: fullValue },
+      { label: 'anomaly', stroke: '#d9480f', fill: '#d9480f', width: 0, paths: () => null,
+        points: { show: true, size: 6, stroke: '#d9480f', fill: '#d9480f' }, value: fullValue },
+    ],
+    bands: [{ series: [2, 1], fill: 'rgba(47,128,237,0.15)' }],
+    axes: [
+      axis(el, 'x', 'event time (UTC)', (v) => timeLabels(span())(v)),
+      axis(el, 'y', chart.metric || 'value', valueLabel),
+    ],
+    legend: { live: true },
+    cursor: { points: { size: 7 } },
+  };
+}
+
+function drawDevice(el, chart) {
+  const data = deviceData(chart);
+  const box = el.querySelector('.plot');
+  const width = Math.max(280, box.clientWidth || 340);
+  el._span = data[0].length > 1 ? data[0][data[0].length - 1] - data[0][0] : 0;
+  if (el._plot && el._metric === chart.metric) {
+    el._plot.setData(data);
+  } else {
+    if (el._plot) el._plot.destroy();
+    el._plot = new uPlot(deviceOpts(el, chart, width), data, box);
+    el._metric = chart.metric;
   }
 }
 
 function renderCharts(charts) {
   const box = $('charts');
   const keep = new Set(charts.map((c) => c.device));
-  for (const el of Array.from(box.children)) if (!keep.has(el.dataset.device)) el.remove();
-  charts.forEach((c, i) => {
+  for (const el of Array.from(box.children)) {
+    if (!keep.has(el.dataset.device)) {
+      if (el._plot) el._plot.destroy();
+      el.remove();
+    }
+  }
+  charts.forEach((c) => {
     let el = box.querySelector(`[data-device="${CSS.escape(c.device)}"]`);
     if (!el) {
       el = document.createElement('div');
       el.className = 'chart';
       el.dataset.device = c.device;
-      el.innerHTML = '<h3></h3><canvas width="300" height="110"></canvas>';
+      el.innerHTML = '<h3></h3><div class="plot"></div>';
     }
     box.appendChild(el); // keeps the server's order
-    el.querySelector('h3').textContent = '';
     const h = el.querySelector('h3');
+    h.textContent = '';
     h.append(`${c.device} ${c.metric || ''} `);
     const n = document.createElement('span');
     n.textContent = `${c.anomalies} anomalies`;
     h.append(n);
-    drawDevice(el.querySelector('canvas'), c);
+    drawDevice(el, c);
     el.dataset.drawn = 'true';
   });
+}
+
+// themesData: one series per top theme, its mentions in each window (null
+// where the theme is not among the window's top).
+function themesData(snap, themes) {
+  const wins = snap.windows || [];
+  const xs = wins.map((w) => w.start / 1000);
+  const ys = themes.map((th) => wins.map((w) => {
+    const t = w.top.find((x) => x.theme === th);
+    return t ? t.count : null;
+  }));
+  return [xs, ...ys];
 }
 
 function renderThemes(snap) {
@@ -74,53 +137,80 @@ function renderThemes(snap) {
     li.textContent = `${t.theme} (${t.count})`;
     return li;
   }));
-  const canvas = $('themes-chart'), ctx = canvas.getContext('2d');
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const el = $('themes-chart');
   const wins = snap.windows || [];
-  canvas.dataset.alertWindows = '0';
-  if (wins.length === 0) return;
   const themes = (snap.top_themes || []).map((t) => t.theme);
-  const max = Math.max(1, ...wins.flatMap((w) => w.top.map((t) => t.count)));
-  const bw = (canvas.width - 20) / wins.length;
-  let highlighted = 0;
-  wins.forEach((w, i) => {
-    let y = canvas.height - 16;
-    const alerted = new Set(w.alerts || []);
-    for (const t of w.top) {
-      const k = themes.indexOf(t.theme);
-      const h = (canvas.height - 30) * t.count / max / 2;
-      ctx.fillStyle = k >= 0 ? palette[k % palette.length] : '#cbd2d9';
-      ctx.fillRect(10 + i * bw, y - h, Math.max(1, bw - 1), h);
-      if (alerted.has(t.theme)) {
-        // The alerted theme's share of the window, outlined.
-        ctx.strokeStyle = '#ffb020';
-        ctx.lineWidth = 2;
-        ctx.strokeRect(10 + i * bw + 1, y - h + 1, Math.max(1, bw - 3), h - 2);
-      }
-      y -= h;
-    }
-    if (alerted.size > 0) {
-      // A marker over the window, also for an alerted theme outside its top.
-      highlighted++;
-      const cx = 10 + i * bw + bw / 2;
-      y = Math.max(y, 26); // below the legend
-      ctx.fillStyle = '#ffb020';
-      ctx.beginPath();
-      ctx.moveTo(cx, y - 3);
-      ctx.lineTo(cx - 5, y - 11);
-      ctx.lineTo(cx + 5, y - 11);
-      ctx.closePath();
-      ctx.fill();
-    }
-  });
-  canvas.dataset.alertWindows = String(highlighted);
-  ctx.font = '10px sans-serif';
-  themes.forEach((t, k) => {
-    ctx.fillStyle = palette[k % palette.length];
-    ctx.fillText(t, 10 + k * 100, 10);
-  });
-  ctx.fillStyle = '#616e7c';
-  ctx.fillText(fmtTime(wins[0].start), 10, canvas.height - 3);
+  const alerted = wins.filter((w) => (w.alerts || []).length > 0);
+  el.dataset.alertWindows = String(alerted.length);
+  if (wins.length === 0) {
+    if (el._plot) { el._plot.destroy(); el._plot = null; }
+    return;
+  }
+  const data = themesData(snap, themes);
+  el._span = data[0].length > 1 ? data[0][data[0].length - 1] - data[0][0] : 0;
+  el._alerts = alerted.map((w) => w.start / 1000);
+  const key = themes.join('\u0000');
+  if (el._plot && el._key === key) {
+    el._plot.setData(data);
+    return;
+  }
+  if (el._plot) el._plot.destroy();
+  el._key = key;
+  const opts = {
+    width: Math.max(300, el.clientWidth || 480), height: 220,
+    scales: { x: { time: true } },
+    series: [{ label: 'window', value: fullTime }].concat(themes.map((th, k) => ({
+      label: th, stroke: palette[k % palette.length], width: 1.5, spanGaps: false,
+      points: { show: true, size: 4, fill: palette[k % palette.length] }, value: (u, v) => (v == null ? '-' : String(v)),
+    }))),
+    axes: [
+      axis(el, 'x', 'window start (UTC)', (v) => timeLabels(el._span)(v)),
+      axis(el, 'y', 'mentions', valueLabel),
+    ],
+    hooks: {
+      // A marker over each window with a trend alert.
+      draw: [(u) => {
+        const ctx = u.ctx;
+        ctx.save();
+        ctx.fillStyle = '#ffb020';
+        for (const t of el._alerts || []) {
+          const cx = u.valToPos(t, 'x', true), y = u.bbox.top + 2 * devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(cx, y + 9 * devicePixelRatio);
+          ctx.lineTo(cx - 6 * devicePixelRatio, y);
+          ctx.lineTo(cx + 6 * devicePixelRatio, y);
+          ctx.closePath();
+          ctx.fill();
+        }
+        ctx.restore();
+      }],
+    },
+  };
+  el._plot = new uPlot(opts, data, el);
+}
+
+// renderEmpty says, on a page with nothing to show, what the view follows
+// and what is missing, instead of leaving blank charts.
+function renderEmpty(snap) {
+  const box = $('empty');
+  const nothing = !snap.anomalies && !snap.stats_windows && !snap.mentions && !snap.alerts_total;
+  box.hidden = !nothing;
+  box.dataset.empty = String(nothing);
+  if (!nothing) return;
+  const p = document.createElement('div');
+  const bad = snap.bad_lines ? ` (${snap.bad_lines} lines read were not beamlens records)` : '';
+  p.textContent = `Nothing to show yet${bad}. The view follows:`;
+  const ul = document.createElement('ul');
+  for (const s of snap.sources || []) {
+    const li = document.createElement('li');
+    const code = document.createElement('code');
+    code.textContent = s.where;
+    li.append(`${s.name}: `, code, s.missing ? ' - does not exist (yet)' : ' - nothing in it yet');
+    ul.appendChild(li);
+  }
+  const hint = document.createElement('div');
+  hint.textContent = 'Point --dir at a directory beamlens demo wrote or at an --output directory of beamlens anomalies or themes, or name the streams with --anomalies, --stats, --themes and --alerts.';
+  box.replaceChildren(p, ul, hint);
 }
 
 function renderAlerts(snap) {
@@ -155,6 +245,7 @@ function render(snap) {
   renderThemes(snap);
   renderAlerts(snap);
   renderRecent(snap);
+  renderEmpty(snap);
   document.body.dataset.version = String(snap.version);
   document.body.dataset.renderMs = (performance.now() - t0).toFixed(1);
   document.body.dataset.rendered = 'true';

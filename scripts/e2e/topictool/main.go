@@ -14,12 +14,42 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// commands are topictool's subcommands and what each does.
+var commands = []struct{ name, summary string }{
+	{"produce", "write a JSON Lines --file to --topic, a record per line (--chunk, --pause to spread it out)"},
+	{"dump", "print every record of --topic, one per line, until it is idle"},
+	{"pace", "produce synthetic readings to --topic at --rate per second for --duration"},
+	{"latency", "report end-to-end latency of records read back from --topic"},
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "topictool - the Kafka helper of the end-to-end scripts\n\nUsage: topictool COMMAND [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun 'topictool COMMAND --help' for a command's flags.")
+}
+
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: topictool produce|dump [flags]")
+		usage()
 		os.Exit(2)
 	}
-	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	switch os.Args[1] {
+	case "-h", "-help", "--help", "help":
+		usage()
+		return
+	}
+	known := false
+	for _, c := range commands {
+		known = known || c.name == os.Args[1]
+	}
+	if !known {
+		fmt.Fprintf(os.Stderr, "topictool: unknown command %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("topictool "+os.Args[1], flag.ExitOnError)
 	brokers := fs.String("brokers", "127.0.0.1:9092", "bootstrap brokers, comma separated")
 	topic := fs.String("topic", "", "topic")
 	file := fs.String("file", "", "produce: JSON Lines file")
