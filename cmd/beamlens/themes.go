@@ -29,6 +29,8 @@ type themeFlags struct {
 
 func (f *themeFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where reviews come from", "reviews_with_themes.jsonl, theme_counts.jsonl, theme_alerts.jsonl, deadletters.jsonl")
+	f.bindStreamTopics(fs, map[string]string{themespipe.CountsStream: "product_review_theme_counts",
+		themespipe.AlertsStream: "product_review_theme_alerts"})
 	fs.StringVar(&f.model, "llm", "auto", "theme extractor: openai (any OpenAI-compatible API), offline (the built-in lexicon model), or auto: openai when an API key is found, else offline")
 	fs.StringVar(&f.llmOpts.BaseURL, "llm-base-url", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1 for Ollama (default https://api.openai.com/v1)")
 	fs.StringVar(&f.llmOpts.Model, "llm-model", "", "model name (default gpt-4o-mini)")
@@ -60,10 +62,7 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	if err != nil {
 		return themespipe.Config{}, err
 	}
-	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream, map[string]string{
-		themespipe.CountsStream: "product_review_theme_counts",
-		themespipe.AlertsStream: "product_review_theme_alerts",
-	})
+	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream)
 	return themespipe.Config{
 		Input: in, Output: out,
 		Decode:  decode.Options{MaxFuture: f.maxFuture},
