@@ -30,6 +30,7 @@ type anomalyFlags struct {
 
 func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where readings come from", "anomalies.jsonl, window_stats.jsonl, deadletters.jsonl")
+	f.bindStreamTopics(fs, map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
 	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Known(), ", ")+
 		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold")
 	fs.StringVar(&f.metric, "metric", "temperature", "the reading field the detectors score")
@@ -77,8 +78,7 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	}
 	out.Kafka.KeyField = "device_id" // a device's records stay in order on one partition
 	out.PubSub.OrderingKeyField = "device_id"
-	f.routeStreams(in, &out, anomaly.AnomaliesStream, anomaly.DeadLettersStream,
-		map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
+	f.routeStreams(in, &out, anomaly.AnomaliesStream, anomaly.DeadLettersStream)
 	return anomaly.Config{
 		Input:  in,
 		Output: out,

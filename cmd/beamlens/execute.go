@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -29,7 +30,7 @@ func buildAndRun(ctx context.Context, build func(beam.Scope), o runners.Options,
 	p, s := beam.NewPipelineWithRoot()
 	build(s)
 	counts, err := execute(ctx, p, o, stderr)
-	if err == nil && report {
+	if (err == nil || errors.Is(err, runners.ErrCancelled)) && report {
 		printCounters(stderr, counts)
 	}
 	return counts, err
@@ -64,15 +65,19 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 			}
 		}
 	}()
-	qr, err := runners.Run(ctx, p, o)
+	qr, err := runStoppable(ctx, p, o, stderr)
 	close(done)
 	<-stopped
-	if err != nil {
+	if err != nil && !errors.Is(err, runners.ErrCancelled) {
 		return nil, fmt.Errorf("pipeline failed on %s: %w", o.Runner, err)
 	}
 	counts := runners.Counters(qr, deadletter.Namespace)
+	if len(counts) == 0 && err != nil {
+		// Cancelled without the runner's counters: this process's own.
+		counts["records_read"], counts["records_written"] = recordsRead(), recordsWritten()
+	}
 	counts["elapsed_ms"] = time.Since(start).Milliseconds()
-	return counts, nil
+	return counts, err
 }
 
 // recordsRead is how many records this process's workers have read so far,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
@@ -24,18 +25,25 @@ type ioFlags struct {
 	kafkaSecurity kafkaSecurityFlags
 	kafkaTimeFrom string
 	overwrite     bool
+	pubsubTime    string // --pubsub-timestamp-field
+	pubsubAttr    string // --pubsub-timestamp-attribute
+	// streamTopics are the --STREAM-topic flags of the side streams
+	// (bindStreamTopics), by stream name.
+	streamTopics map[string]*string
 }
 
 func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.input, "input", "", inputWhat+": a JSON Lines path or glob, kafka://HOST:PORT/TOPIC, or pubsub://projects/P/subscriptions/S (required)")
-	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC, pubsub://projects/P/topics/T (the main stream to T, the others to T.<stream>, dead letters to T.dlq; missing topics are created), or - for stdout (required)")
+	fs.StringVar(&f.output, "output", "", "where results go: a directory ("+outputStreams+"), kafka://HOST:PORT/TOPIC or pubsub://projects/P/topics/T (the main stream to T, each other stream to T.<stream> unless its --STREAM-topic says otherwise, dead letters to --dead-letter; missing topics are created), or - for stdout (required)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the job's progress in Prometheus format on http://ADDR/metrics while it runs (a loopback address, e.g. 127.0.0.1:9464); the final counters are printed either way")
-	fs.DurationVar(&f.maxFuture, "max-future", 24*time.Hour, "reject records timestamped further than this past the wall clock (negative: no limit)")
+	fs.DurationVar(&f.maxFuture, "max-future", events.DefaultMaxFuture, "dead-letter records timestamped further than this ahead of this machine's clock, with how far ahead the device's clock is: on a factory floor clocks agree to seconds when synchronised and drift minutes a month when not, while a clock set to the wrong time zone is hours off, and its readings would otherwise sit in windows that do not exist yet (negative: no limit, for replaying synthetic streams dated in the future); a reading more than 1s ahead never moves the watermark either way")
 	fs.BoolVar(&f.bounded, "bounded", false, "kafka:// input: read up to the end offsets seen at start, then finish; pubsub:// input: read until the subscription has been idle for 5s, then finish (backfills, tests)")
-	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time")
-	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort, for lag monitoring and --kafka-start=committed)")
-	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq for a kafka:// input, else <output topic>.dlq)")
-	fs.StringVar(&f.kafkaTimeFrom, "kafka-timestamp-field", "timestamp", "kafka:// input: the record field whose time drives the watermark, as it drives the records' event time (empty: Kafka's record timestamps)")
+	fs.StringVar(&f.kafkaStart, "kafka-start", "earliest", "kafka:// input: where to start - earliest, latest, committed (the --kafka-group's offsets) or an RFC 3339 time; a streaming read with a --kafka-group resumes from the group's committed offsets and starts here only in partitions that have none")
+	fs.StringVar(&f.kafkaGroup, "kafka-group", "beamlens", "kafka:// input: consumer group that read offsets are committed to (best effort); on prism a streaming read commits when it stops cleanly (Ctrl-C, SIGTERM), so that a restart with the same group neither repeats nor skips an output; on Flink as it goes (empty: no commits, --kafka-start every time)")
+	fs.StringVar(&f.deadLetter, "dead-letter", "", "kafka:// or pubsub:// output: topic for dead letters (default: <input topic>.dlq from a kafka:// input to a kafka:// output, else <output topic>.dlq)")
+	fs.StringVar(&f.kafkaTimeFrom, "kafka-timestamp-field", "timestamp", "kafka:// input: the record field whose time drives the watermark, as it drives the records' event time (empty: Kafka's record timestamps); a record without a readable one never moves the watermark")
+	fs.StringVar(&f.pubsubTime, "pubsub-timestamp-field", "timestamp", "pubsub:// input: the message field whose time drives the watermark, as it drives the records' event time (empty: publish times, or --pubsub-timestamp-attribute); a message without a readable one never moves the watermark")
+	fs.StringVar(&f.pubsubAttr, "pubsub-timestamp-attribute", "", "pubsub:// input: take the watermark's times from this message attribute (Unix ms or RFC 3339) instead of a field; a message without it is a dead letter (needs --pubsub-timestamp-field=)")
 	f.kafkaSecurity.bind(fs)
 	overwriteFlag(fs, &f.overwrite)
 	runners.Bind(fs, &f.runner)
@@ -61,39 +69,21 @@ func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
 	if k.Start == kafkaio.Committed && k.Group == "" {
 		return k, usagef("--kafka-start=committed needs --kafka-group")
 	}
-	return k, f.kafkaSecurity.apply(&k)
-}
-
-// routeStreams names the Kafka or Pub/Sub topic of each output stream:
-// main goes to the output URI's topic; dead letters to --dead-letter, else
-// the Kafka input topic's .dlq, else the output topic's; the others to the
-// article's topics on Kafka, to T.<stream> on Pub/Sub.
-func (f *ioFlags) routeStreams(in endpoint.URI, out *endpoint.URI, main, dead string, others map[string]string) {
-	if out.Kind == endpoint.PubSub {
-		// No article defaults to follow here: each other stream goes to
-		// T.<stream> (StreamTopic's rule), dead letters to T.dlq, so that
-		// the pipelines of one project stay apart by their output topic.
-		out.StreamTopics = map[string]string{main: out.Topic, dead: out.Topic + ".dlq"}
-		if f.deadLetter != "" {
-			out.StreamTopics[dead] = f.deadLetter
+	if !k.Bounded && k.Group != "" {
+		// A streaming read resumes where its group stopped, as a Kafka
+		// consumer does; --kafka-start is where partitions the group never
+		// committed to begin.
+		if k.Start != kafkaio.Committed {
+			k.ResetTo = k.Start
 		}
-		return
+		k.Start = kafkaio.Committed
+		// On prism (and direct) the pipeline's state dies with the process,
+		// so offsets are committed at a clean stop only: see
+		// kafkaio.ReadOptions.CommitOnStop. Flink keeps its own position
+		// in its checkpoints.
+		k.CommitOnStop = f.runner.Runner != "flink"
 	}
-	if out.Kind != endpoint.Kafka {
-		return
-	}
-	out.StreamTopics = map[string]string{main: out.Topic}
-	for stream, topic := range others {
-		out.StreamTopics[stream] = topic
-	}
-	switch {
-	case f.deadLetter != "":
-		out.StreamTopics[dead] = f.deadLetter
-	case in.Kind == endpoint.Kafka:
-		out.StreamTopics[dead] = in.Topic + ".dlq"
-	default:
-		out.StreamTopics[dead] = out.Topic + ".dlq"
-	}
+	return k, f.kafkaSecurity.apply(&k)
 }
 
 // endpoints validates the shared flags and parses the URIs. A usage mistake
@@ -115,6 +105,9 @@ func (f *ioFlags) endpoints() (in, out endpoint.URI, err error) {
 	if err = f.runner.Validate(); err != nil {
 		return in, out, usagef("%v", err)
 	}
+	if err = f.checkStreamTopics(out); err != nil {
+		return in, out, err
+	}
 	if in.Kind == endpoint.Kafka || out.Kind == endpoint.Kafka {
 		k, err := f.kafkaSettings()
 		if err != nil {
@@ -123,7 +116,10 @@ func (f *ioFlags) endpoints() (in, out endpoint.URI, err error) {
 		in.Kafka, out.Kafka = k, k
 	}
 	if in.Kind == endpoint.PubSub || out.Kind == endpoint.PubSub {
-		ps := endpoint.PubSubSettings{Bounded: f.bounded}
+		if f.pubsubTime != "" && f.pubsubAttr != "" {
+			return in, out, usagef("--pubsub-timestamp-attribute needs --pubsub-timestamp-field= (empty): the event time comes from one place")
+		}
+		ps := endpoint.PubSubSettings{Bounded: f.bounded, TimestampField: f.pubsubTime, TimestampAttribute: f.pubsubAttr}
 		in.PubSub, out.PubSub = ps, ps
 		if out.Kind == endpoint.PubSub && f.deadLetter != "" {
 			dl := endpoint.URI{Kind: endpoint.PubSub, Project: out.Project, Topic: f.deadLetter, Raw: f.deadLetter}

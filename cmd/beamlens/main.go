@@ -110,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.Is(err, errStopped):
+			fmt.Fprintf(stderr, "beamlens %s: stopped: the sources stopped and the job wrote what it held\n", c.name)
+			return 0
 		case errors.Is(err, runners.ErrCancelled):
 			fmt.Fprintf(stderr, "beamlens %s: stopped: the runner confirmed the job cancelled\n", c.name)
 			return 0

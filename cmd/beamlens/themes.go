@@ -37,6 +37,8 @@ type themeFlags struct {
 
 func (f *themeFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where reviews come from", "reviews_with_themes.jsonl, theme_counts.jsonl, theme_alerts.jsonl, deadletters.jsonl")
+	f.bindStreamTopics(fs, map[string]string{themespipe.CountsStream: "product_review_theme_counts",
+		themespipe.AlertsStream: "product_review_theme_alerts"})
 	fs.StringVar(&f.model, "llm", "auto", "theme extractor: openai (any OpenAI-compatible API), offline (the built-in lexicon model), or auto: openai when an API key is found, else offline")
 	fs.StringVar(&f.llmOpts.Provider, "llm-api", llm.ProviderOpenAI, "the API's flavour: openai (OpenAI and every OpenAI-compatible server) or azure (a classic Azure OpenAI deployment: --llm-base-url=https://RESOURCE.openai.azure.com, --llm-model=DEPLOYMENT, key in the api-key header)")
 	fs.StringVar(&f.llmOpts.AzureAPIVersion, "llm-api-version", "2024-10-21", "with --llm-api=azure: the api-version query parameter")
@@ -73,10 +75,7 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	if err != nil {
 		return themespipe.Config{}, err
 	}
-	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream, map[string]string{
-		themespipe.CountsStream: "product_review_theme_counts",
-		themespipe.AlertsStream: "product_review_theme_alerts",
-	})
+	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream)
 	return themespipe.Config{
 		Input: in, Output: out,
 		Decode:  decode.Options{MaxFuture: f.maxFuture},

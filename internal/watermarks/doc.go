@@ -1,5 +1,8 @@
-// Package watermarks keeps the newest watermark each of a process's source
-// reads has estimated, so the process can report its sources' watermark
-// (the /metrics lag): the runner's own watermark is not visible to a
-// worker. The Kafka and Pub/Sub reads each keep one Registry.
+// Package watermarks holds what the Kafka and Pub/Sub reads share about
+// watermarks: the rule that bounds a watermark by the wall clock (Observe,
+// ClockTolerance), so that one device with a fast clock cannot make every
+// other device's readings late, and a Registry of the newest watermark each
+// of a process's source reads has estimated, so the process can report its
+// sources' watermark (the /metrics lag): the runner's own watermark is not
+// visible to a worker.
 package watermarks

@@ -18,8 +18,11 @@ const MaxRecordBytes = 1 << 20
 const MaxIDBytes = 256
 
 // DefaultMaxFuture is how far ahead of the wall clock a timestamp may be
-// before it is judged absurd: clocks drift, but not by a day.
-const DefaultMaxFuture = 24 * time.Hour
+// before it is judged wrong. Synchronised clocks agree to seconds and
+// unsynchronised ones drift minutes a month, while a clock set to the
+// wrong time zone (local time written as UTC) is at least half an hour
+// off: five minutes keeps the first and catches the second.
+const DefaultMaxFuture = 5 * time.Minute
 
 // DecodeOptions tunes strict decoding. The zero value is the default.
 type DecodeOptions struct {
@@ -231,8 +234,9 @@ func eventTime(o *fastjson.Object, field string, opts DecodeOptions) (time.Time,
 	if t.Before(minTime) {
 		return time.Time{}, fieldErr(field, "%s is before 1970", t.Format(time.RFC3339))
 	}
-	if mf := opts.maxFuture(); mf >= 0 && t.After(opts.now().Add(mf)) {
-		return time.Time{}, fieldErr(field, "%s is more than %s in the future", t.Format(time.RFC3339), mf)
+	if mf, now := opts.maxFuture(), opts.now(); mf >= 0 && t.After(now.Add(mf)) {
+		return time.Time{}, fieldErr(field, "%s is in the future: %s ahead of this machine's clock, more than max-future %s allows (the device's clock is wrong)",
+			t.Format(time.RFC3339), t.Sub(now).Round(time.Second), mf)
 	}
 	return t, nil
 }

@@ -11,8 +11,15 @@ import (
 type KafkaSettings struct {
 	// Start is where an input read begins. Default kafkaio.Earliest.
 	Start kafkaio.StartPosition
-	// StartTimeMs is the timestamp to start at with kafkaio.AtTime.
+	// StartTimeMs is the timestamp to start at with kafkaio.AtTime (as
+	// Start or ResetTo).
 	StartTimeMs int64
+	// ResetTo is where a partition without a committed offset starts when
+	// Start is kafkaio.Committed. Default kafkaio.Earliest.
+	ResetTo kafkaio.StartPosition
+	// CommitOnStop commits the group's offsets only at a clean stop
+	// (kafkaio.ReadOptions.CommitOnStop). Default false.
+	CommitOnStop bool
 	// Bounded reads up to the end offsets seen at start, then finishes.
 	Bounded bool
 	// Group is the consumer group offsets are committed to. Default
@@ -56,8 +63,9 @@ func (u URI) StreamTopic(stream string) string {
 func readKafka(s beam.Scope, u URI) beam.PCollection {
 	k := u.Kafka
 	opts := kafkaio.ReadOptions{Brokers: u.Brokers, Topic: u.Topic, Group: k.Group, Start: k.Start,
+		ResetTo: k.ResetTo, CommitOnStop: k.CommitOnStop,
 		Bounded: k.Bounded, SASL: k.SASL, TLS: k.TLS, TimestampField: k.TimestampField}
-	if k.Start == kafkaio.AtTime {
+	if k.Start == kafkaio.AtTime || k.ResetTo == kafkaio.AtTime {
 		opts.StartTime = timeFromMs(k.StartTimeMs)
 	}
 	return kafkaio.Read(s, opts)

@@ -25,6 +25,10 @@ type PubSubSettings struct {
 	// OrderingKeyField gives output messages the ordering key of this JSON
 	// field. Default none.
 	OrderingKeyField string
+	// TimestampField is the message field read as event time and for the
+	// watermark (pubsubio.ReadOptions.TimestampField); TimestampAttribute
+	// the attribute, instead. Default both "": the publish time.
+	TimestampField, TimestampAttribute string
 }
 
 // checkPubSub reports a pubsub:// URI used the wrong way round, or naming
@@ -47,7 +51,8 @@ func checkPubSub(u URI, input bool) error {
 }
 
 func readPubSub(s beam.Scope, u URI) beam.PCollection {
-	opts := pubsubio.ReadOptions{Project: u.Project, Subscription: u.Subscription}
+	opts := pubsubio.ReadOptions{Project: u.Project, Subscription: u.Subscription,
+		TimestampField: u.PubSub.TimestampField, TimestampAttribute: u.PubSub.TimestampAttribute}
 	if u.PubSub.Bounded {
 		opts.StopAfterIdle = u.PubSub.IdleStop
 		if opts.StopAfterIdle == 0 {

@@ -30,7 +30,7 @@ const (
 // Options tunes decoding. The zero value is the default.
 type Options struct {
 	// MaxFuture is how far past the wall clock an event time may be.
-	// Default events.DefaultMaxFuture (a day); negative disables the check.
+	// Default events.DefaultMaxFuture (5m); negative disables the check.
 	MaxFuture time.Duration
 }
 

@@ -55,6 +55,7 @@ func TestDiscoverStartPositions(t *testing.T) {
 		{"at a future time", readPlan{Start: AtTime, StartMs: base.Add(time.Hour).UnixMilli()}, [2][2]int64{{10, inf}, {0, inf}}},
 		{"committed, else earliest", readPlan{Start: Committed, Group: group}, [2][2]int64{{7, inf}, {0, inf}}},
 		{"committed, else latest", readPlan{Start: Committed, Group: group, ResetTo: Latest}, [2][2]int64{{7, inf}, {0, inf}}},
+		{"committed, else at time", readPlan{Start: Committed, Group: "new", ResetTo: AtTime, StartMs: base.Add(4500 * time.Millisecond).UnixMilli()}, [2][2]int64{{5, inf}, {0, inf}}},
 		{"committed, no group commits", readPlan{Start: Committed, Group: "new"}, [2][2]int64{{2, inf}, {0, inf}}},
 		{"bounded", readPlan{Start: Earliest, Bounded: true}, [2][2]int64{{2, 10}, {0, 0}}},
 		{"bounded read committed", readPlan{Start: Earliest, Bounded: true, ReadCommitted: true}, [2][2]int64{{2, 10}, {0, 0}}},

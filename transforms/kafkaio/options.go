@@ -69,14 +69,23 @@ type ReadOptions struct {
 	// Start is where each partition's read begins. Default Earliest.
 	// Committed needs Group; AtTime needs StartTime.
 	Start StartPosition
-	// StartTime is the record timestamp to start at when Start is AtTime.
+	// StartTime is the record timestamp to start at when Start or ResetTo
+	// is AtTime.
 	StartTime time.Time
 	// ResetTo is where a partition without a committed offset starts when
-	// Start is Committed: Earliest or Latest. Default Earliest.
+	// Start is Committed: Earliest, Latest or AtTime. Default Earliest.
 	ResetTo StartPosition
+	// CommitOnStop commits the group's offsets of an unbounded read only
+	// when it stops cleanly (drain.Request), so that the offsets name only
+	// records whose outputs were written: see Read. Default false: commit
+	// as each checkpointed range resumes.
+	CommitOnStop bool
 	// Bounded makes the read stop at the end offsets each partition had when
-	// the read started (a backfill) instead of reading forever. Default
-	// false.
+	// the read started (a backfill) instead of reading forever. A backfill
+	// holds its watermark until every partition reached its end, as a
+	// bounded source does in Beam: event-time windows fire at the end and
+	// see every record, in whatever order the records were produced, as a
+	// file of the same records would. Default false.
 	Bounded bool
 	// MaxRecordsPerPartition, when positive, stops each partition's read
 	// after that many offsets from its start, waiting for records produced
@@ -110,11 +119,19 @@ type ReadOptions struct {
 	// TimestampField names a top-level JSON field of the record value
 	// holding its event time (RFC 3339, or a number of Unix milliseconds),
 	// used for the element timestamp and the watermark instead of the Kafka
-	// record's timestamp; a record without a readable one keeps the Kafka
-	// timestamp. An idle partition then moves its watermark to the clock
-	// only while its records are live (the newest under a minute old), so
-	// a replay of old records keeps its event-time order. Default "": the
-	// Kafka record timestamp.
+	// record's timestamp. A record without a readable one keeps the Kafka
+	// timestamp as its element time but does not move the watermark: it
+	// is bound for a dead letter, and its Kafka timestamp (when it was
+	// produced) says nothing about how far the readings have got. An idle
+	// partition then moves its watermark to the clock only while its
+	// records are live (the newest under a minute old), so a replay of old
+	// records keeps its event-time order. Default "": the Kafka record
+	// timestamp.
+	//
+	// Whatever the source of event times, tombstones and control records
+	// never move the watermark, and neither does an event time more than
+	// watermarks.ClockTolerance (1s) ahead of the wall clock: the
+	// watermark never passes the clock.
 	TimestampField string
 	// SASL authenticates the client. Default: no authentication.
 	SASL SASL
@@ -241,8 +258,14 @@ func (o ReadOptions) validate() error {
 	default:
 		return fmt.Errorf("unknown Start %v", o.Start)
 	}
-	if o.ResetTo != Earliest && o.ResetTo != Latest {
-		return fmt.Errorf("ResetTo must be Earliest or Latest, not %v", o.ResetTo)
+	switch o.ResetTo {
+	case Earliest, Latest:
+	case AtTime:
+		if o.StartTime.IsZero() {
+			return fmt.Errorf("ResetTo: AtTime needs a StartTime")
+		}
+	default:
+		return fmt.Errorf("ResetTo must be Earliest, Latest or AtTime, not %v", o.ResetTo)
 	}
 	switch {
 	case o.MaxRecordsPerPartition < 0:
@@ -334,3 +357,7 @@ func validateTopic(topic string) error {
 	}
 	return nil
 }
+
+// ValidTopicName reports whether topic is a valid Kafka topic name, so that a
+// command line can refuse a bad name before building a pipeline.
+func ValidTopicName(topic string) error { return validateTopic(topic) }

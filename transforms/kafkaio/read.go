@@ -15,6 +15,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/drain"
+	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -37,7 +39,12 @@ const metricsNamespace = "beamlens"
 
 var (
 	readCounter = beam.NewCounter(metricsNamespace, "kafka_records_read")
-	recordsRead atomic.Int64
+	// untimedCounter counts records without a readable event time, and
+	// aheadCounter records stamped too far past the clock: neither moved
+	// the watermark.
+	untimedCounter = beam.NewCounter(metricsNamespace, "kafka_records_without_event_time")
+	aheadCounter   = beam.NewCounter(metricsNamespace, "kafka_records_ahead_of_clock")
+	recordsRead    atomic.Int64
 )
 
 // RecordsRead returns how many records this process's workers have read
@@ -56,14 +63,30 @@ func RecordsRead() int64 { return recordsRead.Load() }
 // looked up when the pipeline starts, on a worker. Partitions added to the
 // topic later are not read until the pipeline is restarted.
 //
-// With opts.Group, the offset at which a checkpointed range resumes is
-// committed to the group when it resumes, that is after the runner
-// committed the bundle that read up to it: a restart with Start: Committed
-// re-reads at most the last batch of each partition, and loses nothing. The
-// exception is the end of a bounded read, committed when it is reached,
-// before its bundle is committed. (Bundle finalization would be the exact
-// tool, but the Go SDK on Flink lacks it.) The running pipeline's own
-// position is its checkpointed restrictions, not the group's offsets.
+// With opts.Group, the read commits its progress to the group, so that a
+// restart with Start: Committed resumes where it left off:
+//
+//   - By default, the offset at which a checkpointed range resumes is
+//     committed when it resumes, that is after the runner committed the
+//     bundle that read up to it - not after the pipeline wrote the outputs
+//     of those records, which on prism (state in memory) or Flink without
+//     checkpoints may die with the process. (Bundle finalization would not
+//     say more, and the Go SDK on Flink lacks it.)
+//   - With opts.CommitOnStop, an unbounded read commits nothing while it
+//     runs, only when it stops cleanly (drain.Request): each range commits
+//     where it resumes and ends, and the pipeline, its sources ended,
+//     writes every output before it finishes. A restart then reads exactly
+//     the records the stopped run did not, and after a crash it reads
+//     again everything since the last clean stop: nothing is lost, and
+//     nothing is written twice after a clean stop (for outputs that
+//     depend on one record each; window statistics of windows open at the
+//     stop come out in two parts).
+//   - A bounded read commits as by default, and commits its end offsets
+//     when it reaches them, before its bundle is committed: a restart from
+//     the group's offsets after a failure right there skips them.
+//
+// The running pipeline's own position is its checkpointed restrictions,
+// not the group's offsets.
 //
 // Read panics when opts are invalid. The collection is unbounded even when
 // the read is bounded (opts.Bounded or opts.MaxRecordsPerPartition); such a
@@ -101,6 +124,8 @@ func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
 		IdleMs:         opts.IdleDelay.Milliseconds(),
 		WatermarkLagMs: opts.WatermarkLag.Milliseconds(),
 		TimestampField: opts.TimestampField,
+		Backfill:       opts.Bounded,
+		CommitOnStop:   opts.CommitOnStop,
 	}, ranges)
 }
 
@@ -135,6 +160,10 @@ type readFn struct {
 	IdleMs         int64
 	WatermarkLagMs int64
 	TimestampField string
+	// Backfill holds the watermark until the ranges end (ReadOptions.Bounded).
+	Backfill bool
+	// CommitOnStop: see ReadOptions.CommitOnStop.
+	CommitOnStop bool
 
 	parser    fastjson.Parser // for TimestampField; ProcessElement only
 	opts      []kgo.Opt       // connection options, with the password: never exported
@@ -214,7 +243,7 @@ func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ partitionR
 }
 
 func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
-	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, fn.TimestampField != "")
+	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, fn.TimestampField != "", fn.Backfill)
 }
 
 func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
@@ -226,9 +255,21 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		return sdf.StopProcessing(), nil
 	}
 	c := fn.consumer(rest.Partition)
-	// The runner resumes a range only after it committed the bundle that
-	// read up to its start, so rest.Start is safe to commit.
-	fn.commit(ctx, c, rest.Start)
+	if drain.Requested() && !rest.bounded() {
+		// A clean stop: every record before rest.Start was read by a
+		// committed bundle, and the pipeline, whose sources all end now,
+		// writes their outputs before it finishes.
+		fn.commit(ctx, c, rest.Start)
+		rt.Rt.(*rangeTracker).stop()
+		c.close()
+		publishWatermark(rest, we.state, true)
+		return sdf.StopProcessing(), nil
+	}
+	if !fn.CommitOnStop {
+		// The runner resumes a range only after it committed the bundle
+		// that read up to its start, so rest.Start is safe to commit.
+		fn.commit(ctx, c, rest.Start)
+	}
 	if err := c.acquire(fn.opts, rest.Start); err != nil {
 		return sdf.StopProcessing(), fmt.Errorf("kafkaio.Read %s: %w", rest, err)
 	}
@@ -236,10 +277,17 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 
 	prefix := fmt.Sprintf("kafka://%s/%d@", rest.Topic, rest.Partition)
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
-	claimed, emitted := 0, 0
+	claimed, emitted, untimed := 0, 0, 0
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
 		recordsRead.Add(int64(emitted))
+		if untimed > 0 {
+			untimedCounter.Inc(ctx, int64(untimed))
+		}
+		if we.ahead > 0 {
+			aheadCounter.Inc(ctx, we.ahead)
+			we.ahead = 0
+		}
 		publishWatermark(rest, we.state, rt.IsDone())
 	}()
 	for claimed < fn.BatchRecords {
@@ -254,6 +302,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		if err != nil {
 			return sdf.StopProcessing(), fmt.Errorf("kafkaio.Read %s: %w", rest, err)
 		}
+		nowMs := time.Now().UnixMilli()
 		if len(recs) == 0 {
 			if fn.caughtUp(ctx, c) {
 				we.idle(time.Now())
@@ -270,13 +319,12 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			claimed++
 			c.next = rec.Offset + 1
 			if !rec.Attrs.IsControl() {
-				ms := rec.Timestamp.UnixMilli()
-				if fn.TimestampField != "" {
-					if t, ok := fieldTimeMs(&fn.parser, rec.Value, fn.TimestampField); ok {
-						ms = t
-					}
+				ms, timed := fn.eventTime(rec)
+				if timed {
+					we.observe(ms, nowMs)
+				} else {
+					untimed++
 				}
-				we.observe(ms)
 				emit(mtime.FromMilliseconds(ms), toRaw(prefix, rec))
 				emitted++
 			}
@@ -292,6 +340,26 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		}
 	}
 	return sdf.ResumeProcessingIn(0), nil
+}
+
+// eventTime returns a record's event time in Unix ms and whether it may
+// move the watermark: the time in TimestampField when it reads, or the
+// Kafka record timestamp when no field is named. A tombstone, or a record
+// whose field is missing or unreadable, keeps its Kafka timestamp as its
+// element time (it is bound for a dead letter) but has no say in the
+// watermark.
+func (fn *readFn) eventTime(rec *kgo.Record) (ms int64, timed bool) {
+	ms = rec.Timestamp.UnixMilli()
+	if rec.Value == nil {
+		return ms, false
+	}
+	if fn.TimestampField == "" {
+		return ms, true
+	}
+	if t, ok := watermarks.FieldTime(&fn.parser, rec.Value, fn.TimestampField); ok {
+		return t, true
+	}
+	return ms, false
 }
 
 // caughtUp reports whether the partition has been read up to its high

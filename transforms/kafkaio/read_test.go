@@ -229,3 +229,65 @@ func TestReadMissingTopic(t *testing.T) {
 		t.Fatalf("got %v, want an error saying %q", err, ErrTopicNotFound)
 	}
 }
+
+// TestReadWatermarkMovesOnlyWithEventTimes reads old readings (2025,
+// one a second) with malformed records, tombstones and a reading stamped
+// 10 h ahead of the clock among them, in small batches so that the
+// watermark moves between bundles: one-minute event-time windows must
+// count every reading. A record without an event time used to move the
+// watermark to its Kafka timestamp, the present, and every reading read
+// after it was dropped as late.
+func TestReadWatermarkMovesOnlyWithEventTimes(t *testing.T) {
+	const topic = "replay"
+	_, brokers := newCluster(t, topic, 1)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []*kgo.Record
+	good := 0
+	for i := range 600 {
+		v := fmt.Appendf(nil, `{"device_id":"d","timestamp":%q,"temperature":20}`, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339))
+		switch {
+		case i%50 == 7:
+			v = []byte(`{"device_id":"d","timestamp":`) // cut short
+		case i%50 == 19:
+			v = []byte(`{"device_id":"d","temperature":20}`) // no time
+		case i%50 == 31:
+			v = nil // a tombstone
+		case i == 100:
+			v = fmt.Appendf(nil, `{"device_id":"skewed","timestamp":%q}`, time.Now().Add(10*time.Hour).Format(time.RFC3339))
+		default:
+			good++
+		}
+		recs = append(recs, &kgo.Record{Topic: topic, Value: v})
+	}
+	cl := newClient(t, brokers, kgo.ProducerLinger(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	p, s := beam.NewPipelineWithRoot()
+	// Bounded by count, not a backfill (Bounded), whose watermark would
+	// not move before the end.
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, MaxRecordsPerPartition: int64(len(recs)), BatchRecords: 20,
+		TimestampField: "timestamp", WatermarkLag: time.Millisecond})
+	readings := beam.ParDo(s, keepGoodReadings, raws)
+	counted := beam.WindowInto(s, window.NewFixedWindows(time.Minute), beam.ParDo(s, one, readings))
+	sums := beam.Combine(s, sumInts, counted)
+	total := beam.Combine(s, sumInts, beam.WindowInto(s, window.NewGlobalWindows(), sums))
+	passert.Equals(s, total, good)
+	ptest.RunAndValidate(t, p)
+}
+
+// keepGoodReadings passes on the records of 2025 that carry a time, as a
+// decoder would.
+func keepGoodReadings(et beam.EventTime, r events.Raw, emit func(events.Raw)) {
+	if strings.Contains(string(r.Data), `"timestamp":"2025-`) {
+		emit(r)
+	}
+}
+
+func init() {
+	register.Function3x0[beam.EventTime, events.Raw, func(events.Raw)](keepGoodReadings)
+	register.Emitter1[events.Raw]()
+}

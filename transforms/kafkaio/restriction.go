@@ -119,7 +119,13 @@ type rangeTracker struct {
 	topic     string
 	partition int32
 	inner     *offsetrange.GrowableTracker
+	// stopped marks a range ended before its end by a drain: done, and
+	// not to be split or resumed.
+	stopped bool
 }
+
+// stop ends the range where it is (a drain).
+func (t *rangeTracker) stop() { t.stopped = true }
 
 func newRangeTracker(r partitionRange, hw *highWatermark) *rangeTracker {
 	inner, err := offsetrange.NewGrowableTracker(offsetrange.Restriction{Start: r.Start, End: r.End}, hw)
@@ -140,6 +146,9 @@ func (t *rangeTracker) TryClaim(pos any) bool { return t.inner.TryClaim(pos) }
 func (t *rangeTracker) GetError() error { return t.inner.GetError() }
 
 func (t *rangeTracker) TrySplit(fraction float64) (primary, residual any, err error) {
+	if t.stopped {
+		return t.GetRestriction(), nil, nil
+	}
 	p, r, err := t.inner.TrySplit(fraction)
 	if err != nil {
 		return nil, nil, err
@@ -155,7 +164,7 @@ func (t *rangeTracker) TrySplit(fraction float64) (primary, residual any, err er
 
 func (t *rangeTracker) GetProgress() (done, remaining float64) { return t.inner.GetProgress() }
 
-func (t *rangeTracker) IsDone() bool { return t.inner.IsDone() }
+func (t *rangeTracker) IsDone() bool { return t.stopped || t.inner.IsDone() }
 
 func (t *rangeTracker) GetRestriction() any {
 	return t.wrap(t.inner.GetRestriction().(offsetrange.Restriction))

@@ -26,11 +26,27 @@ type ReadOptions struct {
 	// Subscription is the subscription ID (S in
 	// projects/P/subscriptions/S). It must exist. Required.
 	Subscription string
+	// TimestampField names a top-level JSON field of the message data
+	// holding its event time (RFC 3339, or a number of Unix milliseconds),
+	// used for the element timestamp and the watermark instead of the
+	// publish time, as kafkaio's ReadOptions.TimestampField does: a message
+	// without a readable one keeps its publish time as its element time
+	// (the decoder downstream judges it) but does not move the watermark.
+	// Not with TimestampAttribute. Default "": see TimestampAttribute.
+	TimestampField string
 	// TimestampAttribute names the message attribute holding each
 	// message's event time, as Unix milliseconds or RFC 3339. A message
 	// without it, or whose value is neither, becomes a dead letter (it is
-	// emitted with a Problem, at its publish time). Default "": the event
-	// time is the publish time.
+	// emitted with a Problem, at its publish time) and does not move the
+	// watermark. Default "" (and no TimestampField): the event time is the
+	// publish time.
+	//
+	// With TimestampField or TimestampAttribute, a quiet subscription moves
+	// its watermark to the clock only while its messages are live (the
+	// newest under a minute old), so that a replay of old messages keeps
+	// its event-time order. Whatever the source of event times, one more
+	// than watermarks.ClockTolerance (1s) ahead of the wall clock does not
+	// move the watermark: the watermark never passes the clock.
 	TimestampAttribute string
 	// MaxMessages, when positive, ends the read after that many messages
 	// (redeliveries count), waiting for messages published later if need
@@ -39,7 +55,10 @@ type ReadOptions struct {
 	// StopAfterIdle, when positive, ends the read once no message has
 	// arrived for that long: a backfill that drains a subscription's
 	// backlog. A pull that fails does not count as idle time. With
-	// MaxMessages the earlier end wins. Default 0: never.
+	// MaxMessages the earlier end wins. Such a backfill holds its
+	// watermark until it ends, as a bounded source does in Beam: Pub/Sub
+	// delivers a backlog in no particular order, and event-time windows
+	// firing at the end see every message. Default 0: never.
 	StopAfterIdle time.Duration
 	// BatchMessages is how many messages the read takes before it
 	// checkpoints, so that the bundle finishes, its output moves
@@ -135,6 +154,8 @@ func (o ReadOptions) validate() error {
 		return err
 	}
 	switch {
+	case o.TimestampField != "" && o.TimestampAttribute != "":
+		return fmt.Errorf("TimestampField and TimestampAttribute are exclusive: the event time comes from one place")
 	case o.MaxMessages < 0:
 		return fmt.Errorf("MaxMessages %d is negative", o.MaxMessages)
 	case o.BatchMessages < 0:

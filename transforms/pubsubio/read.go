@@ -16,7 +16,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/mtime"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/drain"
+	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
+	"github.com/valyala/fastjson"
 )
 
 func init() {
@@ -33,8 +36,13 @@ func init() {
 const metricsNamespace = "beamlens"
 
 var (
-	readCounter  = beam.NewCounter(metricsNamespace, "pubsub_messages_read")
-	messagesRead atomic.Int64
+	readCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_read")
+	// untimedCounter counts messages without a readable event time, and
+	// aheadCounter messages stamped too far past the clock: neither moved
+	// the watermark.
+	untimedCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_without_event_time")
+	aheadCounter   = beam.NewCounter(metricsNamespace, "pubsub_messages_ahead_of_clock")
+	messagesRead   atomic.Int64
 )
 
 // MessagesRead returns how many messages this process's workers have read so
@@ -71,6 +79,7 @@ func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
 	fn := &readFn{
 		Project:            opts.Project,
 		Subscription:       opts.Subscription,
+		TimestampField:     opts.TimestampField,
 		TimestampAttribute: opts.TimestampAttribute,
 		MaxMessages:        opts.MaxMessages,
 		StopAfterIdleMs:    opts.StopAfterIdle.Milliseconds(),
@@ -108,6 +117,7 @@ const (
 type readFn struct {
 	Project            string
 	Subscription       string
+	TimestampField     string
 	TimestampAttribute string
 	MaxMessages        int64
 	StopAfterIdleMs    int64
@@ -117,6 +127,7 @@ type readFn struct {
 	WatermarkLagMs     int64
 	AckDelayMs         int64
 
+	parser  fastjson.Parser // for TimestampField; ProcessElement only
 	client  *pubsub.Client
 	sub     *vkit.SubscriptionAdminClient
 	subName string
@@ -169,7 +180,8 @@ func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ readRestri
 }
 
 func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
-	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond)
+	dataTime := fn.TimestampField != "" || fn.TimestampAttribute != ""
+	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, dataTime, fn.StopAfterIdleMs > 0)
 }
 
 func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
@@ -184,6 +196,12 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 	// that checkpointed it, so every held message may be acknowledged.
 	held := fn.settle(ctx, rest.Held, time.Now())
 	rt.setHeld(held)
+	if drain.Requested() && !rest.Finishing {
+		// A clean stop: pull no more; the resumed read acknowledges what
+		// committed bundles emitted, then ends.
+		rt.finishing()
+		return fn.checkpoint(ctx, rt), nil
+	}
 	if rest.Finishing {
 		if len(held) == 0 {
 			rt.stop()
@@ -197,10 +215,17 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		rt.setActive(active)
 	}
 
-	emitted := 0
+	emitted, untimed := 0, 0
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
 		messagesRead.Add(int64(emitted))
+		if untimed > 0 {
+			untimedCounter.Inc(ctx, int64(untimed))
+		}
+		if we.ahead > 0 {
+			aheadCounter.Inc(ctx, we.ahead)
+			we.ahead = 0
+		}
 		publishWatermark(fn.subName, we.state, rt.IsDone())
 	}()
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
@@ -238,6 +263,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			}
 			break
 		}
+		nowMs := time.Now().UnixMilli()
 		active = start.UnixMilli()
 		rt.setActive(active)
 		// Stamped before the claims, so that a residual split off among
@@ -250,8 +276,12 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 				fn.nack(ctx, msgs[i:])
 				return sdf.StopProcessing(), nil
 			}
-			ms, raw := fn.toRaw(m.GetMessage())
-			we.observe(ms)
+			ms, timed, raw := fn.toRaw(m.GetMessage())
+			if timed {
+				we.observe(ms, nowMs)
+			} else {
+				untimed++
+			}
 			emit(mtime.FromMilliseconds(ms), raw)
 			emitted++
 		}
@@ -310,15 +340,24 @@ func (fn *readFn) nack(ctx context.Context, msgs []*pubsubpb.ReceivedMessage) {
 }
 
 // toRaw turns a message into the element Read emits, and returns its event
-// time in Unix ms.
-func (fn *readFn) toRaw(m *pubsubpb.PubsubMessage) (int64, events.Raw) {
+// time in Unix ms and whether that time may move the watermark: not when
+// the time was to come from the data or an attribute and did not, in which
+// case the message keeps its publish time.
+func (fn *readFn) toRaw(m *pubsubpb.PubsubMessage) (ms int64, timed bool, raw events.Raw) {
 	data := m.GetData()
-	raw := events.Raw{Source: fn.prefix + m.GetMessageId(), Data: data, Size: int64(len(data))}
-	ms := m.GetPublishTime().AsTime().UnixMilli()
-	if fn.TimestampAttribute != "" {
+	raw = events.Raw{Source: fn.prefix + m.GetMessageId(), Data: data, Size: int64(len(data))}
+	ms, timed = m.GetPublishTime().AsTime().UnixMilli(), true
+	switch {
+	case fn.TimestampField != "":
+		if t, ok := watermarks.FieldTime(&fn.parser, data, fn.TimestampField); ok {
+			ms = t
+		} else {
+			timed = false
+		}
+	case fn.TimestampAttribute != "":
 		t, err := attributeTime(m.GetAttributes(), fn.TimestampAttribute)
 		if err != nil {
-			raw.Problem = err.Error()
+			raw.Problem, timed = err.Error(), false
 		} else {
 			ms = t
 		}
@@ -327,7 +366,7 @@ func (fn *readFn) toRaw(m *pubsubpb.PubsubMessage) (int64, events.Raw) {
 		raw.Data = append([]byte(nil), data[:events.MaxDeadLetterRaw]...)
 		raw.Problem = fmt.Sprintf("message is %d bytes, over the %d-byte limit", len(data), events.MaxRecordBytes)
 	}
-	return ms, raw
+	return ms, timed, raw
 }
 
 // attributeTime reads an event time from attribute name: Unix milliseconds

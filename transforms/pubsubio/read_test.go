@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/models/events"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func init() {
@@ -221,5 +223,80 @@ func TestReadMissingSubscription(t *testing.T) {
 	err := ptest.Run(p)
 	if err == nil || !strings.Contains(err.Error(), "NotFound") {
 		t.Fatalf("err %v, want NotFound", err)
+	}
+}
+
+// TestReadFieldTimeBackfill replays old readings (2025, one a second)
+// with malformed messages among them, in small batches, which pstest (as
+// Pub/Sub) delivers in no particular order: with TimestampField their
+// event times come from the data, and a backfill (StopAfterIdle) holds
+// its watermark until it ends, so one-minute event-time windows count
+// every reading, at its own time.
+func TestReadFieldTimeBackfill(t *testing.T) {
+	f := newFake(t)
+	f.topicWithSubscription(t, "replay", "replay-sub")
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	good := 0
+	for i := range 400 {
+		v := fmt.Appendf(nil, `{"device_id":"d","timestamp":%q}`, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339))
+		if i%40 == 9 {
+			v = []byte(`{"device_id":"d","timestamp":`)
+		} else {
+			good++
+		}
+		f.Publish(topicName(project, "replay"), v, nil)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	raws := Read(s, ReadOptions{Project: project, Subscription: "replay-sub", StopAfterIdle: time.Second, BatchMessages: 25,
+		TimestampField: "timestamp", WatermarkLag: time.Millisecond})
+	readings := beam.ParDo(s, keepReadings2025, raws)
+	counted := beam.WindowInto(s, window.NewFixedWindows(time.Minute), beam.ParDo(s, one, readings))
+	sums := beam.Combine(s, sumInts, counted)
+	passert.Equals(s, beam.Combine(s, sumInts, beam.WindowInto(s, window.NewGlobalWindows(), sums)), good)
+	ptest.RunAndValidate(t, p)
+}
+
+// keepReadings2025 passes on the readings of 2025 stamped with their own
+// time, as a decoder would.
+func keepReadings2025(et beam.EventTime, r events.Raw, emit func(events.Raw)) {
+	if et.ToTime().Year() == 2025 && strings.Contains(string(r.Data), `"timestamp":"2025-`) {
+		emit(r)
+	}
+}
+
+func init() {
+	register.Function3x0[beam.EventTime, events.Raw, func(events.Raw)](keepReadings2025)
+	register.Emitter1[events.Raw]()
+}
+
+// TestToRawEventTimes: the event time comes from the field, the
+// attribute or the publish time, and a message whose field or attribute
+// does not read keeps its publish time and may not move the watermark.
+func TestToRawEventTimes(t *testing.T) {
+	pub := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	msg := func(data string, attrs map[string]string) *pubsubpb.PubsubMessage {
+		return &pubsubpb.PubsubMessage{Data: []byte(data), Attributes: attrs, MessageId: "1", PublishTime: timestamppb.New(pub)}
+	}
+	field := &readFn{TimestampField: "timestamp"}
+	attr := &readFn{TimestampAttribute: "ts"}
+	for _, c := range []struct {
+		fn      *readFn
+		m       *pubsubpb.PubsubMessage
+		ms      int64
+		timed   bool
+		problem bool
+	}{
+		{field, msg(`{"timestamp":"2025-01-01T00:00:00Z"}`, nil), 1735689600000, true, false},
+		{field, msg(`{"timestamp":`, nil), pub.UnixMilli(), false, false},
+		{field, msg(`{"device_id":"d"}`, nil), pub.UnixMilli(), false, false},
+		{attr, msg(`x`, map[string]string{"ts": "1735689600000"}), 1735689600000, true, false},
+		{attr, msg(`x`, nil), pub.UnixMilli(), false, true},
+		{&readFn{}, msg(`{"timestamp":"2025-01-01T00:00:00Z"}`, nil), pub.UnixMilli(), true, false},
+	} {
+		ms, timed, raw := c.fn.toRaw(c.m)
+		if ms != c.ms || timed != c.timed || (raw.Problem != "") != c.problem {
+			t.Errorf("%s %v via %+v: got %d %v %q; want %d %v problem=%v", c.m.Data, c.m.Attributes,
+				c.fn, ms, timed, raw.Problem, c.ms, c.timed, c.problem)
+		}
 	}
 }

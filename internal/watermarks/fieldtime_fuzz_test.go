@@ -1,4 +1,4 @@
-package kafkaio
+package watermarks
 
 import (
 	"testing"
@@ -8,17 +8,17 @@ import (
 	"github.com/beamlens/beamlens/internal/badinput"
 )
 
-// FuzzFieldTimeMs: the Kafka source reads event times from record values
+// FuzzFieldTime: the Kafka source reads event times from record values
 // before any validation, so it must survive anything a producer sends, and
 // only return times within the range it promises.
-func FuzzFieldTimeMs(f *testing.F) {
+func FuzzFieldTime(f *testing.F) {
 	for _, c := range badinput.Cases("sensors") {
 		f.Add(c.Line, "timestamp")
 	}
 	f.Add([]byte(`{"ts":"2025-06-01T10:00:00.123+02:00"}`), "ts")
 	f.Fuzz(func(t *testing.T, value []byte, field string) {
 		var p fastjson.Parser
-		ms, ok := fieldTimeMs(&p, value, field)
+		ms, ok := FieldTime(&p, value, field)
 		if !ok && ms != 0 {
 			t.Fatalf("not ok but ms = %d", ms)
 		}

@@ -1,4 +1,4 @@
-package kafkaio
+package watermarks
 
 import (
 	"time"
@@ -6,11 +6,13 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// fieldTimeMs reads the event time in a record's top-level JSON field: an
-// RFC 3339 string or a number of Unix milliseconds. ok is false when the
-// value is not a JSON object, lacks the field, or holds anything else; the
-// decoder downstream judges such records.
-func fieldTimeMs(p *fastjson.Parser, value []byte, field string) (ms int64, ok bool) {
+// FieldTime reads the event time in a record's top-level JSON field, in
+// Unix ms: an RFC 3339 string or a number of Unix milliseconds, as the
+// decoders accept. ok is false when the value is not a JSON object, lacks
+// the field, or holds anything else; the decoder downstream judges such
+// records, and a source lets them hold its watermark. p is reused between
+// calls (not safe for concurrent use).
+func FieldTime(p *fastjson.Parser, value []byte, field string) (ms int64, ok bool) {
 	v, err := p.ParseBytes(value)
 	if err != nil {
 		return 0, false
