@@ -193,17 +193,18 @@ func TestLLMCaseAzureClassic(t *testing.T) {
 	srv := llmtest.NewServer(llmtest.Config{RequireAzure: true, APIKey: "azure-test-key-0123456789"})
 	defer srv.Close()
 	t.Setenv("OPENAI_API_KEY", "azure-test-key-0123456789")
-	// The deployment URL as the portal shows it, or the resource endpoint
-	// with the deployment and version as flags: the same requests. (Other
+	// The deployment URL as the case gives it (which selects Azure by
+	// itself), or the resource endpoint with the flavour, deployment and
+	// version as flags: the same requests. (Other
 	// reviews the second time: the first run's answers are cached.)
 	for i, flags := range [][]string{
-		{"--llm-base-url=" + srv.RootURL() + "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21"},
-		{"--llm-base-url=" + srv.RootURL(), "--llm-model=gpt4o", "--llm-api-version=2024-10-21"},
+		{"--llm-base-url=" + srv.RootURL() + "/openai/deployments/gpt4o?api-version=2024-10-21", "--llm-model=gpt4o"},
+		{"--llm-api=azure", "--llm-base-url=" + srv.RootURL(), "--llm-model=gpt4o", "--llm-api-version=2024-10-21"},
 	} {
 		dir := t.TempDir()
 		in := caseReviews(t, dir, knifeBatch[3*i:3*i+3]...)
 		out := filepath.Join(dir, "out")
-		args := append([]string{"themes", "--input=" + in, "--output=" + out, "--llm=openai", "--llm-api=azure"}, flags...)
+		args := append([]string{"themes", "--input=" + in, "--output=" + out, "--llm=openai"}, flags...)
 		if code, _, stderr := runCLI(t, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", flags, code, lastLines(stderr, 3))
 		}

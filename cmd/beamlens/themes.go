@@ -31,6 +31,7 @@ type themeFlags struct {
 	giveUpAfter   time.Duration
 	giveUpSet     bool // --llm-give-up-after was given
 	apiVersionSet bool // --llm-api-version was given
+	apiSet        bool // --llm-api was given
 	synonyms      string
 	taxonomy      string
 }
@@ -40,7 +41,7 @@ func (f *themeFlags) bind(fs *flag.FlagSet) {
 	f.bindStreamTopics(fs, map[string]string{themespipe.CountsStream: "product_review_theme_counts",
 		themespipe.AlertsStream: "product_review_theme_alerts"})
 	fs.StringVar(&f.model, "llm", "auto", "theme extractor: openai (any OpenAI-compatible API), offline (the built-in lexicon model), or auto: openai when an API key is found, else offline")
-	fs.StringVar(&f.llmOpts.Provider, "llm-api", llm.ProviderOpenAI, "the API's flavour: openai (OpenAI and every OpenAI-compatible server) or azure (a classic Azure OpenAI deployment: --llm-base-url=https://RESOURCE.openai.azure.com, --llm-model=DEPLOYMENT, key in the api-key header)")
+	fs.StringVar(&f.llmOpts.Provider, "llm-api", llm.ProviderOpenAI, "the API's flavour: openai (OpenAI and every OpenAI-compatible server) or azure (a classic Azure OpenAI deployment: --llm-base-url=https://RESOURCE.openai.azure.com, --llm-model=DEPLOYMENT, key in the api-key header; a base URL holding /openai/deployments/ selects azure by itself)")
 	fs.StringVar(&f.llmOpts.AzureAPIVersion, "llm-api-version", "2024-10-21", "with --llm-api=azure: the api-version query parameter")
 	fs.StringVar(&f.llmOpts.BaseURL, "llm-base-url", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1 for Ollama (default https://api.openai.com/v1); with --llm-api=azure the resource endpoint, or a whole deployment URL (.../openai/deployments/NAME/...?api-version=V), from which the deployment and version are taken")
 	fs.StringVar(&f.llmOpts.Model, "llm-model", "", "model name (default gpt-4o-mini); with --llm-api=azure the deployment name")
@@ -103,6 +104,10 @@ func (f *themeFlags) extractorOptions(bounded bool) (themes.ExtractOptions, erro
 	}
 	if bounded || f.giveUpSet {
 		o.GiveUpAfter = f.giveUpAfter
+	}
+	if !f.apiSet && strings.Contains(o.BaseURL, "/openai/deployments/") {
+		// A classic Azure deployment URL names its flavour.
+		o.Provider = llm.ProviderAzure
 	}
 	if o.Provider == llm.ProviderAzure {
 		if err := azureFromURL(&o, f.apiVersionSet); err != nil {
@@ -167,6 +172,7 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Visit(func(fl *flag.Flag) {
 		f.giveUpSet = f.giveUpSet || fl.Name == "llm-give-up-after"
 		f.apiVersionSet = f.apiVersionSet || fl.Name == "llm-api-version"
+		f.apiSet = f.apiSet || fl.Name == "llm-api"
 	})
 	cfg, err := f.config()
 	if err != nil {

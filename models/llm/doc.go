@@ -11,14 +11,23 @@
 // server or test double can serve: the reviews travel in the last user
 // message as a JSON array of {"id", "text"}; the answer is a JSON object
 // {"reviews": [{"id", "themes"}]}, whose JSON schema is sent as
-// response_format. A server that refuses structured output with a 400 is
-// asked again in JSON mode, then with no response_format at all. Answers
-// that miss an id or break the schema are asked again for the reviews
-// concerned, then fail those items with ErrBadAnswer. Around the requests:
-// bounded concurrency, client-side limits on requests and tokens a minute,
-// retries with exponential backoff and jitter on 429, 5xx, timeouts and
-// broken connections (honouring Retry-After), a per-request timeout, and an
-// LRU cache keyed by the normalised review text. The API key comes from a
+// response_format. A server that refuses structured output (a 400 or 422,
+// or a 5xx naming the schema) is asked again in JSON mode, then with no
+// response_format at all; one that refuses the system role gets the
+// instructions in the user turn. Reasoning blocks (<think>) and code fences
+// are taken off answers. An answer that cannot be pinned on all its
+// reviews - a refusal, an error object in a 200, prose, foreign ids, a
+// content or context-size refusal - halves the batch until it stands on
+// one review, which alone fails with the service's words; entries missing
+// from an answer are asked again, then fail with ErrBadAnswer. Around the
+// requests: bounded concurrency, an adaptive client-side pace under the
+// requests-a-minute limit and a token limit (pacing.go), retries with
+// exponential backoff and jitter on 429, 5xx, timeouts and broken
+// connections (honouring Retry-After across all requests), a circuit
+// breaker that holds every request while the service is down and gives up
+// after Options.GiveUpAfter (breaker.go), a per-request timeout, and an LRU
+// cache keyed by the normalised review text. The offline model says which
+// reviews it cannot read (language.go). The API key comes from a
 // file or an environment variable, never from Options, and is redacted from
 // every error, log line and fmt output.
 //

@@ -24,6 +24,10 @@ var defaultLexicon = Lexicon{
 		"battery", "battery life", "battery pack", "charge", "charger", "recharge",
 		"rechargeable", "charging cable", "drain", "power bank", "runtime", "run time",
 		"stays charged", "holds a charge", "holds its charge",
+		// Synonym set: how people say how long it runs.
+		"mah", "juice", "standby", "standby time", "screen on time",
+		"lasts all day", "last all day", "lasted all day", "needs charging",
+		"plugged in", "unplugged", "charge cycle", "cells",
 	},
 	"delivery": {
 		"delivery", "deliver", "shipping", "shipment", "ship", "courier", "parcel",
@@ -38,12 +42,32 @@ var defaultLexicon = Lexicon{
 		"helpdesk", "help line", "helpline", "service", "on hold", "rude",
 		"never responded", "never replied", "no response", "live chat", "agent",
 		"representative", "call centre", "call center",
+		// Synonym set: the people who serve a customer (WordNet's
+		// employee, waiter, server, attendant, clerk, salesperson ...).
+		"staff", "staff member", "employee", "worker", "personnel", "waiter",
+		"waitress", "waitstaff", "wait staff", "waiting staff", "our server",
+		"my server", "hostess", "bartender", "barista", "cashier", "clerk",
+		"manager", "receptionist", "front desk", "concierge", "salesperson",
+		"salesman", "saleswoman", "sales rep", "sales assistant",
+		"shop assistant", "store associate", "support desk", "service desk",
+		"seller", "the owner", "crew",
+		// ... and how they treat people.
+		"attitude", "attentive", "inattentive", "courteous", "discourteous",
+		"polite", "impolite", "unprofessional", "hospitality", "hospitable",
+		"welcoming", "unhelpful", "helpful staff", "ignored us", "ignored me",
+		"apologized", "apologised", "apology",
 	},
 	"price": {
 		"price", "pricey", "overpriced", "expensive", "cheap", "cheaper", "cheapest",
 		"money", "worth the money", "worth it", "worth every penny", "value",
 		"value for money", "affordable", "cost", "costly", "bargain", "great deal",
 		"good deal", "discount", "on sale", "budget",
+		// Synonym set: what it costs and whether that is fair.
+		"inexpensive", "pricing", "priced", "reasonably priced", "overcharged",
+		"overcharge", "rip off", "ripoff", "steep", "pricy", "price tag",
+		"for the money", "bang for the buck", "bang for your buck",
+		"moneys worth", "bill", "dollars", "bucks", "paid", "pay", "costs",
+		"half the price", "twice the price", "not worth", "worth the price",
 	},
 	"quality": {
 		"quality", "build quality", "well made", "poorly made", "badly made",
@@ -97,6 +121,7 @@ var defaultLexicon = Lexicon{
 	"warranty": {"warranty", "guarantee"},
 	// Phrases that would otherwise be misread.
 	"": {
+		"best seller", "bestseller", "pay attention", "paid attention",
 		"support for", "=supports", "=supported", "out of service", "sounds like", "service station",
 	},
 }

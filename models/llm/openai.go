@@ -32,6 +32,7 @@ type OpenAIExtractor struct {
 	format  atomic.Int32  // index into formats; only ever grows
 	role    atomic.Int32  // index into roles; only ever moves to RoleUser
 	breaker *breaker
+	pacer   *pacer       // nil: no request limit
 	pause   atomic.Int64 // unix nanoseconds before which no request starts
 	stats   counters
 }
@@ -80,6 +81,7 @@ func NewOpenAIExtractor(o Options) (*OpenAIExtractor, error) {
 	e.client = openai.NewClientWithConfig(cfg)
 	if o.RequestsPerMinute > 0 {
 		e.reqLim = rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), o.RequestBurst)
+		e.pacer = newPacer(e.reqLim)
 	}
 	if o.TokensPerMinute > 0 {
 		e.tokLim = rate.NewLimiter(rate.Limit(float64(o.TokensPerMinute)/60), max(1, o.TokensPerMinute/60))

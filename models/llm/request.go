@@ -177,15 +177,17 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 	}
 	user := reviewsMessage(texts)
 	tokens := estTokens(e.system) + estTokens(user) + perRequestTokens + perAnswerTokens*len(b)
-	attempt, limited, carried := 0, 0, false
+	attempt, limited := 0, 0
 	for {
 		probe, err := e.breaker.wait(ctx)
 		if err != nil {
 			return reply{}, false, err
 		}
 		format, role := int(e.format.Load()), int(e.role.Load())
-		resp, info, err := e.send(ctx, e.chatRequest(user, format, role), tokens, carried)
-		carried = false
+		resp, info, err := e.send(ctx, e.chatRequest(user, format, role), tokens)
+		if info != nil && info.status != http.StatusTooManyRequests {
+			e.pacer.answered()
+		}
 		if err == nil && info.bodyError == nil {
 			e.breaker.answered()
 			e.stats.promptTokens.Add(int64(resp.Usage.PromptTokens))
@@ -262,7 +264,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 		delay := e.retryDelay(max(attempt, 1), err)
 		if rateLimited {
 			e.pauseFor(delay)
-			carried = true
+			e.pacer.limited()
 			e.stats.rateLimited.Add(1)
 		}
 		e.stats.retries.Add(1)
@@ -339,12 +341,15 @@ func (e *OpenAIExtractor) chatRequest(user string, format, role int) openai.Chat
 }
 
 // send takes a concurrency slot, waits out the pause after a 429, then
-// takes the rate tokens (unless carried: the request's last attempt drew a
-// 429, so its token bought nothing and goes to the retry) and makes one
-// request under RequestTimeout. The slot comes first so that requests leave
-// when the limiter says, not in a bunch when a slot frees. info is nil when
-// no request was made.
-func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int, carried bool) (openai.ChatCompletionResponse, *callInfo, error) {
+// takes the rate tokens and makes one request under RequestTimeout. The
+// slot comes first so that requests leave when the limiter says, not in a
+// bunch when a slot frees. The retry of a request that drew a 429 takes a
+// token again: its first token's moment has passed, and a retry sent at the
+// pause's end without one collides with the request whose token falls
+// there (measured: more 429s, not fewer). What a 429 no longer costs is a
+// retry (see maxLimited) and a token's worth of pace: the pacer slows
+// instead. info is nil when no request was made.
+func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int) (openai.ChatCompletionResponse, *callInfo, error) {
 	var none openai.ChatCompletionResponse
 	select {
 	case e.sem <- struct{}{}:
@@ -352,17 +357,20 @@ func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionReq
 		return none, nil, context.Cause(ctx)
 	}
 	defer func() { <-e.sem }()
-	if until := e.pause.Load(); until > 0 {
-		if err := sleep(ctx, time.Until(time.Unix(0, until))); err != nil {
-			return none, nil, err
-		}
+	if err := e.waitPause(ctx); err != nil {
+		return none, nil, err
 	}
-	if e.reqLim != nil && !carried {
+	if e.reqLim != nil {
 		if err := e.reqLim.Wait(ctx); err != nil {
 			return none, nil, fmt.Errorf("llm: request rate limit: %w", err)
 		}
+		// A 429 may have paused the extractor while this request waited
+		// for its token: the pause holds for it too.
+		if err := e.waitPause(ctx); err != nil {
+			return none, nil, err
+		}
 	}
-	if e.tokLim != nil && !carried {
+	if e.tokLim != nil {
 		if err := e.tokLim.WaitN(ctx, min(tokens, e.tokLim.Burst())); err != nil {
 			return none, nil, fmt.Errorf("llm: token rate limit: %w", err)
 		}
@@ -373,6 +381,14 @@ func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionReq
 	e.stats.calls.Add(1)
 	resp, err := e.client.CreateChatCompletion(rctx, req)
 	return resp, info, err
+}
+
+// waitPause waits out the pause after a 429.
+func (e *OpenAIExtractor) waitPause(ctx context.Context) error {
+	if until := e.pause.Load(); until > 0 {
+		return sleep(ctx, time.Until(time.Unix(0, until)))
+	}
+	return nil
 }
 
 // pauseFor holds every request of the extractor back for d: a 429 is about

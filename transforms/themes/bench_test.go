@@ -54,7 +54,8 @@ func init() {
 // BEAMLENS_BENCH_BASELINE (reviews for the sequential client, default 100),
 // BEAMLENS_BENCH_BURST (requests the server's budget lets through at once,
 // default 10: 600 a minute enforced a second at a time, as OpenAI quantises
-// its limits; 1 is a strict 100ms between requests).
+// its limits; 1 is a strict 100ms between requests), BEAMLENS_BENCH_CLIENT_RPM
+// (the client's --llm-rpm, default 600: the server's own budget).
 func BenchmarkExtractLLM(b *testing.B) {
 	n := envInt(b, "BEAMLENS_BENCH_REVIEWS", 6000)
 	baseline := envInt(b, "BEAMLENS_BENCH_BASELINE", 100)
@@ -124,6 +125,8 @@ func (r benchResult) report(b *testing.B) {
 	b.ReportMetric(100*rate/benchCeiling, "%ceiling")
 	b.ReportMetric(float64(r.server.Requests), "requests")
 	b.ReportMetric(float64(r.server.OverBudget), "429s")
+	b.ReportMetric(100*float64(r.server.OverBudget)/float64(max(1, r.server.Requests)), "%429")
+	b.ReportMetric(float64(r.server.Requests)/r.active.Seconds(), "requests/s")
 	b.ReportMetric(float64(r.client.Items)/float64(max(1, r.server.Answered)), "reviews/request")
 	b.ReportMetric(float64(r.server.PromptTokens+r.server.CompletionTokens)/float64(r.reviews), "tokens/review")
 	b.ReportMetric(float64(r.client.CacheHits), "cache-hits")
@@ -147,6 +150,7 @@ func runBench(b *testing.B, burst, cacheSize int, source func(s beam.Scope) beam
 	srv := llmtest.NewServer(llmtest.Config{Latency: benchLatency, RequestsPerMinute: benchRPM, Burst: burst})
 	defer srv.Close()
 	o := benchOptions(srv)
+	o.RequestsPerMinute = envInt(b, "BEAMLENS_BENCH_CLIENT_RPM", benchRPM)
 	o.CacheSize = cacheSize
 	e, err := llm.NewOpenAIExtractor(o)
 	if err != nil {
