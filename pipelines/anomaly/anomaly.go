@@ -7,6 +7,7 @@ import (
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/fused"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -43,21 +44,63 @@ type Result struct {
 	DeadLetters beam.PCollection
 }
 
-// Build adds the anomaly pipeline to s: input -> decode -> detect ->
-// anomalies, and decode -> windowed per-device statistics -> monitoring.
+// Build adds the anomaly pipeline to s (docs/pipeline-shape.md).
+//
+// Files go through the fused stage (transforms/fused) in byte ranges:
+// decode, stateless detectors and window-statistics partials in one DoFn per
+// range; partials merge in windowstats.MergePartials and the learned
+// detectors judge per-device batches (detect.ScoreBatches). Message sources
+// (Kafka, Pub/Sub) decode per record and compute window statistics in
+// event-time windows.
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
+	if cfg.Input.Kind == endpoint.File {
+		return buildFiles(s, cfg)
+	}
 	raws := endpoint.Read(s, cfg.Input)
 	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
 	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
 	dead := deadletter.Flatten(s, decodeDead, lateDead)
-
-	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
-	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, dead))
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
 		stats = windowstats.PerKey(s, readings, cfg.Window)
-		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))
 	}
-	return Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead}
+	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// buildFiles is Build for a bounded file input.
+func buildFiles(s beam.Scope, cfg Config) Result {
+	stateless, learned := detect.SplitStateless(cfg.Detect)
+	stage := fused.Files(s, cfg.Input.Path, fused.Options{
+		MaxFuture: cfg.Decode.MaxFuture,
+		Detect:    &cfg.Detect,
+		Partials:  !cfg.NoWindowStats,
+		Window:    cfg.Window,
+		Batches:   len(learned.Detectors) > 0,
+	})
+	anomalies, dead := stage.Anomalies, stage.DeadLetters
+	if len(learned.Detectors) > 0 {
+		learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
+		if len(stateless) > 0 {
+			anomalies = beam.Flatten(s, anomalies, learnedAnomalies)
+		} else {
+			anomalies = learnedAnomalies
+		}
+		dead = deadletter.Flatten(s, dead, lateDead)
+	}
+	var stats beam.PCollection
+	if !cfg.NoWindowStats {
+		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
+	}
+	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// write sends the result's streams to the output and returns it.
+func write(s beam.Scope, cfg Config, r Result) Result {
+	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, r.Anomalies))
+	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, r.DeadLetters))
+	if !cfg.NoWindowStats {
+		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, r.WindowStats))
+	}
+	return r
 }
