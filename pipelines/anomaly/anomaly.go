@@ -46,26 +46,57 @@ type Result struct {
 
 // Build adds the anomaly pipeline to s (docs/pipeline-shape.md).
 //
-// Files go through the fused stage (transforms/fused) in byte ranges:
-// decode, stateless detectors and window-statistics partials in one DoFn per
-// range; partials merge in windowstats.MergePartials and the learned
-// detectors judge per-device batches (detect.ScoreBatches). Message sources
-// (Kafka, Pub/Sub) decode per record and compute window statistics in
-// event-time windows.
+// Every input goes through the fused stage (transforms/fused): decode and
+// stateless detectors in one DoFn per chunk (a byte range of a file, a
+// bundle of messages). Files pre-aggregate window statistics in the stage
+// and merge the partials (windowstats.MergePartials); message sources ship
+// per-device batches to windowstats.PerDevice, which judges lateness by each
+// device's own event time. The learned detectors take the same per-device
+// batches (detect.ScoreBatches).
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
 	if cfg.Input.Kind == endpoint.File {
 		return buildFiles(s, cfg)
 	}
-	raws := endpoint.Read(s, cfg.Input)
-	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
-	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
-	dead := deadletter.Flatten(s, decodeDead, lateDead)
+	return buildMessages(s, cfg)
+}
+
+// buildMessages is Build for a message source (Kafka, Pub/Sub): the fused
+// stage decodes each bundle and ships per-device batches, which the learned
+// detectors and the per-device window statistics take from keyed state.
+func buildMessages(s beam.Scope, cfg Config) Result {
+	stateless, learned := detect.SplitStateless(cfg.Detect)
+	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
+		MaxFuture: cfg.Decode.MaxFuture,
+		Detect:    &cfg.Detect,
+		Batches:   len(learned.Detectors) > 0 || !cfg.NoWindowStats,
+	})
+	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
-		stats = windowstats.PerKey(s, readings, cfg.Window)
+		window := cfg.Window
+		window.AllowedLateness = cfg.Detect.AllowedLateness
+		var statsDead beam.PCollection
+		stats, statsDead = windowstats.PerDevice(s, stage.Batches, window)
+		dead = deadletter.Flatten(s, dead, statsDead)
 	}
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// withLearned adds the learned detectors' anomalies and late dead letters
+// to the fused stage's.
+func withLearned(s beam.Scope, stage fused.Result, stateless []string, learned detect.Options) (anomalies, dead beam.PCollection) {
+	anomalies, dead = stage.Anomalies, stage.DeadLetters
+	if len(learned.Detectors) == 0 {
+		return anomalies, dead
+	}
+	learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
+	if len(stateless) > 0 {
+		anomalies = beam.Flatten(s, anomalies, learnedAnomalies)
+	} else {
+		anomalies = learnedAnomalies
+	}
+	return anomalies, deadletter.Flatten(s, dead, lateDead)
 }
 
 // buildFiles is Build for a bounded file input.
@@ -78,16 +109,7 @@ func buildFiles(s beam.Scope, cfg Config) Result {
 		Window:    cfg.Window,
 		Batches:   len(learned.Detectors) > 0,
 	})
-	anomalies, dead := stage.Anomalies, stage.DeadLetters
-	if len(learned.Detectors) > 0 {
-		learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
-		if len(stateless) > 0 {
-			anomalies = beam.Flatten(s, anomalies, learnedAnomalies)
-		} else {
-			anomalies = learnedAnomalies
-		}
-		dead = deadletter.Flatten(s, dead, lateDead)
-	}
+	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
 		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
