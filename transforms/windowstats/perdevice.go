@@ -95,21 +95,32 @@ func (fn *perDeviceFn) read(sp state.Provider) (deviceWindows, error) {
 	return decodeDeviceWindows(b)
 }
 
-// write saves the device's windows and sets the close timer. With no window
+// Timer tags: on Flink a timer set behind the watermark waits a bundle
+// round trip before it fires, so a chain of re-armed timers would trail a
+// backlog by a round trip per window. Two tags avoid the chain: onTimeTag
+// fires the device's current window (for fixed windows the only unfired
+// one: the device's own progress fires the others), closeTag drops all its
+// windows in one firing.
+const (
+	onTimeTag = "on_time"
+	closeTag  = "close"
+)
+
+// write saves the device's windows and sets its timers. With no window
 // open, the state shrinks to the device's progress, kept StateTTL so that a
 // straggler for a closed window is still known late, then dropped.
 func (fn *perDeviceFn) write(sp state.Provider, tp timers.Provider, dw *deviceWindows) error {
-	at := dw.nextDeadline(fn.AllowedLatenessMs)
-	if len(dw.Open) == 0 {
-		if fn.StateTTLMs < 0 {
-			at = 0
-		} else {
-			at = satAdd(max(dw.Progress, dw.ClosedThrough), fn.StateTTLMs)
-		}
+	onTime, closeAt := dw.deadlines(fn.AllowedLatenessMs)
+	if len(dw.Open) == 0 && fn.StateTTLMs >= 0 {
+		closeAt = satAdd(max(dw.Progress, dw.ClosedThrough), fn.StateTTLMs)
 	}
-	if at != 0 && at != dw.TimerAt {
-		fn.Close.Set(tp, time.UnixMilli(at))
-		dw.TimerAt = at
+	if onTime != 0 && onTime != dw.OnTimeAt {
+		fn.Close.Set(tp, time.UnixMilli(onTime), timers.WithTag(onTimeTag))
+	}
+	dw.OnTimeAt = onTime
+	if closeAt != 0 && closeAt != dw.CloseAt {
+		fn.Close.Set(tp, time.UnixMilli(closeAt), timers.WithTag(closeTag))
+		dw.CloseAt = closeAt
 	}
 	return fn.Windows.Write(sp, dw.encode())
 }
@@ -165,22 +176,26 @@ func (fn *perDeviceFn) addBatch(ctx context.Context, device string, dw *deviceWi
 }
 
 // OnTimer fires and drops the windows of a device the watermark has closed.
-func (fn *perDeviceFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, _ timers.Context,
+func (fn *perDeviceFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, tc timers.Context,
 	emit func(beam.EventTime, events.WindowStats), _ func(events.DeadLetter)) error {
 	dw, err := fn.read(sp)
 	if err != nil {
 		return err
 	}
-	// The timer fires at the time it was last set to (a set replaces the
-	// one pending), which the state records.
-	now := dw.TimerAt
-	if now == 0 {
-		return nil // a timer set before the state it served was cleared
+	// A timer fires at the time it was last set to (a set replaces the one
+	// pending with its tag), which the state records.
+	now := dw.CloseAt
+	if tc.Tag == onTimeTag {
+		now, dw.OnTimeAt = dw.OnTimeAt, 0
+	} else {
+		dw.CloseAt = 0
 	}
-	if len(dw.Open) == 0 && fn.StateTTLMs >= 0 && now >= satAdd(max(dw.Progress, dw.ClosedThrough), fn.StateTTLMs) {
+	if now == 0 {
+		return nil // set before the state it served was cleared
+	}
+	if len(dw.Open) == 0 && tc.Tag == closeTag {
 		return fn.Windows.Clear(sp)
 	}
-	dw.TimerAt = 0
 	fn.fire(ctx, device, &dw, now, emit)
 	return fn.write(sp, tp, &dw)
 }

@@ -14,8 +14,9 @@ type deviceWindows struct {
 	// ClosedThrough: every window ending at or before it is closed
 	// (dropped by the watermark); math.MinInt64 before the first.
 	ClosedThrough int64
-	// TimerAt is when the close timer is set to fire (ms), 0 for none.
-	TimerAt int64
+	// OnTimeAt and CloseAt are when the two close timers are set to fire
+	// (ms), 0 for none: see perDeviceFn.write.
+	OnTimeAt, CloseAt int64
 	// Open are the windows kept, one per metric and window.
 	Open []*openWindow
 }
@@ -58,19 +59,17 @@ func (dw *deviceWindows) window(metric string, start, end int64) *accumulator {
 	return &w.Acc
 }
 
-// nextDeadline is the event time at which the watermark must next act on
-// the device's windows: the end of the first unfired window, or the end
-// plus allowed lateness of a fired one.
-func (dw *deviceWindows) nextDeadline(lateness int64) int64 {
-	at := int64(math.MaxInt64)
+// deadlines are the event times at which the watermark must act on a
+// device that went silent: onTime, the end of its first unfired window (0
+// if none), and close, when its last window is past allowed lateness.
+func (dw *deviceWindows) deadlines(lateness int64) (onTime, close int64) {
 	for _, w := range dw.Open {
-		d := w.End
-		if w.Fired {
-			d = satAdd(w.End, lateness)
+		if !w.Fired && (onTime == 0 || w.End < onTime) {
+			onTime = w.End
 		}
-		at = min(at, d)
+		close = max(close, satAdd(w.End, lateness))
 	}
-	return at
+	return onTime, close
 }
 
 func satAdd(a, b int64) int64 {
@@ -88,7 +87,8 @@ func (dw *deviceWindows) encode() []byte {
 	b := []byte{windowsCodecVersion}
 	b = binary.AppendVarint(b, dw.Progress)
 	b = binary.AppendVarint(b, dw.ClosedThrough)
-	b = binary.AppendVarint(b, dw.TimerAt)
+	b = binary.AppendVarint(b, dw.OnTimeAt)
+	b = binary.AppendVarint(b, dw.CloseAt)
 	b = binary.AppendUvarint(b, uint64(len(dw.Open)))
 	for _, w := range dw.Open {
 		b = binary.AppendUvarint(b, uint64(len(w.Metric)))
@@ -145,7 +145,7 @@ func decodeDeviceWindows(b []byte) (deviceWindows, error) {
 		b = b[n:]
 		return c
 	}
-	dw.Progress, dw.ClosedThrough, dw.TimerAt = varint(), varint(), varint()
+	dw.Progress, dw.ClosedThrough, dw.OnTimeAt, dw.CloseAt = varint(), varint(), varint(), varint()
 	n := uvarint(len(b) / 8)
 	for i := 0; i < n && !bad; i++ {
 		w := &openWindow{Metric: string(chunk()), Start: varint(), End: varint()}
