@@ -28,6 +28,7 @@ const Stage = "window_stats"
 // Counters of the streaming window statistics.
 var (
 	latePanes   = beam.NewCounter(deadletter.Namespace, "window_stats_late_panes")
+	expired     = beam.NewCounter(deadletter.Namespace, "window_stats_device_states_expired")
 	lateDropped = beam.NewCounter(deadletter.Namespace, "window_stats_late_readings_dead_lettered")
 )
 
@@ -95,32 +96,32 @@ func (fn *perDeviceFn) read(sp state.Provider) (deviceWindows, error) {
 	return decodeDeviceWindows(b)
 }
 
-// Timer tags: on Flink a timer set behind the watermark waits a bundle
-// round trip before it fires, so a chain of re-armed timers would trail a
-// backlog by a round trip per window. Two tags avoid the chain: onTimeTag
-// fires the device's current window (for fixed windows the only unfired
-// one: the device's own progress fires the others), closeTag drops all its
-// windows in one firing.
+// Timer tags. onTimeTag fires the on-time pane of a silent device's
+// current window when the watermark passes its end (for fixed windows the
+// only unfired one: the device's own progress fires the others, so no chain
+// of re-armed timers trails a backlog: on Flink a timer set behind the
+// watermark waits a bundle round trip). expiryTag drops the state of a
+// device silent for StateTTL.
 const (
 	onTimeTag = "on_time"
-	closeTag  = "close"
+	expiryTag = "expiry"
 )
 
-// write saves the device's windows and sets its timers. With no window
-// open, the state shrinks to the device's progress, kept StateTTL so that a
-// straggler for a closed window is still known late, then dropped.
+// write saves the device's windows and sets its timers.
 func (fn *perDeviceFn) write(sp state.Provider, tp timers.Provider, dw *deviceWindows) error {
-	onTime, closeAt := dw.deadlines(fn.AllowedLatenessMs)
-	if len(dw.Open) == 0 && fn.StateTTLMs >= 0 {
-		closeAt = satAdd(max(dw.Progress, dw.ClosedThrough), fn.StateTTLMs)
-	}
-	if onTime != 0 && onTime != dw.OnTimeAt {
+	if onTime := dw.firstUnfiredEnd(); onTime != 0 && onTime != dw.OnTimeAt {
 		fn.Close.Set(tp, time.UnixMilli(onTime), timers.WithTag(onTimeTag))
+		dw.OnTimeAt = onTime
 	}
-	dw.OnTimeAt = onTime
-	if closeAt != 0 && closeAt != dw.CloseAt {
-		fn.Close.Set(tp, time.UnixMilli(closeAt), timers.WithTag(closeTag))
-		dw.CloseAt = closeAt
+	if fn.StateTTLMs >= 0 {
+		at := satAdd(max(dw.Progress, dw.ClosedThrough), fn.StateTTLMs)
+		// Moving the timer costs about a state write: move it only once it
+		// is a sixteenth of the TTL behind (state then lives between 15/16
+		// of the TTL and the TTL past the device's newest reading).
+		if dw.ExpireAt == 0 || at < dw.ExpireAt || at-dw.ExpireAt >= max(fn.StateTTLMs/16, 1) {
+			fn.Close.Set(tp, time.UnixMilli(at), timers.WithTag(expiryTag))
+			dw.ExpireAt = at
+		}
 	}
 	return fn.Windows.Write(sp, dw.encode())
 }
@@ -175,7 +176,8 @@ func (fn *perDeviceFn) addBatch(ctx context.Context, device string, dw *deviceWi
 	fn.fire(ctx, device, dw, dw.Progress, emit)
 }
 
-// OnTimer fires and drops the windows of a device the watermark has closed.
+// OnTimer fires a silent device's current window (on-time tag) or drops
+// the state of a device silent for StateTTL (expiry tag).
 func (fn *perDeviceFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, tc timers.Context,
 	emit func(beam.EventTime, events.WindowStats), _ func(events.DeadLetter)) error {
 	dw, err := fn.read(sp)
@@ -184,25 +186,29 @@ func (fn *perDeviceFn) OnTimer(ctx context.Context, sp state.Provider, tp timers
 	}
 	// A timer fires at the time it was last set to (a set replaces the one
 	// pending with its tag), which the state records.
-	now := dw.CloseAt
-	if tc.Tag == onTimeTag {
-		now, dw.OnTimeAt = dw.OnTimeAt, 0
-	} else {
-		dw.CloseAt = 0
+	if tc.Tag == expiryTag {
+		if dw.ExpireAt == 0 || max(dw.Progress, dw.ClosedThrough) > dw.ExpireAt-fn.StateTTLMs {
+			return nil // the device spoke since: a newer expiry timer is set
+		}
+		fn.fire(ctx, device, &dw, dw.ExpireAt, emit)
+		expired.Inc(ctx, 1)
+		return fn.Windows.Clear(sp)
 	}
+	now := dw.OnTimeAt
 	if now == 0 {
 		return nil // set before the state it served was cleared
 	}
-	if len(dw.Open) == 0 && tc.Tag == closeTag {
-		return fn.Windows.Clear(sp)
-	}
+	dw.OnTimeAt = 0
 	fn.fire(ctx, device, &dw, now, emit)
 	return fn.write(sp, tp, &dw)
 }
 
 // fire emits the on-time pane of every window that ends at or before now,
-// a late pane of every fired window refined since, and drops the windows
-// AllowedLateness behind now.
+// and a late pane of every fired window refined since. It drops the fired
+// windows the device's own progress has left AllowedLateness behind:
+// lateness is judged by the device's clock alone, so a device behind the
+// watermark (a backlog, a slow clock) loses nothing; its windows may fire
+// early by the watermark and are then refined in late panes.
 func (fn *perDeviceFn) fire(ctx context.Context, device string, dw *deviceWindows, now int64, emit func(beam.EventTime, events.WindowStats)) {
 	kept := dw.Open[:0]
 	for _, w := range dw.Open {
@@ -216,7 +222,7 @@ func (fn *perDeviceFn) fire(ctx context.Context, device string, dw *deviceWindow
 			latePanes.Inc(ctx, 1)
 			emit(beam.EventTime(w.End-1), fn.stats(device, w))
 		}
-		if w.Fired && satAdd(w.End, fn.AllowedLatenessMs) <= now {
+		if w.Fired && satAdd(w.End, fn.AllowedLatenessMs) <= dw.Progress {
 			dw.ClosedThrough = max(dw.ClosedThrough, w.End)
 			continue
 		}

@@ -14,9 +14,9 @@ type deviceWindows struct {
 	// ClosedThrough: every window ending at or before it is closed
 	// (dropped by the watermark); math.MinInt64 before the first.
 	ClosedThrough int64
-	// OnTimeAt and CloseAt are when the two close timers are set to fire
-	// (ms), 0 for none: see perDeviceFn.write.
-	OnTimeAt, CloseAt int64
+	// OnTimeAt and ExpireAt are when the on-time and expiry timers are set
+	// to fire (ms), 0 for none: see perDeviceFn.write.
+	OnTimeAt, ExpireAt int64
 	// Open are the windows kept, one per metric and window.
 	Open []*openWindow
 }
@@ -59,17 +59,16 @@ func (dw *deviceWindows) window(metric string, start, end int64) *accumulator {
 	return &w.Acc
 }
 
-// deadlines are the event times at which the watermark must act on a
-// device that went silent: onTime, the end of its first unfired window (0
-// if none), and close, when its last window is past allowed lateness.
-func (dw *deviceWindows) deadlines(lateness int64) (onTime, close int64) {
+// firstUnfiredEnd is the end of the device's first window that has not
+// fired its on-time pane, 0 if none.
+func (dw *deviceWindows) firstUnfiredEnd() int64 {
+	var at int64
 	for _, w := range dw.Open {
-		if !w.Fired && (onTime == 0 || w.End < onTime) {
-			onTime = w.End
+		if !w.Fired && (at == 0 || w.End < at) {
+			at = w.End
 		}
-		close = max(close, satAdd(w.End, lateness))
 	}
-	return onTime, close
+	return at
 }
 
 func satAdd(a, b int64) int64 {
@@ -88,7 +87,7 @@ func (dw *deviceWindows) encode() []byte {
 	b = binary.AppendVarint(b, dw.Progress)
 	b = binary.AppendVarint(b, dw.ClosedThrough)
 	b = binary.AppendVarint(b, dw.OnTimeAt)
-	b = binary.AppendVarint(b, dw.CloseAt)
+	b = binary.AppendVarint(b, dw.ExpireAt)
 	b = binary.AppendUvarint(b, uint64(len(dw.Open)))
 	for _, w := range dw.Open {
 		b = binary.AppendUvarint(b, uint64(len(w.Metric)))
@@ -145,7 +144,7 @@ func decodeDeviceWindows(b []byte) (deviceWindows, error) {
 		b = b[n:]
 		return c
 	}
-	dw.Progress, dw.ClosedThrough, dw.OnTimeAt, dw.CloseAt = varint(), varint(), varint(), varint()
+	dw.Progress, dw.ClosedThrough, dw.OnTimeAt, dw.ExpireAt = varint(), varint(), varint(), varint()
 	n := uvarint(len(b) / 8)
 	for i := 0; i < n && !bad; i++ {
 		w := &openWindow{Metric: string(chunk()), Start: varint(), End: varint()}
