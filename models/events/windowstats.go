@@ -20,12 +20,19 @@ type WindowStats struct {
 	// Variance is the sample variance (n-1); 0 for a single value.
 	Variance float64
 	Min, Max float64
-	// Quantiles are approximate (1% relative accuracy), named "p50", ...
+	// Quantiles are exact up to 128 values, then approximate (1% relative
+	// accuracy), named "p50", ...
 	Quantiles []Metric
+	// Late marks a late pane: the window again, refined by readings that
+	// arrived after its on-time pane (accumulating: it replaces the
+	// earlier panes). PaneIndex counts the window's panes from 0 (on time).
+	Late      bool
+	PaneIndex int
 }
 
 // AppendJSON appends {"device_id","metric","window_start","window_end",
-// "count","mean","variance","stddev","min","max", then each quantile}.
+// "count","mean","variance","stddev","min","max", then each quantile, and
+// for a late pane "late":true and "pane_index"}.
 func (w WindowStats) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"device_id":`...)
 	dst = AppendString(dst, w.DeviceID)
@@ -51,6 +58,10 @@ func (w WindowStats) AppendJSON(dst []byte) []byte {
 		dst = AppendString(dst, q.Name)
 		dst = append(dst, ':')
 		dst = AppendFloat(dst, q.Value)
+	}
+	if w.Late {
+		dst = append(dst, `,"late":true,"pane_index":`...)
+		dst = strconv.AppendInt(dst, int64(w.PaneIndex), 10)
 	}
 	return append(dst, '}')
 }

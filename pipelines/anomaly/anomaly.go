@@ -7,6 +7,7 @@ import (
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/fused"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -43,21 +44,85 @@ type Result struct {
 	DeadLetters beam.PCollection
 }
 
-// Build adds the anomaly pipeline to s: input -> decode -> detect ->
-// anomalies, and decode -> windowed per-device statistics -> monitoring.
+// Build adds the anomaly pipeline to s (docs/pipeline-shape.md).
+//
+// Every input goes through the fused stage (transforms/fused): decode and
+// stateless detectors in one DoFn per chunk (a byte range of a file, a
+// bundle of messages). Files pre-aggregate window statistics in the stage
+// and merge the partials (windowstats.MergePartials); message sources ship
+// per-device batches to windowstats.PerDevice, which judges lateness by each
+// device's own event time. The learned detectors take the same per-device
+// batches (detect.ScoreBatches).
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
-	raws := endpoint.Read(s, cfg.Input)
-	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
-	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
-	dead := deadletter.Flatten(s, decodeDead, lateDead)
+	if cfg.Input.Kind == endpoint.File {
+		return buildFiles(s, cfg)
+	}
+	return buildMessages(s, cfg)
+}
 
-	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, anomalies))
-	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, dead))
+// buildMessages is Build for a message source (Kafka, Pub/Sub): the fused
+// stage decodes each bundle and ships per-device batches, which the learned
+// detectors and the per-device window statistics take from keyed state.
+func buildMessages(s beam.Scope, cfg Config) Result {
+	stateless, learned := detect.SplitStateless(cfg.Detect)
+	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
+		MaxFuture: cfg.Decode.MaxFuture,
+		Detect:    &cfg.Detect,
+		Batches:   len(learned.Detectors) > 0 || !cfg.NoWindowStats,
+	})
+	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
-		stats = windowstats.PerKey(s, readings, cfg.Window)
-		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, stats))
+		window := cfg.Window
+		window.AllowedLateness = cfg.Detect.AllowedLateness
+		var statsDead beam.PCollection
+		stats, statsDead = windowstats.PerDevice(s, stage.Batches, window)
+		dead = deadletter.Flatten(s, dead, statsDead)
 	}
-	return Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead}
+	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// withLearned adds the learned detectors' anomalies and late dead letters
+// to the fused stage's.
+func withLearned(s beam.Scope, stage fused.Result, stateless []string, learned detect.Options) (anomalies, dead beam.PCollection) {
+	anomalies, dead = stage.Anomalies, stage.DeadLetters
+	if len(learned.Detectors) == 0 {
+		return anomalies, dead
+	}
+	learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
+	if len(stateless) > 0 {
+		anomalies = beam.Flatten(s, anomalies, learnedAnomalies)
+	} else {
+		anomalies = learnedAnomalies
+	}
+	return anomalies, deadletter.Flatten(s, dead, lateDead)
+}
+
+// buildFiles is Build for a bounded file input.
+func buildFiles(s beam.Scope, cfg Config) Result {
+	stateless, learned := detect.SplitStateless(cfg.Detect)
+	stage := fused.Files(s, cfg.Input.Path, fused.Options{
+		MaxFuture: cfg.Decode.MaxFuture,
+		Detect:    &cfg.Detect,
+		Partials:  !cfg.NoWindowStats,
+		Window:    cfg.Window,
+		Batches:   len(learned.Detectors) > 0,
+	})
+	anomalies, dead := withLearned(s, stage, stateless, learned)
+	var stats beam.PCollection
+	if !cfg.NoWindowStats {
+		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
+	}
+	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// write sends the result's streams to the output and returns it.
+func write(s beam.Scope, cfg Config, r Result) Result {
+	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, r.Anomalies))
+	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, r.DeadLetters))
+	if !cfg.NoWindowStats {
+		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, r.WindowStats))
+	}
+	return r
 }

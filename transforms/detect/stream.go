@@ -54,7 +54,12 @@ const maxBatch = 4096
 // beyond, it becomes a dead letter.
 func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	global := beam.WindowInto(s, window.NewGlobalWindows(), readings)
-	batches := beam.ParDo(s, &batchByDeviceFn{}, global)
+	return scoreStreaming(s, beam.ParDo(s, &batchByDeviceFn{}, global), opts)
+}
+
+// scoreStreaming is streaming's keyed-state scorer on per-device batches
+// (PCollection<KV<string, []byte>>, in the global window).
+func scoreStreaming(s beam.Scope, batches beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	return beam.ParDo2(s, &streamScoreFn{
 		Detectors:         opts.Detectors,
 		Metric:            opts.Metric,

@@ -20,8 +20,8 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
-	beam.RegisterType(reflect.TypeOf((*fileRange)(nil)).Elem())
-	register.DoFn3x1[context.Context, fileRange, func(events.Raw), error](&readRangeFn{})
+	beam.RegisterType(reflect.TypeOf((*Range)(nil)).Elem())
+	register.DoFn3x1[context.Context, Range, func(events.Raw), error](&readRangeFn{})
 	register.Emitter1[events.Raw]()
 }
 
@@ -36,9 +36,11 @@ var rangeBytes int64 = DefaultRangeBytes
 // ErrNoMatch is returned when an input pattern matches no file.
 var ErrNoMatch = errors.New("no file matches")
 
-// fileRange is the unit of reading: the lines of Path that start in
-// [Start, End).
-type fileRange struct {
+// Range is the unit of reading: the lines of Path that start in
+// [Start, End). A Range is small and cheap to ship, so a stage that reads
+// its lines itself (transforms/fused) takes PCollection<Range> instead of
+// one element per line.
+type Range struct {
 	Path       string
 	Start, End int64
 }
@@ -84,15 +86,23 @@ func Match(pattern string) ([]string, error) {
 // that into an error for the user. Returns PCollection<events.Raw>.
 func Read(s beam.Scope, pattern string) beam.PCollection {
 	s = s.Scope("jsonl.Read")
+	return beam.ParDo(s, &readRangeFn{}, Ranges(s, pattern))
+}
+
+// Ranges splits the files a path or glob names into byte ranges of at most
+// DefaultRangeBytes and returns them as PCollection<Range>, spread over the
+// workers. It panics like Read.
+func Ranges(s beam.Scope, pattern string) beam.PCollection {
+	s = s.Scope("jsonl.Ranges")
 	files, err := Match(pattern)
 	if err != nil {
-		panic(fmt.Sprintf("jsonl.Read: %v", err))
+		panic(fmt.Sprintf("jsonl.Ranges: %v", err))
 	}
 	var ranges []any
 	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
-			panic(fmt.Sprintf("jsonl.Read: %v", err))
+			panic(fmt.Sprintf("jsonl.Ranges: %v", err))
 		}
 		for _, r := range splitRanges(f, st.Size(), rangeBytes) {
 			ranges = append(ranges, r)
@@ -101,17 +111,16 @@ func Read(s beam.Scope, pattern string) beam.PCollection {
 	rs := beam.Create(s, ranges...)
 	// Reshuffle so the ranges spread over workers instead of running in the
 	// one bundle that Create makes.
-	rs = beam.Reshuffle(s, rs)
-	return beam.ParDo(s, &readRangeFn{}, rs)
+	return beam.Reshuffle(s, rs)
 }
 
-func splitRanges(path string, size, step int64) []fileRange {
+func splitRanges(path string, size, step int64) []Range {
 	if size <= step {
-		return []fileRange{{Path: path, Start: 0, End: max(size, 1)}}
+		return []Range{{Path: path, Start: 0, End: max(size, 1)}}
 	}
-	var out []fileRange
+	var out []Range
 	for start := int64(0); start < size; start += step {
-		out = append(out, fileRange{Path: path, Start: start, End: min(start+step, size)})
+		out = append(out, Range{Path: path, Start: start, End: min(start+step, size)})
 	}
 	return out
 }
@@ -120,7 +129,33 @@ func splitRanges(path string, size, step int64) []fileRange {
 // crosses the range end belongs to this range; the next range skips it.
 type readRangeFn struct{}
 
-func (fn *readRangeFn) ProcessElement(ctx context.Context, r fileRange, emit func(events.Raw)) error {
+func (fn *readRangeFn) ProcessElement(ctx context.Context, r Range, emit func(events.Raw)) error {
+	return ScanRange(ctx, r, func(l Line) {
+		if rec, ok := toRaw(r.Path, l.Offset, l.Data, l.Length, l.Oversize); ok {
+			linesRead.Add(1)
+			emit(rec)
+		}
+	})
+}
+
+// Line is one line of a Range as ScanRange hands it over.
+type Line struct {
+	// Offset is where the line starts in its file.
+	Offset int64
+	// Data is the line without its newline; for an oversize line only its
+	// first events.MaxDeadLetterRaw bytes. It is only valid during the
+	// callback: copy what you keep.
+	Data []byte
+	// Length is the line's full length in bytes, without its newline.
+	Length int64
+	// Oversize reports a line over events.MaxRecordBytes.
+	Oversize bool
+}
+
+// ScanRange calls fn for every line that starts inside r, blank ones
+// included, in file order. A line that crosses r's end belongs to r; the
+// next range skips it. Errors are I/O errors (worth a retry) or ctx's.
+func ScanRange(ctx context.Context, r Range, fn func(Line)) error {
 	f, err := os.Open(r.Path)
 	if err != nil {
 		// The file was there when the pipeline was built; losing it now is
@@ -149,19 +184,18 @@ func (fn *readRangeFn) ProcessElement(ctx context.Context, r fileRange, emit fun
 			return fmt.Errorf("jsonl.Read %s: %w", r.Path, err)
 		}
 	}
-	for pos < r.End {
-		if err := ctx.Err(); err != nil {
-			return err
+	for n := 0; pos < r.End; n++ {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 		line, size, length, oversize, err := lr.next()
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("jsonl.Read %s: %w", r.Path, err)
 		}
 		if size > 0 {
-			if rec, ok := toRaw(r.Path, pos, line, length, oversize); ok {
-				linesRead.Add(1)
-				emit(rec)
-			}
+			fn(Line{Offset: pos, Data: line, Length: length, Oversize: oversize})
 		}
 		pos += size
 		if err == io.EOF {
@@ -170,6 +204,10 @@ func (fn *readRangeFn) ProcessElement(ctx context.Context, r fileRange, emit fun
 	}
 	return nil
 }
+
+// CountRead adds n to the records this process reports read (LinesRead),
+// for stages that scan ranges themselves.
+func CountRead(n int64) { linesRead.Add(n) }
 
 func toRaw(path string, offset int64, line []byte, length int64, oversize bool) (events.Raw, bool) {
 	src := fmt.Sprintf("%s@%d", path, offset)

@@ -113,7 +113,7 @@ func TestLineReaderOversizeAtEOF(t *testing.T) {
 	os.WriteFile(path, []byte(content), 0o644)
 	var got []events.Raw
 	fn := &readRangeFn{}
-	if err := fn.ProcessElement(t.Context(), fileRange{Path: path, Start: 0, End: int64(len(content))}, func(r events.Raw) { got = append(got, r) }); err != nil {
+	if err := fn.ProcessElement(t.Context(), Range{Path: path, Start: 0, End: int64(len(content))}, func(r events.Raw) { got = append(got, r) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Size != int64(len(content)) || got[0].Problem == "" || len(got[0].Data) != events.MaxDeadLetterRaw {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/DataDog/sketches-go/ddsketch"
 	"github.com/DataDog/sketches-go/ddsketch/mapping"
@@ -19,12 +20,21 @@ const (
 	maxBins          = 1024
 )
 
+// exactMax is how many values an accumulator keeps exactly before it moves
+// them into a sketch. Most windows are small (a device reporting every few
+// seconds fills a 5-minute window with ~100 values, the generator's with 5):
+// below this count quantiles are exact and cost one slice, not the ~2 KiB
+// and ~1 µs per value of a DDSketch.
+const exactMax = 128
+
 // accumulator is the mergeable state of one key's window.
 type accumulator struct {
 	Count    int64
 	Mean, M2 float64 // Welford: M2 is the sum of squared deviations
 	Min, Max float64
-	sketch   *ddsketch.DDSketch
+	// vals holds every value while Count <= exactMax and sketch is nil.
+	vals   []float64
+	sketch *ddsketch.DDSketch
 }
 
 func newSketch() *ddsketch.DDSketch {
@@ -45,10 +55,24 @@ func (a *accumulator) add(v float64) {
 	a.M2 += d * (v - a.Mean)
 	a.Min = math.Min(a.Min, v)
 	a.Max = math.Max(a.Max, v)
-	if a.sketch == nil {
-		a.sketch = newSketch()
+	if a.sketch == nil && len(a.vals) < exactMax {
+		a.vals = append(a.vals, v)
+		return
 	}
+	a.toSketch()
 	_ = a.sketch.Add(v) // only fails for NaN/Inf, which decoding rejects
+}
+
+// toSketch moves the exact values into a sketch, once there are too many.
+func (a *accumulator) toSketch() {
+	if a.sketch != nil {
+		return
+	}
+	a.sketch = newSketch()
+	for _, v := range a.vals {
+		_ = a.sketch.Add(v)
+	}
+	a.vals = nil
 }
 
 // merge folds b into a (Chan, Golub and LeVeque's pairwise update).
@@ -57,7 +81,8 @@ func (a *accumulator) merge(b accumulator) {
 		return
 	}
 	if a.Count == 0 {
-		*a = accumulator{Count: b.Count, Mean: b.Mean, M2: b.M2, Min: b.Min, Max: b.Max, sketch: b.sketch}
+		*a = accumulator{Count: b.Count, Mean: b.Mean, M2: b.M2, Min: b.Min, Max: b.Max,
+			vals: append([]float64(nil), b.vals...), sketch: b.sketch}
 		return
 	}
 	n := a.Count + b.Count
@@ -67,11 +92,17 @@ func (a *accumulator) merge(b accumulator) {
 	a.Count = n
 	a.Min = math.Min(a.Min, b.Min)
 	a.Max = math.Max(a.Max, b.Max)
-	if b.sketch != nil {
-		if a.sketch == nil {
-			a.sketch = newSketch()
-		}
+	switch {
+	case a.sketch == nil && b.sketch == nil && len(a.vals)+len(b.vals) <= exactMax:
+		a.vals = append(a.vals, b.vals...)
+	case b.sketch != nil:
+		a.toSketch()
 		_ = a.sketch.MergeWith(b.sketch)
+	default:
+		a.toSketch()
+		for _, v := range b.vals {
+			_ = a.sketch.Add(v)
+		}
 	}
 }
 
@@ -83,7 +114,10 @@ func (a accumulator) variance() float64 {
 }
 
 func (a accumulator) quantile(q float64) float64 {
-	if a.sketch == nil || a.sketch.IsEmpty() {
+	if a.sketch == nil {
+		return exactQuantile(a.vals, q)
+	}
+	if a.sketch.IsEmpty() {
 		return math.NaN()
 	}
 	v, err := a.sketch.GetValueAtQuantile(q)
@@ -95,21 +129,43 @@ func (a accumulator) quantile(q float64) float64 {
 	return math.Min(math.Max(v, a.Min), a.Max)
 }
 
+// exactQuantile is the value at rank floor(q*(n-1)) of vals, the rank
+// DDSketch answers for, so the exact and the sketched answers agree within
+// the sketch's accuracy. It sorts a copy; NaN for no values.
+func exactQuantile(vals []float64, q float64) float64 {
+	if len(vals) == 0 {
+		return math.NaN()
+	}
+	sorted := slices.Clone(vals)
+	slices.Sort(sorted)
+	return sorted[int(q*float64(len(sorted)-1))]
+}
+
 // encodeAccumulator and decodeAccumulator are the accumulator's Beam coder:
-// five fixed fields, then the sketch in its own compact encoding.
+// five fixed fields, then a tag byte: 'e' and the exact values, or 's' and
+// the sketch in its own compact encoding.
 func encodeAccumulator(a accumulator) []byte {
-	b := make([]byte, 0, 48+64)
+	return appendAccumulator(make([]byte, 0, 48+8*len(a.vals)), a)
+}
+
+func appendAccumulator(b []byte, a accumulator) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(a.Count))
-	for _, f := range []float64{a.Mean, a.M2, a.Min, a.Max} {
+	for _, f := range [...]float64{a.Mean, a.M2, a.Min, a.Max} {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
 	}
 	if a.sketch != nil {
+		b = append(b, 's')
 		a.sketch.Encode(&b, false)
+		return b
+	}
+	b = append(b, 'e')
+	for _, v := range a.vals {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	return b
 }
 
-var errShortAccumulator = errors.New("windowstats: accumulator encoding too short")
+var errShortAccumulator = errors.New("windowstats: accumulator encoding too short or corrupt")
 
 func decodeAccumulator(b []byte) (accumulator, error) {
 	if len(b) < 40 {
@@ -120,26 +176,41 @@ func decodeAccumulator(b []byte) (accumulator, error) {
 	for i, f := range fs {
 		*f = math.Float64frombits(binary.LittleEndian.Uint64(b[8+8*i:]))
 	}
-	if rest := b[40:]; len(rest) > 0 {
-		m, err := mapping.NewLogarithmicMapping(relativeAccuracy)
-		if err != nil {
-			return accumulator{}, err
-		}
-		// A sparse store: its size follows the bins encoded, where a dense
-		// or paginated one follows their index range, and a corrupt index
-		// range once asked for hundreds of GiB (found by fuzzing).
-		s, err := ddsketch.DecodeDDSketch(rest, store.SparseStoreConstructor, m)
-		if err != nil {
-			return accumulator{}, fmt.Errorf("windowstats: decoding sketch: %w", err)
-		}
-		if err := checkBins(s, m); err != nil {
-			return accumulator{}, err
-		}
-		// Re-home the decoded bins in a collapsing store so merged state
-		// stays bounded.
-		a.sketch = newSketch()
-		_ = a.sketch.MergeWith(s)
+	rest := b[40:]
+	if len(rest) == 0 {
+		return a, nil
 	}
+	tag, rest := rest[0], rest[1:]
+	switch {
+	case tag == 'e' && len(rest)%8 == 0 && len(rest)/8 <= exactMax:
+		if len(rest) > 0 {
+			a.vals = make([]float64, len(rest)/8)
+		}
+		for i := range a.vals {
+			a.vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*i:]))
+		}
+		return a, nil
+	case tag != 's':
+		return accumulator{}, errShortAccumulator
+	}
+	m, err := mapping.NewLogarithmicMapping(relativeAccuracy)
+	if err != nil {
+		return accumulator{}, err
+	}
+	// A sparse store: its size follows the bins encoded, where a dense
+	// or paginated one follows their index range, and a corrupt index
+	// range once asked for hundreds of GiB (found by fuzzing).
+	s, err := ddsketch.DecodeDDSketch(rest, store.SparseStoreConstructor, m)
+	if err != nil {
+		return accumulator{}, fmt.Errorf("windowstats: decoding sketch: %w", err)
+	}
+	if err := checkBins(s, m); err != nil {
+		return accumulator{}, err
+	}
+	// Re-home the decoded bins in a collapsing store so merged state
+	// stays bounded.
+	a.sketch = newSketch()
+	_ = a.sketch.MergeWith(s)
 	return a, nil
 }
 

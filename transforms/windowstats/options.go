@@ -16,10 +16,22 @@ type Options struct {
 	// Metrics restricts the statistics to these metrics. Default: every
 	// metric of every reading.
 	Metrics []string
-	// Quantiles are the approximate quantiles reported, each in (0, 1).
+	// Quantiles are the quantiles reported, each in (0, 1): exact up to
+	// 128 values in a window, then from a DDSketch (1% relative accuracy).
 	// Default 0.5, 0.9, 0.99.
 	Quantiles []float64
+	// AllowedLateness is how long after a window's end (in the device's own
+	// event time, PerDevice) readings still refine it in late panes; later
+	// ones are dead letters. Default 0: a window closes at its end.
+	AllowedLateness time.Duration
+	// StateTTL is how long PerDevice remembers a device with no window
+	// open (so that a straggler is still known to be late). Default
+	// DefaultStateTTL; negative: forever.
+	StateTTL time.Duration
 }
+
+// DefaultStateTTL is how long PerDevice remembers a quiet device.
+const DefaultStateTTL = 24 * time.Hour
 
 // DefaultSize is the default window length.
 const DefaultSize = 5 * time.Minute
@@ -27,6 +39,9 @@ const DefaultSize = 5 * time.Minute
 func (o Options) withDefaults() Options {
 	if o.Size == 0 {
 		o.Size = DefaultSize
+	}
+	if o.StateTTL == 0 {
+		o.StateTTL = DefaultStateTTL
 	}
 	if o.Quantiles == nil {
 		o.Quantiles = []float64{0.5, 0.9, 0.99}
@@ -40,6 +55,9 @@ func (o Options) validate() {
 	}
 	if o.Period < 0 || (o.Period > 0 && (o.Period >= o.Size || o.Period < time.Millisecond)) {
 		panic(fmt.Sprintf("windowstats.PerKey: period %s must be in [1ms, size %s)", o.Period, o.Size))
+	}
+	if o.AllowedLateness < 0 {
+		panic(fmt.Sprintf("windowstats: allowed lateness %s is negative", o.AllowedLateness))
 	}
 	for _, q := range o.Quantiles {
 		if !(q > 0 && q < 1) {

@@ -1,0 +1,30 @@
+package fused
+
+import (
+	"time"
+
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/windowstats"
+)
+
+// Options configures the fused stage. The zero value decodes and emits
+// dead letters only.
+type Options struct {
+	// MaxFuture is how far past the wall clock an event time may be.
+	// Default events.DefaultMaxFuture; negative disables the check.
+	MaxFuture time.Duration
+	// Detect names the detectors; the stage runs the stateless ones
+	// (detect.SplitStateless) on every reading it decodes and leaves the
+	// learned ones to detect.ScoreBatches. Default: no detector.
+	Detect *detect.Options
+	// Partials makes the stage pre-aggregate window statistics and emit
+	// one partial per (device, metric, window) and chunk, for
+	// windowstats.MergePartials (bounded inputs). Default false.
+	Partials bool
+	// Window shapes the partials' windows. Default windowstats' defaults.
+	Window windowstats.Options
+	// Batches makes the stage emit each chunk's readings of each device as
+	// one KV<device, batch> (detect.EncodeBatch's format), for the learned
+	// detectors and windowstats.PerDevice. Default false.
+	Batches bool
+}

@@ -1,0 +1,150 @@
+package fused
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/transforms/deadletter"
+	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/windowstats"
+)
+
+// Counters shared with transforms/decode (same names, so the summary and
+// /metrics read one number whichever stage decoded).
+var (
+	readCounter    = beam.NewCounter(deadletter.Namespace, "records_read")
+	decodedCounter = beam.NewCounter(deadletter.Namespace, "records_parsed")
+)
+
+// maxBatch caps the readings held for one device before they are shipped,
+// so a chunk of one chatty device cannot grow memory without bound.
+const maxBatch = 4096
+
+// emitters are where a processor sends what leaves the stage. partial and
+// batch are nil when the stage does not make them.
+type emitters struct {
+	anomaly func(beam.EventTime, events.Anomaly)
+	dead    func(events.DeadLetter)
+	partial func(string, []byte)
+	batch   func(beam.EventTime, string, []byte)
+}
+
+// processor is the per-worker state of the stage: one decoder, the
+// stateless detectors, and the chunk's partials and batches. Everything
+// per reading happens here, with no Beam call but the emits.
+type processor struct {
+	cfg     stageConfig
+	dec     events.ReadingDecoder
+	judge   *detect.Judge
+	agg     *windowstats.Aggregator
+	batches map[string][]events.Reading
+	batched int
+	buf     []byte
+
+	read, parsed, flagged int64
+}
+
+// stageConfig is what the stage's DoFns carry into the job graph: plain
+// fields only.
+type stageConfig struct {
+	MaxFutureMs int64
+	Stateless   []string
+	Detect      detect.Options
+	Partials    bool
+	Window      windowstats.Options
+	Batches     bool
+}
+
+func newStageConfig(opts Options) stageConfig {
+	cfg := stageConfig{MaxFutureMs: opts.MaxFuture.Milliseconds(), Partials: opts.Partials,
+		Window: opts.Window, Batches: opts.Batches}
+	if opts.Detect != nil {
+		cfg.Stateless, cfg.Detect = detect.SplitStateless(*opts.Detect)
+		cfg.Detect.Detectors = nil
+	}
+	return cfg
+}
+
+func newProcessor(cfg stageConfig) (*processor, error) {
+	p := &processor{cfg: cfg}
+	p.dec.Options = events.DecodeOptions{MaxFuture: time.Duration(cfg.MaxFutureMs) * time.Millisecond}
+	var err error
+	if p.judge, err = detect.NewJudge(cfg.Stateless, cfg.Detect); err != nil {
+		return nil, fmt.Errorf("fused.Stage: %w", err)
+	}
+	if cfg.Partials {
+		p.agg = windowstats.NewAggregator(cfg.Window)
+	}
+	if cfg.Batches {
+		p.batches = map[string][]events.Reading{}
+	}
+	return p, nil
+}
+
+// record handles one record: data is only valid during the call; source
+// names it lazily (most records never need their name).
+func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, source func() string, out emitters) {
+	p.read++
+	if problem != "" {
+		deadletter.Emit(ctx, out.dead, decode.StageRead, problem, events.Raw{Source: source(), Data: data, Size: size})
+		return
+	}
+	r, err := p.dec.Decode(data)
+	if err != nil {
+		deadletter.Emit(ctx, out.dead, decode.Stage, err.Error(), events.Raw{Source: source(), Data: data, Size: size})
+		return
+	}
+	p.parsed++
+	p.flagged += int64(p.judge.Score(r, func(a events.Anomaly) {
+		a.Reading.Source = source()
+		out.anomaly(beam.EventTime(r.EventTimeMs), a)
+	}))
+	if p.agg != nil {
+		p.agg.Add(&r)
+	}
+	if p.batches != nil {
+		r.Source = source()
+		p.batches[r.DeviceID] = append(p.batches[r.DeviceID], r)
+		if p.batched++; p.batched >= maxBatch*4 || len(p.batches[r.DeviceID]) >= maxBatch {
+			p.flushBatches(out)
+		}
+	}
+}
+
+// flush sends the chunk's partials and batches and the counts.
+func (p *processor) flush(ctx context.Context, out emitters) {
+	if p.agg != nil {
+		p.agg.Flush(out.partial)
+	}
+	if p.batches != nil {
+		p.flushBatches(out)
+	}
+	readCounter.Inc(ctx, p.read)
+	decodedCounter.Inc(ctx, p.parsed)
+	detect.CountFlagged(ctx, int(p.flagged))
+	p.read, p.parsed, p.flagged = 0, 0, 0
+}
+
+// flushBatches emits each device's readings as one batch, stamped with the
+// earliest event time among them so no reading is behind its element.
+func (p *processor) flushBatches(out emitters) {
+	for device, rs := range p.batches {
+		first := rs[0].EventTimeMs
+		for _, r := range rs[1:] {
+			first = min(first, r.EventTimeMs)
+		}
+		out.batch(beam.EventTime(first), device, detect.EncodeBatch(rs))
+	}
+	clear(p.batches)
+	p.batched = 0
+}
+
+// fileSource names a line of a file as jsonl.Read does: PATH@OFFSET.
+func fileSource(path string, offset int64) string {
+	return path + "@" + strconv.FormatInt(offset, 10)
+}

@@ -1,0 +1,124 @@
+package fused
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+)
+
+func init() {
+	beam.RegisterType(reflect.TypeOf((*jsonl.Range)(nil)).Elem())
+	register.DoFn6x1[context.Context, jsonl.Range, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
+		func(string, []byte), func(beam.EventTime, string, []byte), error](&rangeFn{})
+	register.DoFn6x0[context.Context, events.Raw, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
+		func(string, []byte), func(beam.EventTime, string, []byte)](&recordsFn{})
+	register.Emitter2[beam.EventTime, events.Anomaly]()
+	register.Emitter2[string, []byte]()
+	register.Emitter3[beam.EventTime, string, []byte]()
+}
+
+// Result is what leaves the fused stage.
+type Result struct {
+	// Anomalies is PCollection<events.Anomaly>: the stateless detectors'.
+	Anomalies beam.PCollection
+	// DeadLetters is PCollection<events.DeadLetter>: records that could
+	// not be read or decoded.
+	DeadLetters beam.PCollection
+	// Partials is PCollection<KV<string, []byte>> for
+	// windowstats.MergePartials (empty unless Options.Partials).
+	Partials beam.PCollection
+	// Batches is PCollection<KV<string, []byte>>: per-device batches of
+	// readings for detect.ScoreBatches and windowstats.PerDevice (empty
+	// unless Options.Batches).
+	Batches beam.PCollection
+}
+
+// Files runs the stage over the JSON Lines files a path or glob names
+// (PCollection<jsonl.Range> of jsonl.Ranges, one DoFn call per byte range:
+// both cores work on one file). It panics, like jsonl.Read, when the
+// pattern matches nothing.
+func Files(s beam.Scope, pattern string, opts Options) Result {
+	s = s.Scope("fused.Files")
+	ranges := jsonl.Ranges(s, pattern)
+	a, d, p, b := beam.ParDo4(s, &rangeFn{Config: newStageConfig(opts)}, ranges)
+	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
+}
+
+// Records runs the stage over PCollection<events.Raw> from a message source
+// (Kafka, Pub/Sub): the records of one bundle are the chunk, and its
+// batches leave when the bundle finishes. Options.Partials is refused
+// here: a stream's window statistics are windowstats.PerDevice's.
+func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
+	s = s.Scope("fused.Records")
+	if opts.Partials {
+		panic("fused.Records: partials are for bounded inputs; use Batches and windowstats.PerDevice")
+	}
+	a, d, p, b := beam.ParDo4(s, &recordsFn{Config: newStageConfig(opts)}, raws)
+	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
+}
+
+// rangeFn decodes, scores and aggregates the lines of one byte range.
+type rangeFn struct {
+	Config stageConfig
+	p      *processor
+}
+
+func (fn *rangeFn) Setup() (err error) {
+	fn.p, err = newProcessor(fn.Config)
+	return err
+}
+
+func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly func(beam.EventTime, events.Anomaly),
+	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
+	out := emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
+	var lines int64
+	err := jsonl.ScanRange(ctx, r, func(l jsonl.Line) {
+		if !l.Oversize && len(events.TrimRecord(l.Data)) == 0 {
+			return // blank lines are skipped, by contract
+		}
+		lines++
+		problem := ""
+		if l.Oversize {
+			problem = fmt.Sprintf("line is %d bytes, over the %d-byte limit", l.Length, events.MaxRecordBytes)
+		}
+		fn.p.record(ctx, l.Data, l.Length, problem, func() string { return fileSource(r.Path, l.Offset) }, out)
+		if lines%8192 == 0 {
+			jsonl.CountRead(8192)
+		}
+	})
+	jsonl.CountRead(lines % 8192)
+	if err != nil {
+		return err
+	}
+	fn.p.flush(ctx, out)
+	return nil
+}
+
+// recordsFn decodes and scores each record of a bundle, and ships the
+// bundle's per-device batches when it finishes.
+type recordsFn struct {
+	Config stageConfig
+	p      *processor
+	out    emitters
+}
+
+func (fn *recordsFn) Setup() (err error) {
+	fn.p, err = newProcessor(fn.Config)
+	return err
+}
+
+func (fn *recordsFn) ProcessElement(ctx context.Context, raw events.Raw, anomaly func(beam.EventTime, events.Anomaly),
+	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
+	fn.out = emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
+	fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, func() string { return raw.Source }, fn.out)
+}
+
+func (fn *recordsFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
+	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
+	fn.p.flush(ctx, emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch})
+}
