@@ -142,9 +142,8 @@ say "anomalies: $(sort -u "$work/flink-anomalies.txt" | wc -l) distinct, equal t
 rin="e2e_product_reviews_$run_id"; rout="e2e_reviews_with_themes_$run_id"
 scripts/kafka.sh topic "$rin" 2 >/dev/null
 "$tt" produce --brokers="$brokers" --topic="$rin" --file="$work/reviews.jsonl" 2>>"$work/produce.log"
-# The counts topic has a fixed name (product_review_theme_counts, one
-# partition when auto-created): skip what earlier runs left in it.
-counts_before=$( { "$tt" dump --brokers="$brokers" --topic=product_review_theme_counts 2>/dev/null || true; } | wc -l)
+# The counts go to <output topic>.theme_counts, this run's own topic.
+counts_before=0
 say "themes job on Flink (bounded read)"
 "$bl" themes --llm=offline --bounded --input="kafka://$brokers/$rin" --output="kafka://$brokers/$rout" "${flink[@]}" \
   2>"$work/flink-themes.log" || { tail -20 "$work/flink-themes.log"; exit 1; }
@@ -158,7 +157,7 @@ for l in sys.stdin:
         r=json.loads(l); print(r["window_start"], r["theme"], r["count"], r.get("rank"))' | sort; }
 diff <("$tt" dump --brokers="$brokers" --topic="$rout" | norm_reviews) <(norm_reviews <"$work/prism-themes/reviews_with_themes.jsonl") >"$work/reviews.diff" \
   || { say "reviews with themes differ:"; head "$work/reviews.diff"; exit 1; }
-diff <("$tt" dump --brokers="$brokers" --topic=product_review_theme_counts | tail -n +$((counts_before + 1)) | norm_counts) <(norm_counts <"$work/prism-themes/theme_counts.jsonl") >"$work/counts.diff" \
+diff <("$tt" dump --brokers="$brokers" --topic="$rout.theme_counts" | tail -n +$((counts_before + 1)) | norm_counts) <(norm_counts <"$work/prism-themes/theme_counts.jsonl") >"$work/counts.diff" \
   || { say "theme counts differ:"; head "$work/counts.diff"; exit 1; }
 say "themes: $(wc -l <"$work/prism-themes/reviews_with_themes.jsonl") enriched reviews and $(wc -l <"$work/prism-themes/theme_counts.jsonl") theme counts equal to prism's"
 
