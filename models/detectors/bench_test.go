@@ -45,7 +45,7 @@ func BenchmarkUpdateVector(b *testing.B) {
 	for i, r := range rows {
 		x[i] = []float64{r[0], r[1], r[0]*0.5 + benchValues[i]}
 	}
-	for _, n := range []string{"mahalanobis", "hst"} {
+	for _, n := range []string{"mahalanobis", "hst", "pca"} {
 		b.Run(n+"/3", func(b *testing.B) {
 			d, err := NewVector(n, []string{"a", "b", "c"}, Config{})
 			if err != nil {

@@ -95,6 +95,8 @@ var (
 	_ Detector       = (*Likelihood)(nil)
 	_ VectorDetector = (*Mahalanobis)(nil)
 	_ VectorDetector = (*HalfSpaceTrees)(nil)
+	_ VectorDetector = (*PCA)(nil)
+	_ Detector       = (*PCA)(nil)
 )
 
 // constructors builds each named detector from checked settings; the
@@ -115,6 +117,7 @@ func init() {
 		"cad":           func(s settings) Detector { return newCAD(s) },
 		"stuck":         func(s settings) Detector { return newStuck(s) },
 		"likelihood":    func(s settings) Detector { return newLikelihood(s) },
+		"pca":           func(s settings) Detector { return newPCA(s, nil) },
 		"ensemble":      func(s settings) Detector { return newEnsemble(s) },
 	}
 }
@@ -127,7 +130,7 @@ func Known() []string {
 // Multivariate reports whether the named detector is built to judge a
 // reading's metrics together, through NewVector; New still builds it
 // univariate.
-func Multivariate(name string) bool { return name == "mahalanobis" || name == "hst" }
+func Multivariate(name string) bool { return name == "mahalanobis" || name == "hst" || name == "pca" }
 
 // ParseSpec parses a comma-separated list of detector names, rejecting
 // unknown and repeated names.
@@ -175,7 +178,7 @@ func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error
 		return nil, unknown(name)
 	}
 	if !Multivariate(name) {
-		return nil, fmt.Errorf("detector %q judges one metric at a time; multivariate: mahalanobis, hst", name)
+		return nil, fmt.Errorf("detector %q judges one metric at a time; multivariate: mahalanobis, hst, pca", name)
 	}
 	if len(metrics) == 0 {
 		return nil, fmt.Errorf("detector %q: no metrics named", name)
@@ -188,8 +191,14 @@ func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error
 		return nil, fmt.Errorf("detector %q: %w", name, err)
 	}
 	metrics = slices.Clone(metrics)
-	if name == "mahalanobis" {
+	switch name {
+	case "mahalanobis":
 		return newMahalanobis(s, metrics), nil
+	case "pca":
+		if len(metrics) < 2 {
+			return nil, fmt.Errorf("detector %q needs at least two metrics", name)
+		}
+		return newPCA(s, metrics), nil
 	}
 	return newHalfSpaceTrees(s, metrics), nil
 }

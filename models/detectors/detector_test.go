@@ -43,7 +43,7 @@ func TestParseSpec(t *testing.T) {
 		{"magic", nil, "unknown detector \"magic\""},
 		{"zscore,ZScore", nil, "unknown detector"},
 		{"threshold,threshold", nil, "listed twice"},
-		{"rcf", nil, "known: cad, ensemble, ewma, hst, iqr, likelihood, mahalanobis, robust_zscore, stuck, threshold, zscore"},
+		{"rcf", nil, "known: cad, ensemble, ewma, hst, iqr, likelihood, mahalanobis, pca, robust_zscore, stuck, threshold, zscore"},
 	} {
 		got, err := ParseSpec(c.spec)
 		if c.wantErr != "" {
@@ -61,7 +61,7 @@ func TestParseSpec(t *testing.T) {
 // TestNewEveryKnownName: the transform validates specs with New(name,
 // Config{}), so every known name must build from the zero Config.
 func TestNewEveryKnownName(t *testing.T) {
-	want := []string{"cad", "ensemble", "ewma", "hst", "iqr", "likelihood", "mahalanobis", "robust_zscore", "stuck", "threshold", "zscore"}
+	want := []string{"cad", "ensemble", "ewma", "hst", "iqr", "likelihood", "mahalanobis", "pca", "robust_zscore", "stuck", "threshold", "zscore"}
 	if got := Known(); !slices.Equal(got, want) {
 		t.Fatalf("Known() = %v, want %v", got, want)
 	}

@@ -35,9 +35,10 @@ const (
 	kindCAD
 	kindStuck
 	kindLikelihood
+	kindPCA
 )
 
-var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad", "stuck", "likelihood"}
+var kindNames = [...]string{"", "threshold", "zscore", "robust_zscore", "iqr", "ewma", "mahalanobis", "hst", "ensemble", "cad", "stuck", "likelihood", "pca"}
 
 func (k kind) String() string {
 	if int(k) < len(kindNames) && k != 0 {

@@ -162,7 +162,7 @@ func TestHSTDeterministic(t *testing.T) {
 // reading with a missing metric is skipped whole.
 func TestVectorRoundTripAndSkips(t *testing.T) {
 	data := correlated(2, 700)
-	for _, name := range []string{"mahalanobis", "hst"} {
+	for _, name := range []string{"mahalanobis", "hst", "pca"} {
 		build := func() VectorDetector {
 			d, err := NewVector(name, []string{"a", "b"}, Config{})
 			if err != nil {

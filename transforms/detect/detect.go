@@ -43,7 +43,7 @@ func Detect(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, d
 	opts.validate()
 	switch {
 	case opts.stateless() && !opts.EveryScore:
-		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Threshold: opts.Threshold}, readings)
+		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Threshold: opts.Threshold}, readings)
 	case opts.Streaming:
 		return streaming(s, readings, opts)
 	default:
@@ -55,7 +55,7 @@ func Detect(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, d
 // scoreFn runs stateless detectors on each reading.
 type scoreFn struct {
 	Detectors []string
-	Metric    string
+	Metrics   []string
 	Threshold float64
 	dets      []detectors.Detector
 }
@@ -72,15 +72,17 @@ func (fn *scoreFn) Setup() error {
 }
 
 func (fn *scoreFn) ProcessElement(ctx context.Context, r events.Reading, emit func(events.Anomaly)) {
-	v, ok := r.Metric(fn.Metric)
-	if !ok {
-		return
-	}
-	for _, d := range fn.dets {
-		if a, ok := judge(d, r, fn.Metric, v); ok {
-			flagged.Inc(ctx, 1)
-			scoredLive.Add(1)
-			emit(a)
+	for _, m := range fn.Metrics {
+		v, ok := r.Metric(m)
+		if !ok {
+			continue
+		}
+		for _, d := range fn.dets {
+			if a, ok := judge(d, r, m, v); ok {
+				flagged.Inc(ctx, 1)
+				scoredLive.Add(1)
+				emit(a)
+			}
 		}
 	}
 }

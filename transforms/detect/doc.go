@@ -4,5 +4,8 @@
 // The static threshold is stateless, so it runs as a plain fused ParDo: no
 // shuffle, no state, and the cost of a reading that is not an anomaly is one
 // comparison. Learned detectors, which keep per-device state, key the readings
-// by device first.
+// by device first. With several metrics (Options.Metrics) each univariate
+// detector judges each metric and each multivariate one (mahalanobis, hst,
+// pca) the metrics' vector, all in one scorer per device whose state is saved
+// and restored as one byte string.
 package detect

@@ -19,6 +19,17 @@ type Options struct {
 	Learned detectors.Config
 	// Metric is the reading field scored. Default "temperature".
 	Metric string
+	// Metrics, when set, replaces Metric with a list of reading fields:
+	// each univariate detector judges each listed metric on its own (an
+	// anomaly names its metric), and each multivariate one (mahalanobis,
+	// hst, pca) judges their vector (an anomaly names the metrics that
+	// contributed most, comma-separated, e.g. "current,pressure"). A
+	// reading missing a metric is judged normal for that metric by the
+	// univariate detectors, and skipped whole (judged normal, nothing
+	// learned) by the multivariate ones, which cannot learn a relation
+	// from half of it. Names must be distinct and non-empty. Default: just
+	// Metric.
+	Metrics []string
 	// Threshold is the threshold detector's limit. Default 100; set
 	// ThresholdSet to use 0.
 	Threshold    float64
@@ -73,17 +84,30 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// metrics is the list of reading fields scored.
+func (o Options) metrics() []string {
+	if len(o.Metrics) > 0 {
+		return o.Metrics
+	}
+	return []string{o.Metric}
+}
+
 func (o Options) validate() {
+	seen := map[string]bool{}
+	for _, m := range o.Metrics {
+		if m == "" || seen[m] {
+			panic(fmt.Sprintf("detect.Detect: Metrics %q: names must be distinct and non-empty", o.Metrics))
+		}
+		seen[m] = true
+	}
 	if o.Pane != 0 && o.Pane < time.Millisecond {
 		panic(fmt.Sprintf("detect.Detect: Pane %s is not 0 nor at least a millisecond", o.Pane))
 	}
 	if o.AllowedLateness < 0 {
 		panic(fmt.Sprintf("detect.Detect: AllowedLateness %s is negative", o.AllowedLateness))
 	}
-	for _, n := range o.Detectors {
-		if _, err := detectors.New(n, o.config()); err != nil {
-			panic(fmt.Sprintf("detect.Detect: %v", err))
-		}
+	if _, err := newScorer(o.Detectors, o.metrics(), o.config()); err != nil {
+		panic(fmt.Sprintf("detect.Detect: %v", err))
 	}
 }
 

@@ -26,7 +26,7 @@ func init() {
 // Flink.
 func ordered(s beam.Scope, readings beam.PCollection, opts Options) beam.PCollection {
 	keyed := beam.ParDo(s, &keyByDeviceFn{}, beam.WindowInto(s, window.NewGlobalWindows(), readings))
-	return beam.ParDo(s, &orderedScoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Config: opts.config(), EveryScore: opts.EveryScore},
+	return beam.ParDo(s, &orderedScoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Config: opts.config(), EveryScore: opts.EveryScore},
 		beam.GroupByKey(s, keyed))
 }
 
@@ -40,14 +40,14 @@ func (fn *keyByDeviceFn) ProcessElement(r events.Reading, emit func(string, even
 // one detector of each configured kind.
 type orderedScoreFn struct {
 	Detectors  []string
-	Metric     string
+	Metrics    []string
 	Config     detectors.Config
 	EveryScore bool
 	sc         *scorer
 }
 
 func (fn *orderedScoreFn) Setup() (err error) {
-	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	fn.sc, err = newScorer(fn.Detectors, fn.Metrics, fn.Config)
 	if fn.sc != nil {
 		fn.sc.every = fn.EveryScore
 	}

@@ -62,7 +62,7 @@ func streaming(s beam.Scope, readings beam.PCollection, opts Options) (anomalies
 func scoreStreaming(s beam.Scope, batches beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	return beam.ParDo2(s, &streamScoreFn{
 		Detectors:         opts.Detectors,
-		Metric:            opts.Metric,
+		Metrics:           opts.metrics(),
 		Config:            opts.config(),
 		PaneMs:            opts.Pane.Milliseconds(),
 		AllowedLatenessMs: opts.AllowedLateness.Milliseconds(),
@@ -121,7 +121,7 @@ func (fn *batchByDeviceFn) flush(emit func(beam.EventTime, string, []byte)) {
 // state, and scores them pane by pane as the watermark passes.
 type streamScoreFn struct {
 	Detectors         []string
-	Metric            string
+	Metrics           []string
 	Config            detectors.Config
 	PaneMs            int64
 	AllowedLatenessMs int64
@@ -141,7 +141,7 @@ type streamScoreFn struct {
 }
 
 func (fn *streamScoreFn) Setup() (err error) {
-	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	fn.sc, err = newScorer(fn.Detectors, fn.Metrics, fn.Config)
 	if fn.sc != nil {
 		fn.sc.every = fn.EveryScore
 	}

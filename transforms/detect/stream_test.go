@@ -64,7 +64,7 @@ func expectedAnomalies(t *testing.T, opts Options, readings map[string][]events.
 	var want []string
 	for _, rs := range readings {
 		sortReadings(rs)
-		sc, err := newScorer(opts.Detectors, opts.Metric, opts.config())
+		sc, err := newScorer(opts.Detectors, opts.metrics(), opts.config())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,11 +213,11 @@ func TestPaneEnd(t *testing.T) {
 }
 
 func TestScorerRestoreRejectsForeignState(t *testing.T) {
-	sc, err := newScorer([]string{"zscore", "ewma"}, "temperature", detectors.Config{})
+	sc, err := newScorer([]string{"zscore", "ewma"}, []string{"temperature"}, detectors.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _ := newScorer([]string{"ewma", "zscore"}, "temperature", detectors.Config{})
+	other, _ := newScorer([]string{"ewma", "zscore"}, []string{"temperature"}, detectors.Config{})
 	saved, err := other.save(nil)
 	if err != nil {
 		t.Fatal(err)
