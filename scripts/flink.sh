@@ -590,22 +590,41 @@ registered_tms() {
 }
 
 # build_boot builds the Beam Go SDK's boot program once per run dir, and writes the PROCESS
-# environment's command: a wrapper that a TaskManager runs to start a Go worker. The boot
-# program fetches the staged worker binary into its --semi_persist_dir (default /tmp, shared
-# by every worker on the machine: two workers wrote the same /tmp/staged/1-beamlens), so the
-# wrapper gives each worker a directory of its own under the run dir and removes it after.
+# environment's command: a wrapper that a TaskManager runs to start a Go worker.
+# - The boot program fetches the staged worker binary into its --semi_persist_dir (default
+#   /tmp, shared by every worker on the machine: two workers wrote the same
+#   /tmp/staged/1-beamlens), so each worker gets a directory of its own under the run dir.
+# - The boot program copies the binary again to /tmp/bin*/worker (a fixed prefix) and starts
+#   it, and neither it nor the worker ends when the TaskManager stops the environment or
+#   dies: stopped jobs left their workers running, reparented to init. So the boot program
+#   runs in a process group of its own, which the wrapper ends (TERM, then KILL) when it is
+#   told to stop, when the boot program exits, or when its TaskManager is gone (checked
+#   every 2 s); then it removes the worker's directories.
 build_boot() {
   mkdir -p "$CDIR/workers"
   cat >"$BOOT_CMD.tmp" <<EOF
 #!/usr/bin/env bash
-# Written by scripts/flink.sh: the PROCESS environment command of this cluster's Go workers.
+# Written by scripts/flink.sh: the PROCESS environment command of this cluster's Go workers
+# (see build_boot there for why it is more than the boot program).
+set -m
+tm=\$PPID
 d="\$(mktemp -d "$CDIR/workers/w.XXXXXX")"
 "$BOOT_BIN" --semi_persist_dir="\$d" "\$@" &
 child=\$!
-trap 'kill -TERM \$child 2>/dev/null' TERM INT
+bins=""
+stop() { kill -TERM -- -\$child 2>/dev/null; }
+trap stop TERM INT
+while kill -0 \$child 2>/dev/null; do
+  kill -0 \$tm 2>/dev/null || stop
+  for p in \$(pgrep -g \$child); do
+    e="\$(readlink "/proc/\$p/exe" 2>/dev/null)"
+    case "\$e" in /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || bins+=" \${e%/worker}" ;; esac
+  done
+  sleep 2 & wait \$!
+done
 wait \$child; rc=\$?
-kill -0 \$child 2>/dev/null && { wait \$child; rc=\$?; }
-rm -rf "\$d"
+stop; sleep 1; kill -KILL -- -\$child 2>/dev/null
+rm -rf "\$d" \$bins
 exit \$rc
 EOF
   chmod +x "$BOOT_CMD.tmp"; mv "$BOOT_CMD.tmp" "$BOOT_CMD"
