@@ -112,27 +112,8 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 	if !o.Verbose {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
-	if o.Runner == "flink" && o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
-		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")
-	}
-	if o.Runner == "flink" && o.FlinkSavepoint != "" {
-		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), savepointExperiment+o.FlinkSavepoint), ",")
-	}
-	if o.Runner == "flink" && *jobopts.EnvironmentType == "" {
-		// The Go SDK's default environment is a Docker container, which a
-		// local job server cannot start without Docker; loopback runs the
-		// workers in this process.
-		*jobopts.EnvironmentType = "LOOPBACK"
-	}
-	if o.Runner == "flink" && !loopback() && *jobopts.WorkerBinary == "" && runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
-		// Workers the runner starts (PROCESS: Beam's Go boot program on a
-		// TaskManager; DOCKER) run a staged Go binary. Without one the SDK
-		// cross-compiles the main package from source, which fails for an
-		// installed binary with no source tree at hand; this binary is
-		// already what the workers must run.
-		if self, err := os.Executable(); err == nil {
-			*jobopts.WorkerBinary = self
-		}
+	if o.Runner == "flink" {
+		o.setFlinkJobFlags()
 	}
 	var res beam.PipelineResult
 	var err error
@@ -149,6 +130,34 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 		return metrics.QueryResults{}, nil
 	}
 	return res.Metrics().AllMetrics(), nil
+}
+
+// setFlinkJobFlags sets Beam's job flags that a Flink run needs and the user
+// left unset: the experiments for the patched job server, the worker
+// environment and the worker binary.
+func (o Options) setFlinkJobFlags() {
+	if o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
+		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")
+	}
+	if o.FlinkSavepoint != "" {
+		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), savepointExperiment+o.FlinkSavepoint), ",")
+	}
+	if *jobopts.EnvironmentType == "" {
+		// The Go SDK's default environment is a Docker container, which a
+		// local job server cannot start without Docker; loopback runs the
+		// workers in this process.
+		*jobopts.EnvironmentType = "LOOPBACK"
+	}
+	if !loopback() && *jobopts.WorkerBinary == "" && runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		// Workers the runner starts (PROCESS: Beam's Go boot program on a
+		// TaskManager; DOCKER) run a staged Go binary. Without one the SDK
+		// cross-compiles the main package from source, which fails for an
+		// installed binary with no source tree at hand; this binary is
+		// already what the workers must run.
+		if self, err := os.Executable(); err == nil {
+			*jobopts.WorkerBinary = self
+		}
+	}
 }
 
 // Counters sums the counters of one namespace by name, across transforms.
