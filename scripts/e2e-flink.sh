@@ -123,8 +123,14 @@ print(j[0] if len(j)==1 else "")'; }
   [ -n "$job" ] || { say "no running job on the cluster after submission"; exit 1; }
   say "client exited after $((SECONDS - t0))s; job $job RUNNING on the cluster"
 
-  say "producing 20 chunks of 1,000 readings, 2 s apart"
-  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors.jsonl" --chunk=1000 --pause=2s 2>"$work/produce.log" &
+  # The window statistics go to a topic of fixed name: skip what earlier runs left there.
+  stats_topic=sensor_window_stats
+  stats_before=$( { "$tt" dump --brokers="$brokers" --topic="$stats_topic" 2>/dev/null || true; } | wc -l)
+  stats() { "$tt" dump --brokers="$brokers" --topic="$stats_topic" 2>/dev/null | tail -n +$((stats_before + 1)) | wstats; }
+  # The first quarter now; the rest once the workers run, so that the kill lands mid-stream.
+  head -n 5000 "$work/sensors.jsonl" >"$work/sensors-a.jsonl"; tail -n +5001 "$work/sensors.jsonl" >"$work/sensors-b.jsonl"
+  say "producing 5,000 readings; the other 15,000 once the workers run"
+  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-a.jsonl" --chunk=1000 --pause=1s 2>"$work/produce.log" &
   producer=$!
   # Workers: the staged beamlens binaries the boot program runs, below the TaskManagers.
   deadline=$((SECONDS + 180))
@@ -134,7 +140,7 @@ print(j[0] if len(j)==1 else "")'; }
     for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
       for p in $(descendants "$(tm_pid "$i")"); do
         [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$CLUSTER_DIR/boot" ] && continue
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--worker" && workers+="tm$i:$p "
+        tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--worker" && workers+="tm$i:$p "
       done
     done
     [ -n "$workers" ] && [ "$(distinct "$out_topic")" -gt 0 ] && break
@@ -144,8 +150,13 @@ print(j[0] if len(j)==1 else "")'; }
   stray=$(pgrep -f -- "$work/beamlens anomalies" || true)
   [ -z "$stray" ] || { say "a beamlens client process still runs ($stray)"; exit 1; }
   say "Go workers below the TaskManagers: $workers(none left of the client); first anomalies out"
+  wait "$producer"
+  say "producing the other 15,000 readings in chunks of 1,000, 2 s apart"
+  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-b.jsonl" --chunk=1000 --pause=2s 2>>"$work/produce.log" &
+  producer=$!
 
   # Kill a TaskManager that runs a worker, once a checkpoint has completed.
+  sleep 6
   for _ in $(seq 90); do [ "$(ckpt "$job" completed)" -ge 1 ] && break; sleep 1; done
   [ "$(ckpt "$job" completed)" -ge 1 ] || { say "no checkpoint completed within 90 s"; exit 1; }
   victim="${workers%%:*}"; victim="${victim#tm}"
@@ -165,11 +176,11 @@ print(j[0] if len(j)==1 else "")'; }
   deadline=$((SECONDS + 300))
   while [ $SECONDS -lt $deadline ]; do
     [ "$(distinct "$out_topic")" -ge "$want" ] && \
-      [ "$("$tt" dump --brokers="$brokers" --topic="$out_topic.window_stats" 2>/dev/null | wstats | sort -u | wc -l)" -ge "$(wc -l <"$work/expected-stats1.txt")" ] && break
+      [ "$(stats | sort -u | wc -l)" -ge "$(wc -l <"$work/expected-stats1.txt")" ] && break
     sleep 3
   done
   "$tt" dump --brokers="$brokers" --topic="$out_topic" | ids | sort >"$work/cluster-anomalies.txt"
-  "$tt" dump --brokers="$brokers" --topic="$out_topic.window_stats" | wstats | sort >"$work/cluster-stats.txt"
+  stats | sort >"$work/cluster-stats.txt"
   dups=$(uniq -d "$work/cluster-anomalies.txt" | wc -l)
   diff <(sort -u "$work/cluster-anomalies.txt") "$work/expected1.txt" >"$work/anomalies.diff" \
     || { say "anomalies differ from prism's:"; head -20 "$work/anomalies.diff"; exit 1; }

@@ -618,7 +618,9 @@ while kill -0 \$child 2>/dev/null; do
   kill -0 \$tm 2>/dev/null || stop
   for p in \$(pgrep -g \$child); do
     e="\$(readlink "/proc/\$p/exe" 2>/dev/null)"
-    case "\$e" in /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || bins+=" \${e%/worker}" ;; esac
+    case "\$e" in
+      /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || { bins+=" \${e%/worker}"; echo "\${e%/worker}" >>"\$d/bins"; } ;;
+    esac
   done
   sleep 2 & wait \$!
 done
@@ -681,12 +683,20 @@ cluster_start() {
 }
 
 cluster_stop() {
-  local r pid
+  local r pid b
   # TaskManagers first: a JobManager that outlives them only logs their loss.
   for r in $(cluster_roles | sort -r); do
     if pid="$(cluster_pid "$r")"; then stop_pid "$r" "$pid" "$FLINK_STOP_TIMEOUT"; fi
     rm -f "$(cluster_pid_file "$r")"
   done
+  # What worker wrappers could not remove (a TaskManager's exit kills them at once): the
+  # boot program's binary copies they recorded, unless a live process still runs one.
+  sleep 1
+  for b in $(cat "$CDIR"/workers/*/bins 2>/dev/null); do
+    [[ "$b" == /tmp/bin* && -d "$b" ]] || continue
+    pgrep -f "^$b/worker " >/dev/null || rm -rf "$b"
+  done
+  rm -rf "$CDIR"/workers/w.*
 }
 
 cluster_status() {
