@@ -104,7 +104,7 @@ print(j[0] if len(j)==1 else "")'; }
   tm_pid() { tr -dc '0-9' <"$CLUSTER_DIR/taskmanager-$1.pid"; }
   distinct() { "$tt" dump --brokers="$brokers" --topic="$1" 2>/dev/null | ids | sort -u | wc -l; }
   cancel_running() { local j; j="$(running_job || true)"; [ -z "$j" ] || curl -fsS -X PATCH "$rest/jobs/$j?mode=cancel" >/dev/null || true; }
-  trap 'rc_=$?; cancel_running; (exit $rc_); cleanup' EXIT
+  trap 'rc_=$?; set +e; cancel_running; (exit $rc_); cleanup' EXIT
   [ -z "$(running_job)" ] || { say "the cluster already runs a job: this test needs it to itself"; exit 1; }
 
   in_topic="e2e_cluster_in_$run_id"; out_topic="e2e_cluster_out_$run_id"
