@@ -285,8 +285,18 @@ submit_anomalies() { # start position
   job_pid=$!
 }
 submit_anomalies earliest
-say "anomaly job submitted to Flink (unbounded read); producing 20 chunks of 1,000 readings, 1 s apart"
-"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors.jsonl" --chunk=1000 --pause=1s 2>"$work/produce.log" &
+# The first 1,000 readings now, the rest once the job reads: a job can take a minute to
+# start on a loaded machine, and the stream must still be running when output appears.
+head -n 1000 "$work/sensors.jsonl" >"$work/sensors-first.jsonl"; tail -n +1001 "$work/sensors.jsonl" >"$work/sensors-rest.jsonl"
+"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-first.jsonl" 2>"$work/produce.log"
+say "anomaly job submitted to Flink (unbounded read); 1,000 readings produced, waiting for the job to read"
+for _ in $(seq 180); do
+  grep -q "running on flink .*: [1-9][0-9]* records read" "$work/flink-anomalies.log" 2>/dev/null && break
+  kill -0 "$job_pid" 2>/dev/null || { say "the anomaly job exited early"; tail -20 "$work/flink-anomalies.log"; exit 1; }
+  sleep 1
+done
+say "the job reads; producing the other 19 chunks of 1,000 readings, 1 s apart"
+"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-rest.jsonl" --chunk=1000 --pause=1s 2>>"$work/produce.log" &
 producer=$!
 first_seen=""
 killed=""
