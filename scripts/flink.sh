@@ -560,7 +560,7 @@ cluster_launch() {
   rm -f "$(cluster_pid_file "$role")"
   echo "==== $(date -u +%FT%TZ) flink.sh start $role" >>"$CDIR/$role.log"
   # shellcheck disable=SC2016,SC2086
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$(cluster_pid_file "$role")" \
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$(cluster_pid_file "$role")" "$CDIR" \
     "$JAVA" $opts -XX:+UseG1GC -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
@@ -792,8 +792,10 @@ cmd_start() {
   local started=$SECONDS
   # setsid: own session, so Ctrl-C in the caller's terminal does not hit the server.
   # The wrapper writes its own pid then execs java, so the pid file is the JVM's pid.
+  # Its working directory is the run dir: submitting to a cluster, the server writes a
+  # pipeline_options.json into it.
   # shellcheck disable=SC2016,SC2086
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$PID_FILE" "$FDIR" \
     "$JAVA" -Xms128m -Xmx"$FLINK_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
