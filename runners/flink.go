@@ -45,6 +45,9 @@ func runFlink(ctx context.Context, p *beam.Pipeline, o Options) (beam.PipelineRe
 		// The job's own context is not ctx: a cancelled context would only
 		// stop the Go side from listening, not the job.
 		res, err := beam.Run(context.WithoutCancel(ctx), "flink", p)
+		if err == nil && *jobopts.Async {
+			fmt.Fprintf(os.Stderr, "beamlens: submitted job %s to %s; it runs on without this process (stop it with scripts/flink.sh savepoint, or Flink's REST API)\n", name, *jobopts.Endpoint)
+		}
 		done <- outcome{res, err}
 	}()
 	select {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -42,19 +43,35 @@ type Options struct {
 	// the job finish even when the server checkpoints: Beam otherwise keeps
 	// a checkpointed job's sources alive forever. Default false.
 	Bounded bool
+	// FlinkSavepoint, on Flink, starts the job from this savepoint (a path
+	// that scripts/flink.sh savepoint printed); it needs the patched job
+	// server of scripts/flink.sh, which reads it from the job's
+	// experiments (the Go SDK cannot pass Flink's own savepoint option).
+	// Default "": a fresh start.
+	FlinkSavepoint string
 }
 
 // boundedExperiment marks a job whose input ends, for the patched Flink job
-// server of scripts/flink.sh (a stock job server ignores it).
-const boundedExperiment = "beamlens_bounded"
+// server of scripts/flink.sh (a stock job server ignores it);
+// savepointExperiment, followed by a path, starts the job from a savepoint.
+const (
+	boundedExperiment   = "beamlens_bounded"
+	savepointExperiment = "beamlens_savepoint="
+)
 
 // beamFlags are Beam's global job flags that beamlens passes through.
-var beamFlags = []string{"endpoint", "environment_type", "environment_config", "parallelism", "job_name"}
+// worker_binary is the Go binary a runner's own workers run (PROCESS or
+// DOCKER environments); beamlens defaults it to itself, see Run. async
+// returns once the job is submitted, for workers that do not live in this
+// process.
+var beamFlags = []string{"endpoint", "environment_type", "environment_config", "parallelism", "job_name", "worker_binary", "async"}
 
-// Bind adds --runner, --verbose and Beam's pass-through job flags to fs.
+// Bind adds --runner, --verbose, --flink-savepoint and Beam's pass-through
+// job flags to fs.
 func Bind(fs *flag.FlagSet, o *Options) {
 	fs.StringVar(&o.Runner, "runner", Default, "Beam runner: "+strings.Join(Names, ", "))
 	fs.BoolVar(&o.Verbose, "verbose", false, "keep the runner's own INFO logs")
+	fs.StringVar(&o.FlinkSavepoint, "flink-savepoint", "", "--runner=flink: start the job from this savepoint (the path `scripts/flink.sh savepoint` prints; needs its patched job server)")
 	for _, name := range beamFlags {
 		f := flag.CommandLine.Lookup(name)
 		if f == nil {
@@ -72,7 +89,20 @@ func (o Options) Validate() error {
 	if o.Runner == "flink" && *jobopts.Endpoint == "" {
 		return fmt.Errorf("--runner=flink needs --endpoint=HOST:PORT of a Beam Flink job server (scripts/flink.sh start serves localhost:8099)")
 	}
+	if o.FlinkSavepoint != "" && o.Runner != "flink" {
+		return fmt.Errorf("--flink-savepoint needs --runner=flink")
+	}
+	if *jobopts.Async && (o.Runner != "flink" || loopback()) {
+		return fmt.Errorf("--async needs --runner=flink with workers outside this process (--environment_type=PROCESS, EXTERNAL or DOCKER): LOOPBACK workers die with it")
+	}
 	return nil
+}
+
+// loopback reports whether the job's workers run in this process: Beam's
+// LOOPBACK environment, which beamlens picks for Flink when none is given.
+func loopback() bool {
+	t := strings.ToUpper(*jobopts.EnvironmentType)
+	return t == "" || t == "LOOPBACK"
 }
 
 // Run executes p on the selected runner and returns its metrics (empty when
@@ -81,14 +111,8 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 	if !o.Verbose {
 		QuietLogs(os.Stderr, false)
 	}
-	if o.Runner == "flink" && o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
-		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")
-	}
-	if o.Runner == "flink" && *jobopts.EnvironmentType == "" {
-		// The Go SDK's default environment is a Docker container, which a
-		// local job server cannot start without Docker; loopback runs the
-		// workers in this process.
-		*jobopts.EnvironmentType = "LOOPBACK"
+	if o.Runner == "flink" {
+		o.setFlinkJobFlags()
 	}
 	var res beam.PipelineResult
 	var err error
@@ -100,10 +124,39 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 	if err != nil {
 		return metrics.QueryResults{}, err
 	}
-	if res == nil {
+	if res == nil || (o.Runner == "flink" && *jobopts.Async) {
+		// An async submission's result has no job behind it to ask.
 		return metrics.QueryResults{}, nil
 	}
 	return res.Metrics().AllMetrics(), nil
+}
+
+// setFlinkJobFlags sets Beam's job flags that a Flink run needs and the user
+// left unset: the experiments for the patched job server, the worker
+// environment and the worker binary.
+func (o Options) setFlinkJobFlags() {
+	if o.Bounded && !slices.Contains(jobopts.GetExperiments(), boundedExperiment) {
+		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), boundedExperiment), ",")
+	}
+	if o.FlinkSavepoint != "" {
+		*jobopts.Experiments = strings.Join(append(jobopts.GetExperiments(), savepointExperiment+o.FlinkSavepoint), ",")
+	}
+	if *jobopts.EnvironmentType == "" {
+		// The Go SDK's default environment is a Docker container, which a
+		// local job server cannot start without Docker; loopback runs the
+		// workers in this process.
+		*jobopts.EnvironmentType = "LOOPBACK"
+	}
+	if !loopback() && *jobopts.WorkerBinary == "" && runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+		// Workers the runner starts (PROCESS: Beam's Go boot program on a
+		// TaskManager; DOCKER) run a staged Go binary. Without one the SDK
+		// cross-compiles the main package from source, which fails for an
+		// installed binary with no source tree at hand; this binary is
+		// already what the workers must run.
+		if self, err := os.Executable(); err == nil {
+			*jobopts.WorkerBinary = self
+		}
+	}
 }
 
 // Counters sums the counters of one namespace by name, across transforms.

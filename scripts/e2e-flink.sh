@@ -14,7 +14,9 @@
 #  2. themes, bounded (--bounded): the enriched reviews and the theme counts
 #     must equal prism's exactly.
 #  3. anomalies with the default learned ensemble, bounded: equal to prism's.
-# Exits non-zero on any difference. Usage: scripts/e2e-flink.sh
+# Exits non-zero on any difference. Usage: scripts/e2e-flink.sh [--cluster]
+# --cluster runs instead the session-cluster checks described at "--cluster" below
+# (workers on the TaskManagers, a TaskManager killed, a savepoint and a resume).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -37,6 +39,208 @@ cleanup() {
 trap cleanup EXIT
 
 say() { echo "e2e-flink [$(date +%H:%M:%S)]: $*"; }
+ids() { python3 -c 'import sys,json; [print(json.loads(l)["reading_id"]) for l in sys.stdin if l.strip()]'; }
+
+# ---------------------------------------------------------------- --cluster
+# The streaming anomaly job on a session cluster (scripts/flink.sh FLINK_MODE=cluster:
+# a JobManager and two TaskManagers, each its own JVM), its Go workers started by the
+# TaskManagers (PROCESS environment), reading and writing Kafka:
+#  1. submitted with --async: the client exits, the job runs on; the Go workers are
+#     descendants of TaskManager processes, none of the client's;
+#  2. one TaskManager is killed with SIGKILL mid-stream: Flink restarts the job from its
+#     last checkpoint on the surviving slots; the anomalies are exactly prism's (the
+#     output is at least once: duplicates are counted), the window statistics are
+#     exactly prism's set (counted once each, duplicates counted apart);
+#  3. stop with a savepoint, more input produced meanwhile, resumed from the savepoint
+#     with --flink-savepoint: the union of the runs' anomalies is exactly prism's over all
+#     the input (no gap).
+if [ "${1:-}" = --cluster ]; then
+  export FLINK_MODE=cluster
+  export FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-2}" FLINK_SLOTS="${FLINK_SLOTS:-2}"
+  export FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-5s}"
+  for svc in kafka flink; do
+    if ! scripts/$svc.sh status >/dev/null 2>&1; then
+      say "starting $svc"; scripts/$svc.sh start >"$work/$svc-start.log" 2>&1 || { cat "$work/$svc-start.log"; exit 1; }
+      started+=("$svc")
+    fi
+  done
+  eval "$(scripts/flink.sh env | grep -E '^(FLINK_REST_PORT|CLUSTER_DIR|FLINK_MODE)=')"
+  [ "$FLINK_MODE" = cluster ] || { say "a job server in embedded mode already runs on port ${JOB_PORT:-8099}: stop it first"; exit 1; }
+  rest="http://127.0.0.1:$FLINK_REST_PORT"
+  jm_log="$CLUSTER_DIR/jobmanager.log"
+  say "cluster: $(scripts/flink.sh status | tail -n +2 | awk '{print $1"="$3}' | tr '\n' ' ')"
+
+  say "building beamlens and topictool"
+  go build -o "$work/beamlens" ./cmd/beamlens
+  go build -o "$work/topictool" ./scripts/e2e/topictool
+  bl="$work/beamlens"; tt="$work/topictool"
+  cl=(--runner=flink --endpoint="localhost:${JOB_PORT:-8099}" --environment_type=PROCESS
+    --environment_config="{\"command\":\"$CLUSTER_DIR/worker.sh\"}" --async)
+  "$bl" gen sensors --n=20000 --seed=3 --out="$work/sensors.jsonl"
+  # A second day of the same devices, for the run resumed from the savepoint.
+  sed -e 's/2025-01-01/2025-01-02/g' -e 's/"reading_id":"r-/"reading_id":"d2-/g' "$work/sensors.jsonl" >"$work/sensors2.jsonl"
+  cat "$work/sensors.jsonl" "$work/sensors2.jsonl" >"$work/sensors12.jsonl"
+  say "expected results: prism over the files"
+  "$bl" anomalies --detectors=threshold --input="$work/sensors.jsonl" --output="$work/prism1" 2>"$work/prism1.log"
+  "$bl" anomalies --detectors=threshold --input="$work/sensors12.jsonl" --output="$work/prism12" 2>"$work/prism12.log"
+  ids <"$work/prism1/anomalies.jsonl" | sort >"$work/expected1.txt"
+  ids <"$work/prism12/anomalies.jsonl" | sort >"$work/expected12.txt"
+  wstats() { python3 -c 'import sys,json
+for l in sys.stdin:
+    if l.strip():
+        r=json.loads(l); print(r["device_id"], r["metric"], r["window_start"], r["count"])'; }
+  wstats <"$work/prism1/window_stats.jsonl" | sort >"$work/expected-stats1.txt"
+  want=$(wc -l <"$work/expected1.txt"); want12=$(wc -l <"$work/expected12.txt")
+  say "expecting $want anomalies and $(wc -l <"$work/expected-stats1.txt") window statistics (then $want12 anomalies over both days)"
+
+  running_job() { # prints the id of the one RUNNING job, if any
+    curl -fsS "$rest/jobs/overview" | python3 -c 'import sys,json
+j=[j["jid"] for j in json.load(sys.stdin)["jobs"] if j["state"]=="RUNNING"]
+print(j[0] if len(j)==1 else "")'; }
+  ckpt() { # FIELD of the job's checkpoint counts: completed, restored, ...
+    curl -fsS "$rest/jobs/$1/checkpoints" | python3 -c 'import sys,json; print(json.load(sys.stdin)["counts"]["'"$2"'"])'; }
+  descendants() { # all descendant PIDs of $1
+    local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
+  tm_pid() { tr -dc '0-9' <"$CLUSTER_DIR/taskmanager-$1.pid"; }
+  distinct() { "$tt" dump --brokers="$brokers" --topic="$1" 2>/dev/null | ids | sort -u | wc -l; }
+  cancel_running() { local j; j="$(running_job || true)"; [ -z "$j" ] || curl -fsS -X PATCH "$rest/jobs/$j?mode=cancel" >/dev/null || true; }
+  trap 'rc_=$?; set +e; cancel_running; (exit $rc_); cleanup' EXIT
+  [ -z "$(running_job)" ] || { say "the cluster already runs a job: this test needs it to itself"; exit 1; }
+
+  in_topic="e2e_cluster_in_$run_id"; out_topic="e2e_cluster_out_$run_id"
+  scripts/kafka.sh topic "$in_topic" 2 >/dev/null
+  submit() { # extra flags...
+    "$bl" anomalies --detectors=threshold --input="kafka://$brokers/$in_topic" --kafka-start=earliest \
+      --kafka-group="e2e_cluster_$run_id" --output="kafka://$brokers/$out_topic" "${cl[@]}" "$@" \
+      >>"$work/submit.out" 2>>"$work/submit.log"
+  }
+  say "submitting the anomaly job to the cluster (--async: the client exits once it is submitted)"
+  t0=$SECONDS
+  submit || { tail -20 "$work/submit.log"; exit 1; }
+  grep -q "it runs on without this process" "$work/submit.log" || { say "the client did not report an async submission"; exit 1; }
+  job=""
+  for _ in $(seq 60); do job="$(running_job)"; [ -n "$job" ] && break; sleep 1; done
+  [ -n "$job" ] || { say "no running job on the cluster after submission"; exit 1; }
+  say "client exited after $((SECONDS - t0))s; job $job RUNNING on the cluster"
+
+  # The window statistics go to a topic of fixed name: skip what earlier runs left there.
+  stats_topic=sensor_window_stats
+  stats_before=$( { "$tt" dump --brokers="$brokers" --topic="$stats_topic" 2>/dev/null || true; } | wc -l)
+  stats() { "$tt" dump --brokers="$brokers" --topic="$stats_topic" 2>/dev/null | tail -n +$((stats_before + 1)) | wstats; }
+  # The first quarter now; the rest once the workers run, so that the kill lands mid-stream.
+  head -n 5000 "$work/sensors.jsonl" >"$work/sensors-a.jsonl"; tail -n +5001 "$work/sensors.jsonl" >"$work/sensors-b.jsonl"
+  say "producing 5,000 readings; the other 15,000 once the workers run"
+  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-a.jsonl" --chunk=1000 --pause=1s 2>"$work/produce.log" &
+  producer=$!
+  # Workers: the staged beamlens binaries the boot program runs, below the TaskManagers.
+  deadline=$((SECONDS + 180))
+  workers=""
+  while [ $SECONDS -lt $deadline ]; do
+    workers=""
+    for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
+      for p in $(descendants "$(tm_pid "$i")"); do
+        [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$CLUSTER_DIR/boot" ] && continue
+        tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--worker" && workers+="tm$i:$p "
+      done
+    done
+    [ -n "$workers" ] && [ "$(distinct "$out_topic")" -gt 0 ] && break
+    sleep 2
+  done
+  [ -n "$workers" ] || { say "no Go worker process below any TaskManager"; exit 1; }
+  stray=$(pgrep -f -- "$work/beamlens anomalies" || true)
+  [ -z "$stray" ] || { say "a beamlens client process still runs ($stray)"; exit 1; }
+  say "Go workers below the TaskManagers: $workers(none left of the client); first anomalies out"
+  wait "$producer"
+  say "producing the other 15,000 readings in chunks of 1,000, 2 s apart"
+  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-b.jsonl" --chunk=1000 --pause=2s 2>>"$work/produce.log" &
+  producer=$!
+
+  # Kill a TaskManager that runs a worker, once a checkpoint has completed.
+  sleep 6
+  for _ in $(seq 90); do [ "$(ckpt "$job" completed)" -ge 1 ] && break; sleep 1; done
+  [ "$(ckpt "$job" completed)" -ge 1 ] || { say "no checkpoint completed within 90 s"; exit 1; }
+  victim="${workers%%:*}"; victim="${victim#tm}"
+  vpid=$(tm_pid "$victim")
+  before=$(distinct "$out_topic")
+  kill -0 "$producer" 2>/dev/null || say "warning: the producer already finished before the kill"
+  say "SIGKILL TaskManager $victim (pid $vpid) mid-stream: $before anomalies so far, $(ckpt "$job" completed) checkpoints completed"
+  kill -KILL "$vpid"
+  deadline=$((SECONDS + 240))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(ckpt "$job" restored 2>/dev/null || echo 0)" -ge 1 ] && [ "$(running_job)" = "$job" ] && break
+    sleep 2
+  done
+  [ "$(ckpt "$job" restored)" -ge 1 ] || { say "the job did not restore from a checkpoint"; tail -20 "$jm_log"; exit 1; }
+  say "job restored from checkpoint $(curl -fsS "$rest/jobs/$job/checkpoints" | python3 -c 'import sys,json; print(json.load(sys.stdin)["latest"]["restored"]["id"])') on the surviving TaskManager(s), $((SECONDS - t0))s since submission"
+  wait "$producer"
+  # Window statistics: a replay of old readings moves the watermark only as far as the
+  # slowest partition's newest reading, so the last windows need not fire; wait until
+  # the anomalies are all out and the statistics stop growing.
+  deadline=$((SECONDS + 300)); last=-1
+  while [ $SECONDS -lt $deadline ]; do
+    if [ "$(distinct "$out_topic")" -ge "$want" ]; then
+      n=$(stats | wc -l); [ "$n" = "$last" ] && break; last=$n
+    fi
+    sleep 6
+  done
+  "$tt" dump --brokers="$brokers" --topic="$out_topic" | ids | sort >"$work/cluster-anomalies.txt"
+  stats | sort >"$work/cluster-stats.txt"
+  dups=$(uniq -d "$work/cluster-anomalies.txt" | wc -l)
+  diff <(sort -u "$work/cluster-anomalies.txt") "$work/expected1.txt" >"$work/anomalies.diff" \
+    || { say "anomalies differ from prism's:"; head -20 "$work/anomalies.diff"; exit 1; }
+  # Every window emitted holds prism's count, and each device's and metric's windows
+  # emitted are a prefix of prism's: none wrong, none skipped.
+  stats_check=$(python3 - "$work/cluster-stats.txt" "$work/expected-stats1.txt" <<'PY'
+import sys, collections
+got = set(tuple(l.split()) for l in open(sys.argv[1]))
+exp = [tuple(l.split()) for l in open(sys.argv[2])]
+wrong = got - set(exp)
+series = collections.defaultdict(list)
+for d, m, w, c in sorted(exp):
+    series[(d, m)].append((d, m, w, c))
+gaps = 0
+for rows in series.values():
+    seen = [r in got for r in rows]
+    n = sum(seen)
+    if seen[:n] != [True] * n:
+        gaps += 1
+print(len(got), len(exp), len(wrong), gaps)
+PY
+)
+  read -r st_got st_exp st_wrong st_gaps <<<"$stats_check"
+  say "after the TaskManager kill: $want anomalies equal to prism's ($dups duplicated: at least once)"
+  failed=""
+  if [ "$st_wrong" = 0 ] && [ "$st_gaps" = 0 ] && [ $((st_got * 2)) -ge "$st_exp" ]; then
+    say "window statistics: $st_got of prism's $st_exp emitted (the rest wait for a watermark the replay does not move), every one prism's, no series with a gap, $(($(wc -l <"$work/cluster-stats.txt") - st_got)) duplicates"
+  else
+    # Reported, and the run fails at the end, after the savepoint checks.
+    failed="window statistics after the TaskManager kill: $st_got emitted of prism's $st_exp, $st_wrong not prism's, $st_gaps device/metric series with a gap"
+    say "FAILED: $failed"
+  fi
+
+  say "stop with a savepoint"
+  sp=$(scripts/flink.sh savepoint 2>>"$work/savepoint.log" | sed -n 's/^SAVEPOINT=//p')
+  [ -n "$sp" ] || { cat "$work/savepoint.log"; exit 1; }
+  say "savepoint $sp; producing the second day while no job runs"
+  "$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors2.jsonl" 2>>"$work/produce.log"
+  submit --flink-savepoint="$sp" || { tail -20 "$work/submit.log"; exit 1; }
+  job2=""
+  for _ in $(seq 60); do job2="$(running_job)"; [ -n "$job2" ] && break; sleep 1; done
+  [ -n "$job2" ] && [ "$job2" != "$job" ] || { say "the resumed job is not running"; exit 1; }
+  deadline=$((SECONDS + 300))
+  while [ $SECONDS -lt $deadline ]; do
+    [ "$(distinct "$out_topic")" -ge "$want12" ] && break
+    sleep 3
+  done
+  [ "$(ckpt "$job2" restored)" -ge 1 ] || { say "the resumed job did not start from the savepoint"; exit 1; }
+  "$tt" dump --brokers="$brokers" --topic="$out_topic" | ids | sort >"$work/cluster-anomalies12.txt"
+  diff <(sort -u "$work/cluster-anomalies12.txt") "$work/expected12.txt" >"$work/anomalies12.diff" \
+    || { say "anomalies of both runs differ from prism's:"; head -20 "$work/anomalies12.diff"; exit 1; }
+  say "resumed from the savepoint: both runs together gave the $want12 anomalies prism gives over both days ($(uniq -d "$work/cluster-anomalies12.txt" | wc -l) duplicated), no gap"
+  say "cluster e2e took $((SECONDS - t0))s from the first submission"
+  [ -z "$failed" ] || { say "FAILED: $failed"; exit 1; }
+  exit 0
+fi
 
 # The job server we start checkpoints every 5 s: Flink configuration goes to
 # the job server (scripts/flink.sh FLINK_CHECKPOINT_INTERVAL), and the
@@ -68,7 +272,6 @@ say "expected results: the same pipelines on prism over the files"
 "$bl" anomalies --detectors=threshold --input="$work/sensors.jsonl" --output="$work/prism-anomalies" --overwrite 2>"$work/prism-anomalies.log"
 "$bl" anomalies --input="$work/sensors.jsonl" --output="$work/prism-ensemble" --overwrite 2>"$work/prism-ensemble.log"
 "$bl" themes --llm=offline --input="$work/reviews.jsonl" --output="$work/prism-themes" --overwrite 2>"$work/prism-themes.log"
-ids() { python3 -c 'import sys,json; [print(json.loads(l)["reading_id"]) for l in sys.stdin if l.strip()]'; }
 ids <"$work/prism-anomalies/anomalies.jsonl" | sort >"$work/expected-anomalies.txt"
 want=$(wc -l <"$work/expected-anomalies.txt")
 say "expecting $want anomalies"
@@ -82,8 +285,18 @@ submit_anomalies() { # start position
   job_pid=$!
 }
 submit_anomalies earliest
-say "anomaly job submitted to Flink (unbounded read); producing 20 chunks of 1,000 readings, 1 s apart"
-"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors.jsonl" --chunk=1000 --pause=1s 2>"$work/produce.log" &
+# The first 1,000 readings now, the rest once the job reads: a job can take a minute to
+# start on a loaded machine, and the stream must still be running when output appears.
+head -n 1000 "$work/sensors.jsonl" >"$work/sensors-first.jsonl"; tail -n +1001 "$work/sensors.jsonl" >"$work/sensors-rest.jsonl"
+"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-first.jsonl" 2>"$work/produce.log"
+say "anomaly job submitted to Flink (unbounded read); 1,000 readings produced, waiting for the job to read"
+for _ in $(seq 180); do
+  grep -q "running on flink .*: [1-9][0-9]* records read" "$work/flink-anomalies.log" 2>/dev/null && break
+  kill -0 "$job_pid" 2>/dev/null || { say "the anomaly job exited early"; tail -20 "$work/flink-anomalies.log"; exit 1; }
+  sleep 1
+done
+say "the job reads; producing the other 19 chunks of 1,000 readings, 1 s apart"
+"$tt" produce --brokers="$brokers" --topic="$in_topic" --file="$work/sensors-rest.jsonl" --chunk=1000 --pause=1s 2>>"$work/produce.log" &
 producer=$!
 first_seen=""
 killed=""

@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Local Beam portable Flink job server (embedded Flink MiniCluster) for beamlens.
+# Local Beam portable Flink job server for beamlens: with an embedded Flink MiniCluster
+# (FLINK_MODE=embedded, the default; workers LOOPBACK, in the submitting process), or in
+# front of a Flink session cluster of separate processes started here (FLINK_MODE=cluster:
+# one JobManager and FLINK_TASKMANAGERS TaskManagers, each its own JVM, whose TaskManagers
+# start the Go workers themselves).
 #
 # The shaded beam-runners-flink-*-job-server jars are not reachable here, so the job
 # server is assembled from its Maven artifacts (beam-runners-flink-<flink> plus its
@@ -7,13 +11,23 @@
 # `mvn dependency:copy-dependencies` into a cache dir, and started with
 # org.apache.beam.runners.flink.FlinkJobServerDriver --flink-master=[local].
 #
-# Submit Go pipelines with:
+# Submit Go pipelines with (embedded):
 #   --runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK
+# or (cluster; `start` and `env` print the exact flags):
+#   --runner=flink --endpoint=localhost:$JOB_PORT --environment_type=PROCESS
+#     --environment_config='{"command":"<run dir>/flink/cluster/worker.sh"}'
+# (beamlens stages its own binary as the worker: --worker_binary defaults to it.)
 #
 # Usage: scripts/flink.sh <command>
-#   start      start the job server (fetches jars on first use); prints FLINK_ENDPOINT=...
-#   stop       stop it (TERM, then KILL after FLINK_STOP_TIMEOUT s); idempotent
-#   status     "running ..." (exit 0) or "not running" (exit 1)
+#   start      start the job server (fetches jars on first use), in cluster mode the
+#              JobManager and TaskManagers first; prints FLINK_ENDPOINT=... (and GO_FLAGS=...)
+#   stop       stop the job server and any cluster processes by PID (TERM, then KILL after
+#              FLINK_STOP_TIMEOUT s); idempotent
+#   status     one line per process: role, PID, address (exit 0 if the job server runs,
+#              1 if it does not)
+#   savepoint [NAME]  stop the running job (the only one, or the one whose Flink name starts
+#              with NAME) with a savepoint under the cluster's savepoint dir; prints
+#              SAVEPOINT=PATH. Resume with beamlens --flink-savepoint=PATH (cluster mode)
 #   restart    stop + start
 #   logs [N]   tail N lines (default 50) of the job server log
 #   fetch      only resolve/cache the jars (and build the patch jar)
@@ -41,7 +55,11 @@
 #                                makes it Beam's, and finishes bundles before each checkpoint
 #                                (a checkpoint taken with a bundle open lost the Kafka read's
 #                                self-checkpoint residual in 4 of 6 runs here: the job then read
-#                                nothing, forever).
+#                                nothing, forever);
+#                              * the Go SDK cannot set Flink's savepointPath option: the patch
+#                                takes it from the experiment beamlens_savepoint=PATH (what
+#                                beamlens --flink-savepoint=PATH sends), to resume a job from a
+#                                savepoint on a session cluster.
 #                             FLINK_PATCH=0 runs the stock jars.
 #   FLINK_HEAP=1g             job server -Xmx
 #   FLINK_LOG_LEVEL=warn      slf4j-simple level for org.apache.flink (Beam logs at info)
@@ -57,6 +75,23 @@
 #   FLINK_CONF_DIR            use this Flink configuration directory as is instead (then
 #                             FLINK_CHECKPOINT_INTERVAL and FLINK_CONF must be unset)
 #   FLINK_EXTRA_ARGS          extra FlinkJobServerDriver arguments
+#   FLINK_MODE=embedded       embedded | cluster (see above). In cluster mode:
+#     FLINK_TASKMANAGERS=2    TaskManager processes (1-4)
+#     FLINK_SLOTS=2           task slots per TaskManager
+#     FLINK_REST_PORT=8081    the JobManager's REST port (web UI; what the job server submits to)
+#     FLINK_PORT_BASE=6123    JobManager RPC port; blob server = base+1, TaskManager i RPC =
+#                             base+2i and data = base+2i+1, metric query services in
+#                             base+10..base+19. Everything binds 127.0.0.1.
+#     FLINK_TM_HEAP=256m      task heap per TaskManager (every taskmanager.memory.* size is
+#                             set explicitly: Flink's shell scripts, which normally derive them,
+#                             are not on Maven Central)
+#     FLINK_PARALLELISM=2     parallelism.default of jobs that do not set --parallelism
+#     State: hashmap (heap) state backend, checkpoints and savepoints on the filesystem under
+#     $BEAMLENS_RUN_DIR/flink/cluster/{checkpoints,savepoints} (RocksDB's jar is not in the
+#     job server's dependency tree); FLINK_CHECKPOINT_INTERVAL defaults to 10s here.
+#     The Go boot program (github.com/apache/beam/sdks/v2/go/container, built with `go build`
+#     on first start) is what a TaskManager runs for the PROCESS environment: it fetches the
+#     staged worker binary from the job's artifacts and runs it as the SDK harness.
 #   BEAMLENS_CACHE=~/.cache/beamlens    jars go to $BEAMLENS_CACHE/flink-$BEAM_VERSION-$FLINK_VERSION
 #   BEAMLENS_RUN_DIR=<repo>/.run        pid/log/artifacts go to $BEAMLENS_RUN_DIR/flink
 #   JAVA_HOME / FLINK_JAVA    Java 11+ to use (default: java on PATH)
@@ -87,24 +122,48 @@ FLINK_EXTRA_ARGS="${FLINK_EXTRA_ARGS:-}"
 FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-}"
 FLINK_CONF="${FLINK_CONF:-}"
 FLINK_CONF_DIR="${FLINK_CONF_DIR:-}"
+FLINK_MODE="${FLINK_MODE:-embedded}"
+FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-2}"
+FLINK_SLOTS="${FLINK_SLOTS:-2}"
+FLINK_REST_PORT_SET="${FLINK_REST_PORT:+yes}"
+FLINK_REST_PORT="${FLINK_REST_PORT:-8081}"
+FLINK_PORT_BASE="${FLINK_PORT_BASE:-6123}"
+FLINK_TM_HEAP="${FLINK_TM_HEAP:-256m}"
+FLINK_PARALLELISM="${FLINK_PARALLELISM:-2}"
+case "$FLINK_MODE" in
+  embedded) ;;
+  cluster) FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-10s}" ;;
+  *) echo "flink.sh: error: FLINK_MODE must be embedded or cluster, not '$FLINK_MODE'" >&2; exit 2 ;;
+esac
+[[ "$FLINK_TASKMANAGERS" =~ ^[1-4]$ ]] || { echo "flink.sh: error: FLINK_TASKMANAGERS must be 1-4" >&2; exit 2; }
 
 CACHE_ROOT="${BEAMLENS_CACHE:-$HOME/.cache/beamlens}"
 FHOME="$CACHE_ROOT/flink-$BEAM_VERSION-$FLINK_VERSION"
 LIBS="$FHOME/lib"
 # Bump PATCH_REV whenever the patch changes: the built jar is cached under its name.
-PATCH_REV=5
+PATCH_REV=6
 PATCH_JAR="$FHOME/beamlens-flink-patch-r$PATCH_REV.jar"
 RUN_ROOT="${BEAMLENS_RUN_DIR:-$REPO_ROOT/.run}"
 FDIR="$RUN_ROOT/flink"
 LOG_FILE="$FDIR/jobserver.log"
 PID_FILE="$FDIR/jobserver.pid"
 PORT_FILE="$FDIR/jobserver.port"
+CDIR="$FDIR/cluster"
+BOOT_BIN="$CDIR/boot"
+BOOT_CMD="$CDIR/worker.sh"
+JM_CLASS=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
+TM_CLASS=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
 MAIN_CLASS=org.apache.beam.runners.flink.FlinkJobServerDriver
 
 # Commands other than start talk to the port the running server was started with,
 # unless JOB_PORT is given explicitly.
 if [[ "${1:-}" != start && "${1:-}" != restart && -z "$JOB_PORT_SET" && -f "$PORT_FILE" ]]; then
   JOB_PORT="$(tr -dc '0-9' <"$PORT_FILE")"; JOB_PORT="${JOB_PORT:-8099}"
+fi
+if [[ "${1:-}" != start && "${1:-}" != restart && -f "$CDIR/rest.port" ]]; then
+  # A running cluster: talk to its REST port, print its flags.
+  [[ -n "${FLINK_REST_PORT_SET:-}" ]] || FLINK_REST_PORT="$(tr -dc '0-9' <"$CDIR/rest.port")"
+  FLINK_MODE=cluster
 fi
 ARTIFACT_PORT="${ARTIFACT_PORT:-$((JOB_PORT - 1))}"
 EXPANSION_PORT="${EXPANSION_PORT:-$((JOB_PORT - 2))}"
@@ -315,6 +374,17 @@ edit("flink/FlinkPipelineRunner.java", [
    '    java.util.List<String> beamlensExperiments =\n'
    '        pipelineOptions.as(org.apache.beam.sdk.options.ExperimentalOptions.class).getExperiments();\n'
    '    boolean beamlensBounded = beamlensExperiments != null && beamlensExperiments.contains("beamlens_bounded");\n'
+   # 5. a savepoint to start from, for jobs the Go SDK submits (it cannot set Flink's
+   #    savepointPath option): the experiment beamlens_savepoint=PATH (cluster mode only:
+   #    Beam applies it to a remote Flink master).
+   '    if (beamlensExperiments != null) {\n'
+   '      for (String e : beamlensExperiments) {\n'
+   '        if (e.startsWith("beamlens_savepoint=")) {\n'
+   '          pipelineOptions.setSavepointPath(e.substring("beamlens_savepoint=".length()));\n'
+   '          LOG.info("beamlens patch: starting from savepoint {}", pipelineOptions.getSavepointPath());\n'
+   '        }\n'
+   '      }\n'
+   '    }\n'
    '    if (beamlensBounded) {\n'
    '      LOG.info("beamlens patch: a bounded beamlens job: sources end when done, no Beam checkpointing");\n'
    '      pipelineOptions.setShutdownSourcesAfterIdleMs(0L);\n'
@@ -377,15 +447,311 @@ conf_dir() {
       || die "FLINK_CONF_DIR=$FLINK_CONF_DIR has no config.yaml or flink-conf.yaml"
     echo "$FLINK_CONF_DIR"; return 0
   fi
-  [[ -n "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" ]] || return 0
+  [[ -n "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" || "$FLINK_MODE" == cluster ]] || return 0
   local d="$FDIR/conf"
   mkdir -p "$d"
   {
     echo "# written by scripts/flink.sh start"
     [[ -n "$FLINK_CHECKPOINT_INTERVAL" ]] && echo "execution.checkpointing.interval: $FLINK_CHECKPOINT_INTERVAL"
+    [[ "$FLINK_MODE" == cluster ]] && cluster_conf
     [[ -n "$FLINK_CONF" ]] && printf '%s\n' "$FLINK_CONF"
   } >"$d/config.yaml"
   echo "$d"
+}
+
+# ---------------------------------------------------------------- session cluster
+# The cluster's processes and the job server share one configuration directory: the
+# job server's copy carries the checkpoint interval to Beam (the patch) and the state
+# backend and directories to the job; the cluster's the addresses, memory and defaults.
+
+# cluster_conf prints the cluster part of config.yaml.
+cluster_conf() {
+  # Memory: a TaskManager started without Flink's shell scripts must be given every
+  # component, and its JVM flags must agree with them (tm_java_opts).
+  cat <<EOF
+jobmanager.rpc.address: 127.0.0.1
+jobmanager.rpc.port: $FLINK_PORT_BASE
+jobmanager.bind-host: 127.0.0.1
+blob.server.port: $((FLINK_PORT_BASE + 1))
+rest.address: 127.0.0.1
+rest.bind-address: 127.0.0.1
+rest.port: $FLINK_REST_PORT
+taskmanager.host: 127.0.0.1
+taskmanager.bind-host: 127.0.0.1
+metrics.internal.query-service.port: $((FLINK_PORT_BASE + 10))-$((FLINK_PORT_BASE + 19))
+taskmanager.numberOfTaskSlots: $FLINK_SLOTS
+cluster.evenly-spread-out-slots: true
+parallelism.default: $FLINK_PARALLELISM
+taskmanager.cpu.cores: $FLINK_SLOTS
+taskmanager.memory.framework.heap.size: 64m
+taskmanager.memory.task.heap.size: $FLINK_TM_HEAP
+taskmanager.memory.managed.size: 32m
+taskmanager.memory.framework.off-heap.size: 64m
+taskmanager.memory.task.off-heap.size: 256m
+taskmanager.memory.network.min: 64m
+taskmanager.memory.network.max: 64m
+taskmanager.memory.jvm-metaspace.size: 256m
+taskmanager.memory.jvm-overhead.min: 64m
+taskmanager.memory.jvm-overhead.max: 64m
+state.backend.type: hashmap
+state.checkpoint-storage: filesystem
+state.checkpoints.dir: file://$CDIR/checkpoints
+state.savepoints.dir: file://$CDIR/savepoints
+execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION
+heartbeat.interval: 2000
+heartbeat.timeout: 20000
+restart-strategy.type: fixed-delay
+restart-strategy.fixed-delay.attempts: 20
+restart-strategy.fixed-delay.delay: 3s
+EOF
+}
+
+# size_mb 256m|1g -> 256|1024
+size_mb() {
+  local v="${1,,}"
+  case "$v" in
+    *g) echo $(( ${v%g} * 1024 )) ;;
+    *m) echo "${v%m}" ;;
+    *) die "size '$1': want e.g. 256m or 1g" ;;
+  esac
+}
+
+# tm_java_opts prints the JVM flags matching cluster_conf's memory sizes: heap =
+# framework + task heap, direct = framework + task off-heap + network. Task off-heap is
+# Beam's: its gRPC channels to the Go workers (the worker binary itself is fetched over
+# one) live in direct memory; with 128m in all a worker's start died of it.
+tm_java_opts() {
+  local heap=$(( 64 + $(size_mb "$FLINK_TM_HEAP") ))
+  echo "-Xms${heap}m -Xmx${heap}m -XX:MaxDirectMemorySize=384m -XX:MaxMetaspaceSize=256m"
+}
+
+cluster_pid_file() { echo "$CDIR/$1.pid"; }
+
+# cluster_is_ours ROLE PID: PID is alive and is this cluster's ROLE process.
+cluster_is_ours() {
+  local role="$1" pid="$2" class="$JM_CLASS"
+  [[ "$role" == taskmanager-* ]] && class="$TM_CLASS"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$class --configDir $FDIR/conf"
+}
+
+# cluster_roles lists the roles that have a pid file.
+cluster_roles() {
+  local r
+  for r in jobmanager taskmanager-1 taskmanager-2 taskmanager-3 taskmanager-4; do
+    if [[ -f "$(cluster_pid_file "$r")" ]]; then echo "$r"; fi
+  done
+}
+
+# cluster_pid ROLE prints the role's live PID (exit 1 if it does not run).
+cluster_pid() {
+  local f pid; f="$(cluster_pid_file "$1")"
+  [[ -f "$f" ]] || return 1
+  pid="$(tr -dc '0-9' <"$f")"
+  cluster_is_ours "$1" "$pid" || return 1
+  echo "$pid"
+}
+
+# cluster_launch ROLE CLASS JVM_OPTS [ARGS...] starts one cluster JVM in its own session,
+# its pid in CDIR/ROLE.pid, its output appended to CDIR/ROLE.log.
+cluster_launch() {
+  local role="$1" class="$2" opts="$3"; shift 3
+  local JAVA; JAVA="$(java_bin)"
+  rm -f "$(cluster_pid_file "$role")"
+  echo "==== $(date -u +%FT%TZ) flink.sh start $role" >>"$CDIR/$role.log"
+  # shellcheck disable=SC2016,SC2086
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$(cluster_pid_file "$role")" "$CDIR" \
+    "$JAVA" $opts -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
+    -Dorg.slf4j.simpleLogger.showDateTime=true \
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL" \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.executiongraph.ExecutionGraph=info \
+    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.resourcemanager=info \
+    -cp "$(classpath)" "$class" --configDir "$FDIR/conf" "$@" \
+    </dev/null >>"$CDIR/$role.log" 2>&1 &
+  local i
+  for i in $(seq 1 50); do
+    if [[ -s "$(cluster_pid_file "$role")" ]]; then return 0; fi
+    sleep 0.1
+  done
+  die "$role did not start (log $CDIR/$role.log)"
+}
+
+rest_get() { curl -fsS --max-time 5 "http://127.0.0.1:$FLINK_REST_PORT$1"; }
+
+# registered_tms prints how many TaskManagers the JobManager knows.
+registered_tms() {
+  local n
+  n="$(rest_get /taskmanagers 2>/dev/null | python3 -c 'import sys,json; print(len(json.load(sys.stdin)["taskmanagers"]))' 2>/dev/null || true)"
+  echo "${n:-0}"
+}
+
+# build_boot builds the Beam Go SDK's boot program once per run dir, and writes the PROCESS
+# environment's command: a wrapper that a TaskManager runs to start a Go worker.
+# - The boot program fetches the staged worker binary into its --semi_persist_dir (default
+#   /tmp, shared by every worker on the machine: two workers wrote the same
+#   /tmp/staged/1-beamlens), so each worker gets a directory of its own under the run dir.
+# - The boot program copies the binary again to /tmp/bin*/worker (a fixed prefix) and starts
+#   it, and neither it nor the worker ends when the TaskManager stops the environment or
+#   dies: stopped jobs left their workers running, reparented to init. So the boot program
+#   runs in a process group of its own, which the wrapper ends (TERM, then KILL) when it is
+#   told to stop, when the boot program exits, or when its TaskManager is gone (checked
+#   every 2 s); then it removes the worker's directories.
+build_boot() {
+  mkdir -p "$CDIR/workers"
+  cat >"$BOOT_CMD.tmp" <<EOF
+#!/usr/bin/env bash
+# Written by scripts/flink.sh: the PROCESS environment command of this cluster's Go workers
+# (see build_boot there for why it is more than the boot program).
+set -m
+tm=\$PPID
+d="\$(mktemp -d "$CDIR/workers/w.XXXXXX")"
+"$BOOT_BIN" --semi_persist_dir="\$d" "\$@" &
+child=\$!
+bins=""
+stop() { kill -TERM -- -\$child 2>/dev/null; }
+trap stop TERM INT
+while kill -0 \$child 2>/dev/null; do
+  kill -0 \$tm 2>/dev/null || stop
+  for p in \$(pgrep -g \$child); do
+    e="\$(readlink "/proc/\$p/exe" 2>/dev/null)"
+    case "\$e" in
+      /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || { bins+=" \${e%/worker}"; echo "\${e%/worker}" >>"\$d/bins"; } ;;
+    esac
+  done
+  sleep 2 & wait \$!
+done
+wait \$child; rc=\$?
+stop; sleep 1; kill -KILL -- -\$child 2>/dev/null
+rm -rf "\$d" \$bins
+exit \$rc
+EOF
+  chmod +x "$BOOT_CMD.tmp"; mv "$BOOT_CMD.tmp" "$BOOT_CMD"
+  [[ -x "$BOOT_BIN" ]] && return 0
+  command -v go >/dev/null || die "go not found: needed once to build the Beam Go boot program ($BOOT_BIN)"
+  log "building the Beam Go boot program (github.com/apache/beam/sdks/v2/go/container) into $BOOT_BIN"
+  (cd "$REPO_ROOT" && go build -o "$BOOT_BIN.tmp" github.com/apache/beam/sdks/v2/go/container) \
+    || die "go build of the Beam Go boot program failed"
+  mv "$BOOT_BIN.tmp" "$BOOT_BIN"
+}
+
+# cluster_start starts the JobManager and the TaskManagers that do not run yet (so a
+# second start brings back a TaskManager that died), and waits until all registered.
+cluster_start() {
+  mkdir -p "$CDIR/checkpoints" "$CDIR/savepoints"
+  local p i deadline started=$SECONDS
+  if [[ -z "$(cluster_pid jobmanager || true)" ]]; then
+    for p in "$FLINK_REST_PORT" "$FLINK_PORT_BASE" $((FLINK_PORT_BASE + 1)); do
+      port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (set FLINK_REST_PORT / FLINK_PORT_BASE)"
+    done
+  fi
+  build_boot
+  if [[ -z "$(cluster_pid jobmanager || true)" ]]; then
+    log "starting the Flink JobManager (REST 127.0.0.1:$FLINK_REST_PORT, RPC $FLINK_PORT_BASE), log $CDIR/jobmanager.log"
+    cluster_launch jobmanager "$JM_CLASS" "-Xms256m -Xmx512m"
+  fi
+  deadline=$((SECONDS + FLINK_START_TIMEOUT))
+  until rest_get /overview >/dev/null 2>&1; do
+    if [[ -z "$(cluster_pid jobmanager || true)" ]]; then
+      show_log_tail "$CDIR/jobmanager.log" 0; die "the JobManager exited during startup"
+    fi
+    (( SECONDS < deadline )) || die "the JobManager did not answer on 127.0.0.1:$FLINK_REST_PORT within ${FLINK_START_TIMEOUT}s"
+    sleep 0.5
+  done
+  for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
+    [[ -n "$(cluster_pid "taskmanager-$i" || true)" ]] && continue
+    log "starting Flink TaskManager $i (RPC $((FLINK_PORT_BASE + 2 * i)), data $((FLINK_PORT_BASE + 2 * i + 1))), log $CDIR/taskmanager-$i.log"
+    cluster_launch "taskmanager-$i" "$TM_CLASS" "$(tm_java_opts)" \
+      -Dtaskmanager.resource-id="beamlens-tm-$i" \
+      -Dtaskmanager.rpc.port=$((FLINK_PORT_BASE + 2 * i)) \
+      -Dtaskmanager.data.port=$((FLINK_PORT_BASE + 2 * i + 1))
+  done
+  deadline=$((SECONDS + FLINK_START_TIMEOUT))
+  until [[ "$(registered_tms)" -ge "$FLINK_TASKMANAGERS" ]]; do
+    for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
+      if [[ -z "$(cluster_pid "taskmanager-$i" || true)" ]]; then
+        show_log_tail "$CDIR/taskmanager-$i.log" 0; die "TaskManager $i exited during startup"
+      fi
+    done
+    (( SECONDS < deadline )) || die "only $(registered_tms) of $FLINK_TASKMANAGERS TaskManagers registered within ${FLINK_START_TIMEOUT}s"
+    sleep 1
+  done
+  log "cluster ready: 1 JobManager, $FLINK_TASKMANAGERS TaskManagers x $FLINK_SLOTS slots (startup $((SECONDS - started))s)"
+}
+
+cluster_stop() {
+  local r pid b
+  # TaskManagers first: a JobManager that outlives them only logs their loss.
+  for r in $(cluster_roles | sort -r); do
+    if pid="$(cluster_pid "$r")"; then stop_pid "$r" "$pid" "$FLINK_STOP_TIMEOUT"; fi
+    rm -f "$(cluster_pid_file "$r")"
+  done
+  # What worker wrappers could not remove (a TaskManager's exit kills them at once): the
+  # boot program's binary copies they recorded, unless a live process still runs one.
+  sleep 1
+  for b in $(cat "$CDIR"/workers/*/bins 2>/dev/null); do
+    [[ "$b" == /tmp/bin* && -d "$b" ]] || continue
+    pgrep -f "^$b/worker " >/dev/null || rm -rf "$b"
+  done
+  rm -rf "$CDIR"/workers/w.*
+}
+
+cluster_status() {
+  local r pid
+  for r in $(cluster_roles); do
+    if pid="$(cluster_pid "$r")"; then
+      case "$r" in
+        jobmanager) echo "jobmanager    pid $pid  rest http://127.0.0.1:$FLINK_REST_PORT  log $CDIR/$r.log" ;;
+        *) echo "$r pid $pid  workers [$(pgrep -P "$pid" | tr '\n' ' ' | sed 's/ $//')]  log $CDIR/$r.log" ;;
+      esac
+    else
+      echo "$r not running"
+    fi
+  done
+}
+
+# cluster_savepoint [NAME] stops the running job with a savepoint; prints SAVEPOINT=PATH.
+cluster_savepoint() {
+  local name="${1:-}" jid trig st loc deadline
+  jid="$(rest_get /jobs/overview | python3 -c '
+import sys, json
+name = sys.argv[1]
+jobs = [j for j in json.load(sys.stdin)["jobs"] if j["state"] == "RUNNING" and j["name"].startswith(name)]
+if len(jobs) != 1:
+    sys.exit("want exactly one running job%s, found %d" % (" named " + name + "*" if name else "", len(jobs)))
+print(jobs[0]["jid"])' "$name")" || die "no single running job to stop"
+  log "stopping job $jid with a savepoint in $CDIR/savepoints"
+  trig="$(curl -fsS --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -d "{\"targetDirectory\":\"file://$CDIR/savepoints\",\"drain\":false}" \
+    "http://127.0.0.1:$FLINK_REST_PORT/jobs/$jid/stop" | python3 -c 'import sys,json; print(json.load(sys.stdin)["request-id"])')" \
+    || die "the JobManager refused the stop-with-savepoint request"
+  deadline=$((SECONDS + 120))
+  while (( SECONDS < deadline )); do
+    st="$(rest_get "/jobs/$jid/savepoints/$trig" || true)"
+    loc="$(echo "$st" | python3 -c '
+import sys, json
+d = json.load(sys.stdin)
+if d["status"]["id"] != "COMPLETED":
+    sys.exit(0)
+op = d.get("operation") or {}
+if "failure-cause" in op:
+    sys.exit("savepoint failed: " + str(op["failure-cause"].get("stack-trace", ""))[:2000])
+print(op["location"])' 2>&1)" || die "$loc"
+    if [[ -n "$loc" ]]; then echo "SAVEPOINT=$loc"; return 0; fi
+    sleep 1
+  done
+  die "the savepoint did not complete within 120s"
+}
+
+go_flags() {
+  if [[ "$FLINK_MODE" == cluster ]]; then
+    echo "--runner=flink --endpoint=localhost:$JOB_PORT --environment_type=PROCESS --environment_config={\"command\":\"$BOOT_CMD\"}"
+  else
+    echo "--runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK"
+  fi
 }
 
 cmd_start() {
@@ -408,6 +774,13 @@ cmd_start() {
   mkdir -p "$FDIR/artifacts"
   local conf conf_args=()
   conf="$(conf_dir)"
+  if [[ "$FLINK_MODE" == cluster ]]; then
+    [[ -z "$FLINK_CONF_DIR" ]] || die "FLINK_MODE=cluster writes its own configuration: unset FLINK_CONF_DIR (use FLINK_CONF)"
+    [[ "$FLINK_MASTER" == "[local]" ]] || die "FLINK_MODE=cluster starts its own cluster: unset FLINK_MASTER"
+    cluster_start
+    echo "$FLINK_REST_PORT" >"$CDIR/rest.port"
+    FLINK_MASTER="127.0.0.1:$FLINK_REST_PORT"
+  fi
   [[ -n "$conf" ]] && conf_args=(--flink-conf-dir="$conf")
   local patched=no; [[ "$(classpath)" == "$PATCH_JAR:"* ]] && patched=yes
   LOG_OFFSET="$(stat -c %s "$LOG_FILE" 2>/dev/null || echo 0)"
@@ -419,8 +792,10 @@ cmd_start() {
   local started=$SECONDS
   # setsid: own session, so Ctrl-C in the caller's terminal does not hit the server.
   # The wrapper writes its own pid then execs java, so the pid file is the JVM's pid.
+  # Its working directory is the run dir: submitting to a cluster, the server writes a
+  # pipeline_options.json into it.
   # shellcheck disable=SC2016,SC2086
-  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$PID_FILE" \
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$PID_FILE" "$FDIR" \
     "$JAVA" -Xms128m -Xmx"$FLINK_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
     -Dorg.slf4j.simpleLogger.showDateTime=true \
@@ -450,6 +825,7 @@ cmd_start() {
   echo "$JOB_PORT" >"$PORT_FILE"
   log "ready (pid $pid, startup $((SECONDS - started))s)"
   echo "FLINK_ENDPOINT=localhost:$JOB_PORT"
+  echo "GO_FLAGS=$(go_flags)"
 }
 
 start_failed() {
@@ -461,26 +837,29 @@ start_failed() {
 cmd_stop() {
   local pid; pid="$(read_pid)"
   if [[ -z "$pid" ]] || ! is_ours "$pid"; then
-    rm -f "$PID_FILE" "$PORT_FILE"
-    log "not running"
-    return 0
+    log "job server not running"
+  else
+    stop_pid "job server" "$pid" "$FLINK_STOP_TIMEOUT"
   fi
-  stop_pid "job server" "$pid" "$FLINK_STOP_TIMEOUT"
   rm -f "$PID_FILE" "$PORT_FILE"
+  cluster_stop
+  rm -f "$CDIR/rest.port"
 }
 
 cmd_status() {
-  local pid
+  local pid rc=1
   if pid="$(running_pid)"; then
     if port_open "$JOB_PORT"; then
       echo "running (pid $pid, FLINK_ENDPOINT=localhost:$JOB_PORT, log $LOG_FILE)"
     else
       echo "running (pid $pid) but port $JOB_PORT does not answer yet (log $LOG_FILE)"
     fi
-    return 0
+    rc=0
+  else
+    echo "not running"
   fi
-  echo "not running"
-  return 1
+  cluster_status
+  return "$rc"
 }
 
 cmd_logs() {
@@ -505,7 +884,10 @@ LOG_FILE=$LOG_FILE
 FLINK_MASTER=$FLINK_MASTER
 FLINK_CONF_DIR=${FLINK_CONF_DIR:-$([[ -n "$FLINK_CHECKPOINT_INTERVAL$FLINK_CONF" ]] && echo "$FDIR/conf (generated)")}
 FLINK_ENDPOINT=localhost:$JOB_PORT
-GO_FLAGS=--runner=flink --endpoint=localhost:$JOB_PORT --environment_type=LOOPBACK
+FLINK_MODE=$FLINK_MODE
+FLINK_REST_PORT=$FLINK_REST_PORT
+CLUSTER_DIR=$CDIR
+GO_FLAGS=$(go_flags)
 EOF
 }
 
@@ -515,6 +897,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  savepoint) shift; cluster_savepoint "$@" ;;
   restart) cmd_stop; cmd_start ;;
   logs) shift; cmd_logs "$@" ;;
   fetch) cmd_fetch ;;

@@ -57,11 +57,6 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if f.reorder < 0 || (f.reorder > 0 && f.reorder < time.Millisecond) {
 		return anomaly.Config{}, usagef("--reorder must be 0 or at least 1ms")
 	}
-	if f.reorder > 0 && f.runner.Runner == "flink" {
-		// Its event-time timers never fired on our Flink job server, with
-		// replayed or live input: refuse rather than run silently.
-		return anomaly.Config{}, usagef("--reorder does not work on Flink yet (its event-time timers did not fire there in our tests); run it on prism, or without --reorder")
-	}
 	noStats := f.window == "off"
 	var size, period time.Duration
 	if !noStats {

@@ -25,8 +25,9 @@ type deviceState struct {
 	// ScoredThrough is the event time (ms) up to which the device's
 	// readings have been scored in order; math.MinInt64 before the first.
 	ScoredThrough int64
-	// TimerAt is when the flush timer is set to fire (ms), 0 for none;
-	// HoldAt the watermark hold it was set with.
+	// TimerAt is when the expiry timer is set to fire (ms), 0 for none.
+	// HoldAt is no longer used (each pane has its own flush timer now) and
+	// stays 0; it keeps its place in the layout.
 	TimerAt, HoldAt int64
 	// Detectors is the saved state of the device's detectors.
 	Detectors []byte

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -48,6 +49,14 @@ const maxBatch = 4096
 // in state until the watermark passes the end of their pane and are then
 // scored in event-time order across bundles too, at the cost of the
 // watermark's delay and one timer firing per device and pane.
+//
+// Every pane holding pending readings has its own timer (tagged with the
+// pane's end), not one timer re-armed pane after pane: Flink fires event-time
+// timers only as it advances the watermark, so a timer set behind the
+// watermark waits for the end of the current bundle (a second or so). A
+// chained timer thus scored one pane per bundle round trip, and a backlog
+// (a replay, a restart, a watermark jump) never caught up; with one timer
+// per pane, a watermark advance fires every pane it passed at once.
 //
 // A reading at or behind the point up to which its device was scored is
 // late: within opts.AllowedLateness it is scored at once, out of order;
@@ -131,10 +140,10 @@ type streamScoreFn struct {
 	EveryScore bool
 
 	Device state.Value[[]byte]
-	// Flush fires at the end of the pane of the earliest pending reading;
-	// with nothing pending it is the expiry timer instead, StateTTLMs past
-	// the newest reading. One timer family serves both: prism hangs on a
-	// DoFn that declares two.
+	// Flush fires at the end of each pane holding pending readings (its
+	// tag is the pane's end, see paneTag), and as the expiry timer
+	// (expiryTag), StateTTLMs past the newest reading. One timer family
+	// serves both: prism hangs on a DoFn that declares two.
 	Flush timers.EventTime
 
 	sc *scorer
@@ -174,6 +183,7 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 	if fn.PaneMs == 0 {
 		sortReadings(rs)
 	}
+	var touched map[int64]bool // ends of the panes that got pending readings
 	restored := false
 	restore := func() error {
 		if !restored {
@@ -192,6 +202,10 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 			st.ScoredThrough = r.EventTimeMs
 		case r.EventTimeMs > st.ScoredThrough:
 			st.Pending = append(st.Pending, r)
+			if touched == nil {
+				touched = map[int64]bool{}
+			}
+			touched[paneEnd(r.EventTimeMs, fn.PaneMs)] = true
 		case r.EventTimeMs > st.ScoredThrough-fn.AllowedLatenessMs:
 			if err := restore(); err != nil {
 				return err
@@ -209,17 +223,17 @@ func (fn *streamScoreFn) ProcessElement(ctx context.Context, sp state.Provider, 
 			return err
 		}
 	}
-	if fn.PaneMs > 0 {
+	if len(touched) > 0 {
 		sortReadings(st.Pending)
-		fn.schedule(tp, &st)
+		fn.arm(tp, st.Pending, touched)
 	}
 	fn.scheduleExpiry(tp, &st, rs)
 	return fn.Device.Write(sp, st.encode())
 }
 
-// scheduleExpiry sets the timer StateTTLMs past the newest reading the
-// device has shown, when no reading is pending (a pending one has its pane's
-// flush timer, and expiry is scheduled again after that flush). A late
+// scheduleExpiry sets the expiry timer StateTTLMs past the newest reading
+// the device has shown, when no reading is pending (a pending one has its
+// pane's flush timer, and expiry is scheduled again after that flush). A late
 // batch never moves it earlier: newest covers what the state already saw.
 func (fn *streamScoreFn) scheduleExpiry(tp timers.Provider, st *deviceState, rs []events.Reading) {
 	if fn.StateTTLMs < 0 || len(st.Pending) > 0 {
@@ -240,9 +254,15 @@ func (fn *streamScoreFn) scheduleExpiry(tp timers.Provider, st *deviceState, rs 
 	// No output timestamp: the hold then sits at the firing time, ahead of
 	// the watermark, so expiry never delays the anomalies; one at the
 	// reading's time would hold every output back by the TTL.
-	fn.Flush.Set(tp, time.UnixMilli(at))
+	fn.Flush.Set(tp, time.UnixMilli(at), timers.WithTag(expiryTag))
 	st.TimerAt, st.HoldAt = at, 0
 }
+
+// expiryTag tags the expiry timer; a flush timer's tag is its pane's end.
+const expiryTag = "expiry"
+
+// paneTag is the tag of the flush timer of the pane ending at end.
+func paneTag(end int64) string { return strconv.FormatInt(end, 10) }
 
 // newestTime is the latest event time among the device's scored and
 // pending readings and rs.
@@ -258,35 +278,45 @@ func newestTime(st deviceState, rs []events.Reading) int64 {
 }
 
 // OnTimer scores, in event-time order, every buffered reading up to the end
-// of the pane whose timer fired; the watermark has passed them all.
-func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, _ timers.Context,
+// of the pane whose timer fired (the watermark has passed them all), or
+// expires the device's state when its expiry timer fired.
+func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, device string, tc timers.Context,
 	emit func(beam.EventTime, events.Anomaly), _ func(events.DeadLetter)) error {
 	st, err := fn.read(sp, device)
 	if err != nil {
 		return err
 	}
-	if st.TimerAt == 0 {
-		return nil // a timer set before the state it served was flushed
-	}
-	if len(st.Pending) == 0 {
-		return fn.expire(ctx, sp)
-	}
-	through := st.TimerAt
-	if err := fn.sc.restore(st.Detectors); err != nil {
-		return err
+	through, err := strconv.ParseInt(tc.Tag, 10, 64)
+	if err != nil { // the expiry timer
+		switch {
+		case st.TimerAt == 0:
+			return nil // set before the state it served was dropped
+		case len(st.Pending) == 0:
+			return fn.expire(ctx, sp)
+		default:
+			// Readings came since: their flush schedules expiry again.
+			st.TimerAt = 0
+			return fn.Device.Write(sp, st.encode())
+		}
 	}
 	n := 0
 	for n < len(st.Pending) && st.Pending[n].EventTimeMs <= through {
-		fn.score(ctx, st.Pending[n], emit)
 		n++
+	}
+	if n == 0 {
+		return nil // a later pane's timer fired first and scored this one
+	}
+	if err := fn.sc.restore(st.Detectors); err != nil {
+		return err
+	}
+	for _, r := range st.Pending[:n] {
+		fn.score(ctx, r, emit)
 	}
 	st.Pending = slices.Clone(st.Pending[n:])
 	st.ScoredThrough = max(st.ScoredThrough, through)
-	st.TimerAt, st.HoldAt = 0, 0
 	if st.Detectors, err = fn.sc.save(st.Detectors[:0:0]); err != nil {
 		return err
 	}
-	fn.schedule(tp, &st)
 	fn.scheduleExpiry(tp, &st, nil)
 	return fn.Device.Write(sp, st.encode())
 }
@@ -307,20 +337,21 @@ func (fn *streamScoreFn) score(ctx context.Context, r events.Reading, emit func(
 	})
 }
 
-// schedule sets the flush timer to the end of the pane holding the earliest
-// pending reading, holding the output watermark at that reading so the
-// anomalies the timer emits are never behind it.
-func (fn *streamScoreFn) schedule(tp timers.Provider, st *deviceState) {
-	if len(st.Pending) == 0 {
-		return
+// arm sets the flush timer of every pane in touched (the panes that just
+// got pending readings) to the pane's end, holding the output watermark at
+// the pane's earliest pending reading so that the anomalies its firing
+// emits are never behind it. pending is sorted by event time.
+func (fn *streamScoreFn) arm(tp timers.Provider, pending []events.Reading, touched map[int64]bool) {
+	for i, r := range pending {
+		end := paneEnd(r.EventTimeMs, fn.PaneMs)
+		if i > 0 && paneEnd(pending[i-1].EventTimeMs, fn.PaneMs) == end {
+			continue // not the pane's earliest
+		}
+		if touched[end] {
+			fn.Flush.Set(tp, time.UnixMilli(end), timers.WithTag(paneTag(end)),
+				timers.WithOutputTimestamp(time.UnixMilli(r.EventTimeMs)))
+		}
 	}
-	first := st.Pending[0].EventTimeMs
-	at := paneEnd(first, fn.PaneMs)
-	if at == st.TimerAt && first == st.HoldAt {
-		return
-	}
-	fn.Flush.Set(tp, time.UnixMilli(at), timers.WithOutputTimestamp(time.UnixMilli(first)))
-	st.TimerAt, st.HoldAt = at, first
 }
 
 // paneEnd is the last millisecond of the pane of length pane holding t.
