@@ -28,7 +28,7 @@ func TestReviewDecode(t *testing.T) {
 		{`{"review_id":"r","product_id":"p","timestamp":0}`, "review_text"},
 		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":7}`, "review_text"},
 		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":6}`, "rating"},
-		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":"5"}`, "rating"},
+		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":"five"}`, "rating"},
 	}
 	for _, c := range bad {
 		_, err := d.Decode([]byte(c.in))
