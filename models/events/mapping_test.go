@@ -59,7 +59,7 @@ func TestMetricPaths(t *testing.T) {
 	const head = `{"device_id":"d","timestamp":"2025-06-01T10:00:00Z",`
 	cases := []struct {
 		name, metrics, body string
-		want               string // metrics as name=value, or the dead letter's reason
+		want                string // metrics as name=value, or the dead letter's reason
 	}{
 		{"flat default", "", `"temperature":21.5,"humidity":40,"note":"x"}`, "temperature=21.5 humidity=40"},
 		{"nested", "DHT11.Temperature:temperature", `"DHT11":{"Temperature":118.4,"Humidity":40},"TempUnit":"C"}`, "temperature=118.4"},
