@@ -12,7 +12,7 @@ var (
 )
 
 func benchDecode(b *testing.B, opts DecodeOptions, rec []byte) {
-	opts.Now = fixedNow
+	opts.NowMs = fixedNow
 	d := ReadingDecoder{Options: opts}
 	if _, err := d.Decode(rec); err != nil {
 		b.Fatal(err)

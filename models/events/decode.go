@@ -25,16 +25,17 @@ const DefaultMaxFuture = 24 * time.Hour
 // DecodeOptions tunes strict decoding: where the fields of a record are,
 // which fields are metrics, how timestamps are written and how Kafka values
 // are framed. The zero value is the default (beamlens's own record shape).
-// Every field but Now is a plain value, so the options travel inside a
-// DoFn, which Beam serialises into the job graph; a decoder compiles them
-// once, on its first record.
+// Every field is a plain value, so the options travel as a DoFn field,
+// which Beam serialises into the job graph; a decoder compiles them once,
+// on its first record.
 type DecodeOptions struct {
 	// MaxFuture is how far past Now a timestamp may lie. Default
 	// DefaultMaxFuture; a negative value disables the check (replaying
 	// synthetic streams dated in the future).
 	MaxFuture time.Duration
-	// Now returns the wall clock. Default time.Now.
-	Now func() time.Time `json:"-"`
+	// NowMs is the wall clock MaxFuture is measured from, in epoch
+	// milliseconds. Default 0: the real clock (tests fix it).
+	NowMs int64
 
 	// DeviceField is the path (see Path) of a reading's device id.
 	// Default "device_id".
@@ -85,10 +86,10 @@ func (o DecodeOptions) maxFuture() time.Duration {
 }
 
 func (o DecodeOptions) now() time.Time {
-	if o.Now == nil {
+	if o.NowMs == 0 {
 		return time.Now()
 	}
-	return o.Now()
+	return time.UnixMilli(o.NowMs)
 }
 
 // Validate reports the first option a decoder could not use: a malformed

@@ -26,7 +26,7 @@ func frame(id int, payload []byte) []byte {
 }
 
 func TestFramedJSON(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	r, err := d.Decode(frame(3, []byte(`{"device_id":"p","timestamp":"2025-06-01T10:00:00Z","temperature":104.5}`)))
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func TestFramedAvro(t *testing.T) {
 	}
 	requests := 0
 	reg.Intercept(func(w http.ResponseWriter, r *http.Request) bool { requests++; return false })
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, SchemaRegistry: SchemaRegistry{URL: reg.URL()}}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, SchemaRegistry: SchemaRegistry{URL: reg.URL()}}}
 	for i := 0; i < 3; i++ {
 		r, err := d.Decode(frame(7, payload))
 		if err != nil {
@@ -90,7 +90,7 @@ func TestFramedAvroRegistryDown(t *testing.T) {
 	reg := srfake.New()
 	url := reg.URL()
 	reg.Close()
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, SchemaRegistry: SchemaRegistry{URL: url, Timeout: time.Second}}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, SchemaRegistry: SchemaRegistry{URL: url, Timeout: time.Second}}}
 	_, err := d.Decode(frame(7, []byte{2, 3}))
 	if err == nil || IsFieldError(err) {
 		t.Fatalf("err = %v, want a plain error", err)
@@ -103,7 +103,7 @@ func TestFramedAvroBasicAuth(t *testing.T) {
 	reg.SeedSchema("s-value", 1, 7, sr.Schema{Schema: readingAvsc, Type: sr.TypeAvro})
 	payload, _ := avro.Marshal(avro.MustParse(readingAvsc), map[string]any{"device_id": "a", "timestamp": int64(0), "temperature": 1.0, "note": nil})
 	t.Setenv("BEAMLENS_TEST_SR_PASS", "s3cret")
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, SchemaRegistry: SchemaRegistry{URL: reg.URL(), User: "beam", PasswordEnv: "BEAMLENS_TEST_SR_PASS"}}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, SchemaRegistry: SchemaRegistry{URL: reg.URL(), User: "beam", PasswordEnv: "BEAMLENS_TEST_SR_PASS"}}}
 	if _, err := d.Decode(frame(7, payload)); err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestMetricPaths(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, Metrics: c.metrics}}
+			d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, Metrics: c.metrics}}
 			r, err := d.Decode([]byte(head + c.body))
 			got := ""
 			if err != nil {
@@ -125,7 +125,7 @@ func TestStringNumbers(t *testing.T) {
 		{`"temperature":"1e400"}`, "temperature", 0, 0, "not a finite number"},
 		{`"temperature":20,"pressure":"high"}`, "pressure", 0, 0, `field "pressure": must be a number`},
 	} {
-		d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, Required: []string{c.metric}}}
+		d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, Required: []string{c.metric}}}
 		r, err := d.Decode([]byte(head + c.body))
 		if c.reason != "" {
 			if err == nil || !strings.Contains(err.Error(), c.reason) {
@@ -150,7 +150,7 @@ func TestStringNumbers(t *testing.T) {
 }
 
 func TestMissingMetric(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, Required: []string{"temperature"}}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, Required: []string{"temperature"}}}
 	_, err := d.Decode([]byte(`{"device_id":"tasmota-9","timestamp":"2025-06-01T10:00:00Z","DHT11":{"Temperature":99.1,"Humidity":40},"TempUnit":"C"}`))
 	if err == nil || err.Error() != `missing metric "temperature"; fields present: DHT11, TempUnit` {
 		t.Fatalf("err = %v", err)
@@ -174,7 +174,7 @@ func TestMissingMetric(t *testing.T) {
 	}
 
 	// Several scored metrics: one of them is enough.
-	d = ReadingDecoder{Options: DecodeOptions{Now: fixedNow, Required: []string{"temperature", "pressure"}}}
+	d = ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, Required: []string{"temperature", "pressure"}}}
 	if _, err := d.Decode([]byte(`{"device_id":"x","timestamp":0,"pressure":3}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestMissingMetric(t *testing.T) {
 }
 
 func TestMissingHintCapitalised(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, Required: []string{"temperature"}}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, Required: []string{"temperature"}}}
 	for i := 0; i < 25; i++ {
 		d.Decode([]byte(fmt.Sprintf(`{"device_id":"x","timestamp":%d,"Temperature":%d,"Humidity":40}`, i, i)))
 		if h := d.MissingHint(false); h != "" {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestReviewDecode(t *testing.T) {
-	d := ReviewDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReviewDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	r, err := d.Decode([]byte(`{"review_id":"r1","product_id":"p1","timestamp":"2025-01-01T00:00:00Z","rating":4,"review_text":"Battery died fast","lang":"en"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func TestTimestampForms(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.opts.Now = fixedNow
+			c.opts.NowMs = fixedNow
 			d := ReadingDecoder{Options: c.opts}
 			r, err := d.Decode([]byte(`{"device_id":"d","timestamp":` + c.ts + `,"temperature":1}`))
 			if c.reason != "" {
@@ -80,7 +80,7 @@ func TestTimestampForms(t *testing.T) {
 }
 
 func TestTimestampFieldPath(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, TimestampField: "state.reported.ts", DeviceField: "meta.id"}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, TimestampField: "state.reported.ts", DeviceField: "meta.id"}}
 	r, err := d.Decode([]byte(`{"meta":{"id":"gw"},"state":{"reported":{"ts":1714557625,"temperature":3}}}`))
 	if err != nil {
 		t.Fatal(err)
