@@ -107,13 +107,13 @@ const MetricsAll = "all"
 // ParseMetrics parses a comma-separated metrics spec: each item PATH or
 // PATH:NAME (DHT11.Temperature:temperature), or the word all (every
 // numeric top-level field, as when the spec is empty); all may be combined
-// with paths. It returns the mapped metrics and whether top-level fields
+// with paths. Several paths may give one name: the first one a record
+// has wins (devices that nest the same metric differently). It returns the mapped metrics and whether top-level fields
 // are metrics too.
 func ParseMetrics(spec string) (mapped []MetricSpec, all bool, err error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, true, nil
 	}
-	seen := map[string]bool{}
 	for _, item := range splitRaw(spec, ',', -1) {
 		item = strings.TrimSpace(item)
 		if item == MetricsAll {
@@ -131,10 +131,6 @@ func ParseMetrics(spec string) (mapped []MetricSpec, all bool, err error) {
 				return nil, false, fmt.Errorf("metric %q: empty or malformed name after the colon", item)
 			}
 		}
-		if seen[name] {
-			return nil, false, fmt.Errorf("metric %q is named twice", name)
-		}
-		seen[name] = true
 		mapped = append(mapped, MetricSpec{Path: p, Name: name})
 	}
 	return mapped, all, nil

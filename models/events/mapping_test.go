@@ -68,6 +68,8 @@ func TestMetricPaths(t *testing.T) {
 		{"unnamed path keeps its text", "DHT11.Humidity", `"DHT11":{"Temperature":1,"Humidity":40}}`, "DHT11.Humidity=40"},
 		{"key with a dot", `sensor\.1.t:t`, `"sensor.1":{"t":7}}`, "t=7"},
 		{"all plus mapped", "all,a.b:x", `"a":{"b":2},"humidity":40,"x":99}`, "x=2 humidity=40"},
+		{"alternatives, first present wins", "a.t:temperature,b.t:temperature", `"b":{"t":4},"a":{"t":3}}`, "temperature=3"},
+		{"alternatives, second", "a.t:temperature,b.t:temperature", `"b":{"t":4}}`, "temperature=4"},
 		{"only mapped fields", "a.b:x", `"a":{"b":2},"humidity":40}`, "x=2"},
 		{"missing path is no metric", "a.b:x,c:y", `"c":3}`, "y=3"},
 		{"path through a scalar", "a.b:x,c:y", `"a":5,"c":3}`, "y=3"},

@@ -132,7 +132,7 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 	metrics := make([]Metric, 0, len(c.mapped)+4)
 	for _, m := range c.mapped {
 		v, array := lookup(o, m.Path)
-		if v == nil && !array {
+		if (v == nil && !array) || hasMetric(metrics, m.Name) {
 			continue
 		}
 		if array {
@@ -173,6 +173,15 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 		metrics = append(metrics, Metric{Name: d.name(k), Value: f})
 	})
 	return metrics, metricErr
+}
+
+func hasMetric(ms []Metric, name string) bool {
+	for _, m := range ms {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *compiled) isWanted(k []byte) bool {

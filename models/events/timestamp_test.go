@@ -100,7 +100,6 @@ func TestDecodeOptionsValidate(t *testing.T) {
 		{TimestampFormat: "YYYY-MM-DD"},
 		{Metrics: "a..b"},
 		{DeviceField: `a\`},
-		{Metrics: "a:x,b:x"},
 		{SchemaRegistry: SchemaRegistry{URL: "http://user:secret@host:8081"}},
 	} {
 		if err := o.Validate(); err == nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/dedup"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/windowstats"
@@ -23,6 +24,9 @@ type Config struct {
 	Input  endpoint.URI
 	Output endpoint.URI
 	Decode decode.Options
+	// Dedup, when its Key is set, drops redelivered copies of readings
+	// before detection and window statistics. Default off.
+	Dedup dedup.Options
 	Detect detect.Options
 	// Window shapes the monitoring stream of per-device window statistics.
 	Window windowstats.Options
@@ -43,12 +47,16 @@ type Result struct {
 	DeadLetters beam.PCollection
 }
 
-// Build adds the anomaly pipeline to s: input -> decode -> detect ->
-// anomalies, and decode -> windowed per-device statistics -> monitoring.
+// Build adds the anomaly pipeline to s: input -> decode [-> dedup] ->
+// detect -> anomalies, and the same readings -> windowed per-device
+// statistics -> monitoring.
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
 	raws := endpoint.Read(s, cfg.Input)
 	readings, decodeDead := decode.Readings(s, raws, cfg.Decode)
+	if cfg.Dedup.Key != "" {
+		readings = dedup.Readings(s, readings, cfg.Dedup)
+	}
 	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
 	dead := deadletter.Flatten(s, decodeDead, lateDead)
 

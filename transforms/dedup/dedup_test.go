@@ -44,7 +44,7 @@ func TestReadings(t *testing.T) {
 		line("m-1", "a2", t0.Add(5*time.Second), 103),
 		line("m-2", "a2", t0.Add(5*time.Second), 50), // another device's a2
 		line("m-1", "a3", t0.Add(10*time.Second), 20.5),
-		line("m-1", "a1", t0.Add(20*time.Minute), 21), // a1 again, 20m later
+		line("m-1", "a1", t0.Add(20*time.Minute), 21),                              // a1 again, 20m later
 		`{"device_id":"m-1","timestamp":"2025-06-01T10:00:05Z","temperature":103}`, // no msg_id
 		`{"device_id":"m-1","timestamp":"2025-06-01T10:00:05Z","temperature":103}`,
 	}
