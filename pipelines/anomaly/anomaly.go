@@ -26,7 +26,7 @@ type Config struct {
 	Decode decode.Options
 	// Dedup, when its Key is set, drops redelivered copies of readings
 	// before detection and window statistics. Default off.
-	Dedup dedup.Options
+	Dedup  dedup.Options
 	Detect detect.Options
 	// Window shapes the monitoring stream of per-device window statistics.
 	Window windowstats.Options
