@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -94,6 +95,13 @@ func decoded(ctx context.Context, raw events.Raw, err error, dead func(events.De
 	return true, nil
 }
 
+// coerced counts the metric values this process's workers read from
+// decimal strings, readable while the job runs (for /metrics).
+var coerced atomic.Int64
+
+// Coerced returns how many metric values this process read from strings.
+func Coerced() int64 { return coerced.Load() }
+
 // hintOnce prints the missing-metric hint once per process.
 var hintOnce sync.Once
 
@@ -123,6 +131,7 @@ func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit f
 	ok, err := decoded(ctx, raw, err, dead)
 	if n := fn.dec.TakeCoerced(); n > 0 {
 		coercedCounter.Inc(ctx, int64(n))
+		coerced.Add(int64(n))
 	}
 	if ok {
 		r.Source = raw.Source
