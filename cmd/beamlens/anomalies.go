@@ -10,7 +10,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
-	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -18,6 +17,7 @@ import (
 // anomalyFlags are the anomaly pipeline's command-line options.
 type anomalyFlags struct {
 	ioFlags
+	records         recordFlags
 	detectors       string
 	metric          string
 	threshold       float64
@@ -33,12 +33,13 @@ func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	f.bindStreamTopics(fs, map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
 	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Known(), ", ")+
 		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold")
-	fs.StringVar(&f.metric, "metric", "temperature", "the reading field the detectors score")
+	fs.StringVar(&f.metric, "metric", "temperature", "the metric the detectors score (a name from --metrics; readings carrying none of it are dead letters)")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")
 	fs.DurationVar(&f.allowedLateness, "allowed-lateness", 5*time.Minute, "streaming input: how far behind the newest reading of its device already scored a reading may arrive and still be scored (out of order); later ones become dead letters")
 	fs.DurationVar(&f.reorder, "reorder", 0, "streaming input: hold readings until the watermark passes the end of their pane of this length, so that readings arriving out of order across bundles are scored in event-time order (e.g. 1s; default 0: score each bundle's readings as they arrive, sorted within the bundle)")
 	fs.DurationVar(&f.stateTTL, "device-state-ttl", detect.DefaultStateTTL, "streaming input: drop what the detectors learned about a device after it has been silent this long in event time, so a stream of ever-new device ids keeps bounded state (it warms up again when it returns; negative: keep forever)")
+	f.records.bindReadings(fs)
 	fs.StringVar(&f.window, "window", "5m", "event-time windows of the per-device statistics (window_stats.jsonl): SIZE for fixed windows, SIZE/PERIOD for sliding ones, e.g. 30m/5m, or off for no statistics (anomalies and dead letters only)")
 }
 
@@ -67,6 +68,14 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if f.metric == "" {
 		return anomaly.Config{}, usagef("--metric is empty")
 	}
+	dec, err := f.records.decodeOptions(f.maxFuture, f.metric)
+	if err != nil {
+		return anomaly.Config{}, err
+	}
+	dd, err := f.records.dedupOptions(f.runner.Runner)
+	if err != nil {
+		return anomaly.Config{}, err
+	}
 	in, out, err := f.endpoints()
 	if err != nil {
 		return anomaly.Config{}, err
@@ -77,7 +86,8 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	return anomaly.Config{
 		Input:  in,
 		Output: out,
-		Decode: decode.Options{MaxFuture: f.maxFuture},
+		Decode: dec,
+		Dedup:  dd,
 		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
 			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
 			StateTTL: f.stateTTL},

@@ -14,6 +14,8 @@ import (
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/deadletter"
+	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/dedup"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/view"
 )
@@ -54,6 +56,8 @@ func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
 	metric("beamlens_records_written_total", "counter", "Records written to the outputs (every stream: files, stdout, Kafka, Pub/Sub) by this process's workers.", float64(recordsWritten()))
 	metric("beamlens_anomalies_emitted_total", "counter", "Anomalies emitted by this process's workers.", float64(detect.Emitted()))
 	metric("beamlens_dead_letters_emitted_total", "counter", "Dead letters emitted by this process's workers.", float64(deadletter.Emitted()))
+	metric("beamlens_coerced_total", "counter", "Metric values read from decimal strings (\"1520.5\") by this process's workers.", float64(decode.Coerced()))
+	metric("beamlens_duplicates_dropped_total", "counter", "Redelivered readings dropped by --dedup in this process's workers.", float64(dedup.Dropped()))
 	llmStats := llm.ProcessStats()
 	for _, c := range []struct {
 		name, help string

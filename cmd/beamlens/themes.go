@@ -15,7 +15,6 @@ import (
 	"github.com/beamlens/beamlens/models/llm"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
-	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/themes"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -23,6 +22,7 @@ import (
 // themeFlags are the themes pipeline's command-line options.
 type themeFlags struct {
 	ioFlags
+	records       recordFlags
 	model         string
 	llmOpts       llm.Options
 	window        string
@@ -56,6 +56,7 @@ func (f *themeFlags) bind(fs *flag.FlagSet) {
 	fs.IntVar(&f.llmOpts.TokensPerMinute, "llm-tpm", 200000, "client-side limit on estimated tokens per minute (negative: none); 200000 is OpenAI's first tier for gpt-4o-mini")
 	fs.StringVar(&f.synonyms, "themes-synonyms", "", "a YAML `FILE` of extra synonyms, theme: [answers that mean it] (e.g. delivery: [shipping, courier]), folded on top of the built-in table (lower case, trimmed, plurals folded)")
 	fs.StringVar(&f.taxonomy, "themes-taxonomy", "", "a `FILE` of allowed themes, one per line (# comments); answers are mapped onto them through the synonyms, and an answer that maps to none is dropped (a review may end with no themes)")
+	f.records.bindReviews(fs)
 	fs.StringVar(&f.window, "window", "10m", "event-time windows of the theme counts: SIZE (fixed) or SIZE/PERIOD (sliding); alerts use fixed windows of SIZE")
 	fs.IntVar(&f.topK, "top-k", 0, "keep only the K most mentioned themes of each window in theme_counts.jsonl (0: all, each ranked)")
 }
@@ -68,6 +69,10 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	if f.topK < 0 {
 		return themespipe.Config{}, usagef("--top-k must not be negative")
 	}
+	dec, err := f.records.decodeOptions(f.maxFuture)
+	if err != nil {
+		return themespipe.Config{}, err
+	}
 	in, out, err := f.endpoints()
 	if err != nil {
 		return themespipe.Config{}, err
@@ -79,7 +84,7 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream)
 	return themespipe.Config{
 		Input: in, Output: out,
-		Decode:  decode.Options{MaxFuture: f.maxFuture},
+		Decode:  dec,
 		Extract: ext,
 		Window:  themes.CountOptions{Size: size, Period: period},
 		TopK:    f.topK,

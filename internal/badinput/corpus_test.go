@@ -52,7 +52,7 @@ func TestCorpusSize(t *testing.T) {
 // TestDecodersJudgeEveryCase checks each case at the decoder, where the
 // reasons come from; the pipeline tests check the same cases end to end.
 func TestDecodersJudgeEveryCase(t *testing.T) {
-	opts := events.DecodeOptions{Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	opts := events.DecodeOptions{NowMs: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
 	for _, p := range Pipelines {
 		rd := &events.ReadingDecoder{Options: opts}
 		vd := &events.ReviewDecoder{Options: opts}

@@ -2,8 +2,9 @@ package events
 
 import (
 	"bytes"
+	"fmt"
 	"math"
-	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -24,14 +25,60 @@ const MaxIDBytes = 256
 // off: five minutes keeps the first and catches the second.
 const DefaultMaxFuture = 5 * time.Minute
 
-// DecodeOptions tunes strict decoding. The zero value is the default.
+// DecodeOptions tunes strict decoding: where the fields of a record are,
+// which fields are metrics, how timestamps are written and how Kafka values
+// are framed. The zero value is the default (beamlens's own record shape).
+// Every field is a plain value, so the options travel as a DoFn field,
+// which Beam serialises into the job graph; a decoder compiles them once,
+// on its first record.
 type DecodeOptions struct {
 	// MaxFuture is how far past Now a timestamp may lie. Default
 	// DefaultMaxFuture; a negative value disables the check (replaying
 	// synthetic streams dated in the future).
 	MaxFuture time.Duration
-	// Now returns the wall clock. Default time.Now.
-	Now func() time.Time
+	// NowMs is the wall clock MaxFuture is measured from, in epoch
+	// milliseconds. Default 0: the real clock (tests fix it).
+	NowMs int64
+
+	// DeviceField is the path (see Path) of a reading's device id.
+	// Default "device_id".
+	DeviceField string
+	// TimestampField is the path of the event time, for readings and
+	// reviews. Default "timestamp".
+	TimestampField string
+	// Metrics says which fields of a reading are metrics (see
+	// ParseMetrics): PATH or PATH:NAME items, or "all". Default "" (the
+	// same as "all"): every numeric top-level field but the timestamp.
+	Metrics string
+	// Required names the metrics that are scored: a reading carrying none
+	// of them is a dead letter ("missing metric ..."), and under "all" a
+	// top-level field of that name must be a number (or a decimal string).
+	// Default none; the anomaly pipeline sets its --metric.
+	Required []string
+
+	// TimestampUnit is the unit of numeric timestamps: "auto" (the
+	// default, also ""), "s", "ms", "us" or "ns". auto decides per record
+	// by magnitude (see EpochMs).
+	TimestampUnit string
+	// TimestampFormat is a Go time layout for text timestamps that are not
+	// RFC 3339 ("2006-01-02 15:04:05"). Default "": RFC 3339 only.
+	TimestampFormat string
+	// Timezone is the IANA zone (Europe/Berlin, UTC) of text timestamps
+	// that carry none. Default "": such timestamps are dead letters.
+	Timezone string
+
+	// Review names the fields of a review. Zero value: the defaults.
+	Review ReviewFields
+
+	// SchemaRegistry decodes Confluent-framed values whose payload is not
+	// JSON (Avro). Framed JSON needs nothing: the frame is stripped.
+	SchemaRegistry SchemaRegistry
+}
+
+// ReviewFields are the paths of a review's fields; each empty one is its
+// default: review_id, product_id, review_text, rating.
+type ReviewFields struct {
+	ID, Product, Text, Rating string
 }
 
 func (o DecodeOptions) maxFuture() time.Duration {
@@ -42,10 +89,106 @@ func (o DecodeOptions) maxFuture() time.Duration {
 }
 
 func (o DecodeOptions) now() time.Time {
-	if o.Now == nil {
+	if o.NowMs == 0 {
 		return time.Now()
 	}
-	return o.Now()
+	return time.UnixMilli(o.NowMs)
+}
+
+// Validate reports the first option a decoder could not use: a malformed
+// path or metrics spec, an unknown unit or zone.
+func (o DecodeOptions) Validate() error {
+	_, err := compile(o)
+	return err
+}
+
+// compiled is DecodeOptions parsed once for a decoder.
+type compiled struct {
+	opts      DecodeOptions
+	device    Path
+	timestamp Path
+	// tsTop is the timestamp's top-level key when it is one, so that the
+	// metrics scan skips it.
+	tsTop  string
+	mapped []MetricSpec
+	all    bool
+	// wanted are top-level names that must hold numbers under all.
+	wanted []string
+	unit   string
+	loc    *time.Location
+	review struct{ id, product, text, rating Path }
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func compile(o DecodeOptions) (*compiled, error) {
+	c := &compiled{opts: o}
+	var err error
+	if c.device, err = ParsePath(orDefault(o.DeviceField, "device_id")); err != nil {
+		return nil, fmt.Errorf("device field: %v", err)
+	}
+	if c.timestamp, err = ParsePath(orDefault(o.TimestampField, "timestamp")); err != nil {
+		return nil, fmt.Errorf("timestamp field: %v", err)
+	}
+	c.tsTop, _ = c.timestamp.Top()
+	if c.mapped, c.all, err = ParseMetrics(o.Metrics); err != nil {
+		return nil, fmt.Errorf("metrics: %v", err)
+	}
+	for _, r := range o.Required {
+		if r == "" {
+			return nil, fmt.Errorf("required metric is empty")
+		}
+	}
+	// Under all, the scored metrics and temperature (the contract's named
+	// metric) must be numbers when present at the top level; any other
+	// non-numeric field passes through.
+	c.wanted = append(append(c.wanted, o.Required...), "temperature")
+	switch o.TimestampUnit {
+	case "", "auto":
+		c.unit = "auto"
+	case "s", "ms", "us", "ns":
+		c.unit = o.TimestampUnit
+	default:
+		return nil, fmt.Errorf("timestamp unit %q: want auto, s, ms, us or ns", o.TimestampUnit)
+	}
+	if o.Timezone != "" {
+		if c.loc, err = time.LoadLocation(o.Timezone); err != nil {
+			return nil, fmt.Errorf("timezone: %v", err)
+		}
+	}
+	if o.TimestampFormat != "" && !strings.Contains(o.TimestampFormat, "2006") {
+		return nil, fmt.Errorf("timestamp format %q is not a Go time layout (write the reference time, e.g. 2006-01-02 15:04:05)", o.TimestampFormat)
+	}
+	for _, f := range []struct {
+		dst       *Path
+		val, name string
+	}{
+		{&c.review.id, o.Review.ID, "review_id"}, {&c.review.product, o.Review.Product, "product_id"},
+		{&c.review.text, o.Review.Text, "review_text"}, {&c.review.rating, o.Review.Rating, "rating"},
+	} {
+		if *f.dst, err = ParsePath(orDefault(f.val, f.name)); err != nil {
+			return nil, fmt.Errorf("%s field: %v", f.name, err)
+		}
+	}
+	if err := o.SchemaRegistry.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// mustCompile is compile for a decoder: options that do not compile are a
+// programming error (the command line validates them first).
+func mustCompile(o DecodeOptions) *compiled {
+	c, err := compile(o)
+	if err != nil {
+		panic("events: invalid DecodeOptions: " + err.Error())
+	}
+	return c
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -148,8 +291,9 @@ func duplicateKey(o *fastjson.Object) string {
 	return dup
 }
 
-func requiredID(o *fastjson.Object, field string) (string, error) {
-	v := o.Get(field)
+func requiredID(o *fastjson.Object, p Path) (string, error) {
+	field := p.text
+	v, _ := lookup(o, p)
 	if v == nil {
 		return "", fieldErr(field, "is required")
 	}
@@ -195,50 +339,6 @@ func finiteNumber(v *fastjson.Value, field string) (float64, error) {
 		return 0, fieldErr(field, "is not a finite number")
 	}
 	return f, nil
-}
-
-// minTime is the earliest plausible event time: sensors and reviews did not
-// exist before the epoch, and a negative timestamp is almost always a bug.
-var minTime = time.Unix(0, 0).UTC()
-
-// eventTime reads a required timestamp: an RFC 3339 string or epoch
-// milliseconds, between 1970 and MaxFuture past the wall clock.
-func eventTime(o *fastjson.Object, field string, opts DecodeOptions) (time.Time, error) {
-	v := o.Get(field)
-	if v == nil {
-		return time.Time{}, fieldErr(field, "is required")
-	}
-	var t time.Time
-	switch v.Type() {
-	case fastjson.TypeString:
-		b, _ := v.StringBytes()
-		parsed, err := time.Parse(time.RFC3339Nano, string(b))
-		if err != nil {
-			return time.Time{}, fieldErr(field, "is not an RFC 3339 time: %q", shorten(string(b), 64))
-		}
-		t = parsed.UTC()
-	case fastjson.TypeNumber:
-		ms, err := finiteNumber(v, field)
-		if err != nil {
-			return time.Time{}, err
-		}
-		// Beyond ~292 million years int64 nanoseconds overflow; the range
-		// check below rejects anything near that anyway.
-		if ms < 0 || ms > 1e15 {
-			return time.Time{}, fieldErr(field, "epoch milliseconds %s out of range", strconv.FormatFloat(ms, 'g', -1, 64))
-		}
-		t = time.UnixMilli(int64(ms)).UTC()
-	default:
-		return time.Time{}, fieldErr(field, "must be an RFC 3339 string or epoch milliseconds, got %s", v.Type())
-	}
-	if t.Before(minTime) {
-		return time.Time{}, fieldErr(field, "%s is before 1970", t.Format(time.RFC3339))
-	}
-	if mf, now := opts.maxFuture(), opts.now(); mf >= 0 && t.After(now.Add(mf)) {
-		return time.Time{}, fieldErr(field, "%s is in the future: %s ahead of this machine's clock, more than max-future %s allows (the device's clock is wrong)",
-			t.Format(time.RFC3339), t.Sub(now).Round(time.Second), mf)
-	}
-	return t, nil
 }
 
 func shorten(s string, n int) string {

@@ -18,7 +18,7 @@ func seedDecoders(f *testing.F, pipeline string) {
 	}
 }
 
-var fuzzOpts = DecodeOptions{Now: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+var fuzzOpts = DecodeOptions{NowMs: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
 
 // checkID holds an accepted id to the decoder's contract.
 func checkID(t *testing.T, field, id string) {

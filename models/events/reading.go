@@ -45,47 +45,159 @@ func (r Reading) Metric(name string) (float64, bool) {
 type ReadingDecoder struct {
 	Options DecodeOptions
 	parser  fastjson.Parser
+	c       *compiled
+	frames  unframer
+	// coerced counts metrics read from decimal strings since TakeCoerced.
+	coerced int
+	hint    missingHint
+	// names interns metric names: a stream repeats a handful of field
+	// names, and a string per field per record was most of the garbage.
+	names map[string]string
 }
 
-// Decode parses one record. Rules: device_id is a string of 1-256 bytes;
-// timestamp is an RFC 3339 string or epoch milliseconds between 1970 and
-// Options.MaxFuture past now; temperature, when present, is a finite number;
-// every other numeric field must be finite and becomes a metric; fields of
-// other types pass through. Errors are *FieldError.
+// maxInterned bounds names, against a stream of ever-new field names.
+const maxInterned = 1024
+
+func (d *ReadingDecoder) name(k []byte) string {
+	if s, ok := d.names[string(k)]; ok {
+		return s
+	}
+	s := string(k)
+	if d.names == nil {
+		d.names = make(map[string]string, 16)
+	}
+	if len(d.names) < maxInterned {
+		d.names[s] = s
+	}
+	return s
+}
+
+// Decode parses one record. Rules (field names are DecodeOptions's
+// defaults): the value may carry Confluent Schema Registry framing (see
+// SchemaRegistry); device_id is a string of 1-256 bytes; timestamp is an
+// RFC 3339 string, a text time in Options.TimestampFormat or an epoch
+// number (Options.TimestampUnit), between 1970 and Options.MaxFuture past
+// now; metrics are the fields Options.Metrics names, each a finite number
+// or a plain decimal string; under "all" every other numeric top-level
+// field must be finite and becomes a metric, and other fields pass
+// through. A reading with none of Options.Required is rejected, naming the
+// fields it had. Errors are *FieldError, except a Schema Registry that
+// cannot be reached (a plain error: the record is not at fault).
 func (d *ReadingDecoder) Decode(raw []byte) (Reading, error) {
+	if d.c == nil {
+		d.c = mustCompile(d.Options)
+	}
+	raw, err := d.frames.unframe(raw, d.c.opts.SchemaRegistry)
+	if err != nil {
+		return Reading{}, err
+	}
 	raw = TrimRecord(raw)
 	o, err := parseObject(&d.parser, raw)
 	if err != nil {
 		return Reading{}, err
 	}
-	id, err := requiredID(o, "device_id")
+	c := d.c
+	id, err := requiredID(o, c.device)
 	if err != nil {
 		return Reading{}, err
 	}
-	t, err := eventTime(o, "timestamp", d.Options)
+	t, err := c.eventTime(o)
 	if err != nil {
 		return Reading{}, err
 	}
-	if v := o.Get("temperature"); v != nil && v.Type() != fastjson.TypeNumber {
-		return Reading{}, fieldErr("temperature", "must be a number, got %s", v.Type())
+	metrics, err := d.metrics(o)
+	if err != nil {
+		return Reading{}, err
 	}
-	var metrics []Metric
+	if err := d.checkRequired(o, metrics); err != nil {
+		return Reading{}, err
+	}
+	out := make([]byte, len(raw))
+	copy(out, raw)
+	return Reading{DeviceID: id, EventTimeMs: t, Metrics: metrics, Raw: out}, nil
+}
+
+// TakeCoerced returns how many metric values were read from decimal
+// strings since the last call, for a counter.
+func (d *ReadingDecoder) TakeCoerced() int {
+	n := d.coerced
+	d.coerced = 0
+	return n
+}
+
+// metrics collects the mapped metrics, then, under all, the numeric
+// top-level fields in record order.
+func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
+	c := d.c
+	metrics := make([]Metric, 0, len(c.mapped)+4)
+	for _, m := range c.mapped {
+		v, array := lookup(o, m.Path)
+		if (v == nil && !array) || hasMetric(metrics, m.Name) {
+			continue
+		}
+		if array {
+			return nil, fieldErr(m.Path.text, "is an array or lies inside one: metric paths do not index arrays")
+		}
+		f, coerced, err := metricNumber(v, m.Path.text)
+		if err != nil {
+			return nil, err
+		}
+		if coerced {
+			d.coerced++
+		}
+		metrics = append(metrics, Metric{Name: m.Name, Value: f})
+	}
+	if !c.all {
+		return metrics, nil
+	}
 	var metricErr error
 	o.Visit(func(k []byte, v *fastjson.Value) {
-		if metricErr != nil || v.Type() != fastjson.TypeNumber || string(k) == "timestamp" {
+		if metricErr != nil || string(k) == c.tsTop {
 			return
 		}
-		f, err := finiteNumber(v, string(k))
+		typ := v.Type()
+		if typ != fastjson.TypeNumber && !c.isWanted(k) {
+			return
+		}
+		if len(c.mapped) > 0 && c.isMappedName(k) {
+			return
+		}
+		f, coerced, err := metricNumber(v, string(k))
 		if err != nil {
 			metricErr = err
 			return
 		}
-		metrics = append(metrics, Metric{Name: string(k), Value: f})
+		if coerced {
+			d.coerced++
+		}
+		metrics = append(metrics, Metric{Name: d.name(k), Value: f})
 	})
-	if metricErr != nil {
-		return Reading{}, metricErr
+	return metrics, metricErr
+}
+
+func hasMetric(ms []Metric, name string) bool {
+	for _, m := range ms {
+		if m.Name == name {
+			return true
+		}
 	}
-	out := make([]byte, len(raw))
-	copy(out, raw)
-	return Reading{DeviceID: id, EventTimeMs: t.UnixMilli(), Metrics: metrics, Raw: out}, nil
+	return false
+}
+
+func (c *compiled) isWanted(k []byte) bool {
+	for _, w := range c.wanted {
+		if w == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *compiled) isMappedName(k []byte) bool {
+	for _, m := range c.mapped {
+		if m.Name == string(k) {
+			return true
+		}
+	}
+	return false
 }

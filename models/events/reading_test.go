@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-var fixedNow = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+var fixedNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 
 func TestReadingDecodeAccepts(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	cases := []struct {
 		name, in string
 		wantTime int64
@@ -47,7 +47,7 @@ func TestReadingDecodeAccepts(t *testing.T) {
 }
 
 func TestReadingDecodeRejects(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	cases := []struct{ name, in, field, reason string }{
 		{"not json", `hello`, "", "not a JSON object"},
 		{"truncated", `{"device_id":"d","timestamp":0`, "", "malformed JSON"},
@@ -62,8 +62,8 @@ func TestReadingDecodeRejects(t *testing.T) {
 		{"pre-1970", `{"device_id":"d","timestamp":"1969-12-31T23:59:59Z"}`, "timestamp", "before 1970"},
 		{"future", `{"device_id":"d","timestamp":"2026-01-03T00:00:00Z"}`, "timestamp", "in the future"},
 		{"huge ts", `{"device_id":"d","timestamp":1e300}`, "timestamp", "out of range"},
-		{"ts bool", `{"device_id":"d","timestamp":true}`, "timestamp", "RFC 3339 string or epoch"},
-		{"temp string", `{"device_id":"d","timestamp":0,"temperature":"105"}`, "temperature", "must be a number"},
+		{"ts bool", `{"device_id":"d","timestamp":true}`, "timestamp", "RFC 3339 string or an epoch number"},
+		{"temp string", `{"device_id":"d","timestamp":0,"temperature":"hot"}`, "temperature", "must be a number"},
 		{"temp null", `{"device_id":"d","timestamp":0,"temperature":null}`, "temperature", "must be a number"},
 		{"nan", `{"device_id":"d","timestamp":0,"temperature":NaN}`, "", "malformed JSON"},
 		{"infinity", `{"device_id":"d","timestamp":0,"temperature":Infinity}`, "", "malformed JSON"},
@@ -94,18 +94,18 @@ func TestReadingDecodeRejects(t *testing.T) {
 
 func TestMaxFutureConfigurable(t *testing.T) {
 	in := []byte(`{"device_id":"d","timestamp":"2026-01-01T06:00:00Z"}`)
-	strict := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, MaxFuture: time.Hour}}
+	strict := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, MaxFuture: time.Hour}}
 	if _, err := strict.Decode(in); err == nil {
 		t.Error("MaxFuture=1h accepted a reading 6h ahead")
 	}
-	off := ReadingDecoder{Options: DecodeOptions{Now: fixedNow, MaxFuture: -1}}
+	off := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow, MaxFuture: -1}}
 	if _, err := off.Decode([]byte(`{"device_id":"d","timestamp":"2090-01-01T00:00:00Z"}`)); err != nil {
 		t.Errorf("MaxFuture<0 should disable the check: %v", err)
 	}
 }
 
 func TestAnomalyJSONKeepsReadingFields(t *testing.T) {
-	d := ReadingDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	r, err := d.Decode([]byte(`{"reading_id":"r-1","device_id":"d","timestamp":0,"temperature":105.50,"score":"mine"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -31,52 +31,66 @@ func (r Review) EventTime() time.Time { return time.UnixMilli(r.EventTimeMs).UTC
 type ReviewDecoder struct {
 	Options DecodeOptions
 	parser  fastjson.Parser
+	c       *compiled
+	frames  unframer
 }
 
-// Decode parses one review: review_id and product_id are strings of 1-256
-// bytes, timestamp as for readings, rating (optional) a number from 1 to 5,
-// review_text a string that is not blank. Errors are *FieldError.
+// Decode parses one review (field names are DecodeOptions's defaults):
+// review_id and product_id are strings of 1-256 bytes, timestamp as for
+// readings, rating (optional) a number, or a plain decimal string, from 1 to
+// 5, review_text a string that is not blank. Errors are *FieldError.
 func (d *ReviewDecoder) Decode(raw []byte) (Review, error) {
+	if d.c == nil {
+		d.c = mustCompile(d.Options)
+	}
+	c := d.c
+	raw, err := d.frames.unframe(raw, c.opts.SchemaRegistry)
+	if err != nil {
+		return Review{}, err
+	}
 	raw = TrimRecord(raw)
 	o, err := parseObject(&d.parser, raw)
 	if err != nil {
 		return Review{}, err
 	}
 	var r Review
-	if r.ReviewID, err = requiredID(o, "review_id"); err != nil {
+	if r.ReviewID, err = requiredID(o, c.review.id); err != nil {
 		return Review{}, err
 	}
-	if r.ProductID, err = requiredID(o, "product_id"); err != nil {
+	if r.ProductID, err = requiredID(o, c.review.product); err != nil {
 		return Review{}, err
 	}
-	t, err := eventTime(o, "timestamp", d.Options)
-	if err != nil {
+	if r.EventTimeMs, err = c.eventTime(o); err != nil {
 		return Review{}, err
 	}
-	r.EventTimeMs = t.UnixMilli()
-	if v := o.Get("rating"); v != nil && v.Type() != fastjson.TypeNull {
-		f, err := finiteNumber(v, "rating")
+	ratingField := c.review.rating.text
+	if v, array := lookup(o, c.review.rating); array || (v != nil && v.Type() != fastjson.TypeNull) {
+		if array {
+			return Review{}, fieldErr(ratingField, "must be a number, got array")
+		}
+		f, _, err := metricNumber(v, ratingField)
 		if err != nil {
 			return Review{}, err
 		}
 		if f < 1 || f > 5 {
-			return Review{}, fieldErr("rating", "must be between 1 and 5, got %g", f)
+			return Review{}, fieldErr(ratingField, "must be between 1 and 5, got %g", f)
 		}
 		r.Rating, r.HasRating = f, true
 	}
-	v := o.Get("review_text")
+	textField := c.review.text.text
+	v, _ := lookup(o, c.review.text)
 	if v == nil {
-		return Review{}, fieldErr("review_text", "is required")
+		return Review{}, fieldErr(textField, "is required")
 	}
 	if v.Type() != fastjson.TypeString {
-		return Review{}, fieldErr("review_text", "must be a string, got %s", v.Type())
+		return Review{}, fieldErr(textField, "must be a string, got %s", v.Type())
 	}
 	b, _ := v.StringBytes()
 	if !utf8.Valid(b) {
-		return Review{}, fieldErr("review_text", "is not valid UTF-8")
+		return Review{}, fieldErr(textField, "is not valid UTF-8")
 	}
 	if isBlank(string(b)) {
-		return Review{}, fieldErr("review_text", "is blank")
+		return Review{}, fieldErr(textField, "is blank")
 	}
 	r.Text = string(b)
 	r.Raw = append([]byte(nil), raw...)

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReviewDecode(t *testing.T) {
-	d := ReviewDecoder{Options: DecodeOptions{Now: fixedNow}}
+	d := ReviewDecoder{Options: DecodeOptions{NowMs: fixedNow}}
 	r, err := d.Decode([]byte(`{"review_id":"r1","product_id":"p1","timestamp":"2025-01-01T00:00:00Z","rating":4,"review_text":"Battery died fast","lang":"en"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +29,7 @@ func TestReviewDecode(t *testing.T) {
 		{`{"review_id":"r","product_id":"p","timestamp":0}`, "review_text"},
 		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":7}`, "review_text"},
 		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":6}`, "rating"},
-		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":"5"}`, "rating"},
+		{`{"review_id":"r","product_id":"p","timestamp":0,"review_text":"x","rating":"five"}`, "rating"},
 	}
 	for _, c := range bad {
 		_, err := d.Decode([]byte(c.in))
@@ -53,5 +54,30 @@ func TestThemeOutputs(t *testing.T) {
 	}
 	if strings.Contains(string(c.AppendJSON(nil)), "baseline") {
 		t.Error("a count has no baseline")
+	}
+}
+
+// TestReviewEpochSecondsAndFields: a review dump stamped in epoch seconds
+// lands on its day, and renamed, nested fields map through the options.
+func TestReviewEpochSecondsAndFields(t *testing.T) {
+	d := ReviewDecoder{Options: DecodeOptions{NowMs: fixedNow}}
+	r, err := d.Decode([]byte(`{"review_id":"r1","product_id":"P9","timestamp":1420070400,"rating":"2","review_text":"Charger died."}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.EventTime().Format(time.RFC3339); got != "2015-01-01T00:00:00Z" || r.Rating != 2 {
+		t.Fatalf("time %s rating %v", got, r.Rating)
+	}
+	d = ReviewDecoder{Options: DecodeOptions{NowMs: fixedNow, TimestampField: "meta.at",
+		Review: ReviewFields{ID: "id", Product: "meta.asin", Text: "body", Rating: "stars"}}}
+	r, err = d.Decode([]byte(`{"id":"x","meta":{"asin":"B0","at":"2015-01-08t00:00:00z"},"body":"Slow shipping.","stars":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ReviewID != "x" || r.ProductID != "B0" || r.Text != "Slow shipping." || r.Rating != 1 || r.EventTimeMs != 1420675200000 {
+		t.Fatalf("got %+v", r)
+	}
+	if _, err := d.Decode([]byte(`{"id":"x","meta":{"asin":"B0","at":0},"text":"wrong field"}`)); err == nil || err.Error() != `field "body": is required` {
+		t.Fatalf("err = %v", err)
 	}
 }

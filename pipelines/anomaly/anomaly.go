@@ -6,6 +6,7 @@ import (
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/dedup"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/fused"
 	"github.com/beamlens/beamlens/transforms/jsonl"
@@ -24,6 +25,9 @@ type Config struct {
 	Input  endpoint.URI
 	Output endpoint.URI
 	Decode decode.Options
+	// Dedup, when its Key is set, drops redelivered copies of readings
+	// before detection and window statistics. Default off.
+	Dedup  dedup.Options
 	Detect detect.Options
 	// Window shapes the monitoring stream of per-device window statistics.
 	Window windowstats.Options
@@ -52,13 +56,40 @@ type Result struct {
 // and merge the partials (windowstats.MergePartials); message sources ship
 // per-device batches to windowstats.PerDevice, which judges lateness by each
 // device's own event time. The learned detectors take the same per-device
-// batches (detect.ScoreBatches).
+// batches (detect.ScoreBatches). With dedup, readings travel alone from the
+// decoder through dedup's keyed state (buildDedup).
 func Build(s beam.Scope, cfg Config) Result {
 	s = s.Scope("anomaly")
+	if cfg.Dedup.Key != "" {
+		return buildDedup(s, cfg)
+	}
 	if cfg.Input.Kind == endpoint.File {
 		return buildFiles(s, cfg)
 	}
 	return buildMessages(s, cfg)
+}
+
+// buildDedup is Build with --dedup: dedup keeps per-device state, so
+// readings leave the decoder one by one, pass dedup, and are batched per
+// device again for the detectors and the streaming window statistics.
+func buildDedup(s beam.Scope, cfg Config) Result {
+	readings, dead := decode.Readings(s, endpoint.Read(s, cfg.Input), cfg.Decode)
+	readings = dedup.Readings(s, readings, cfg.Dedup)
+	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
+	dead = deadletter.Flatten(s, dead, lateDead)
+	var stats beam.PCollection
+	switch {
+	case cfg.NoWindowStats:
+	case cfg.Input.Kind == endpoint.File:
+		stats = windowstats.PerKey(s, readings, cfg.Window) // bounded: nothing is late
+	default:
+		window := cfg.Window
+		window.AllowedLateness = cfg.Detect.AllowedLateness
+		var statsDead beam.PCollection
+		stats, statsDead = windowstats.PerDevice(s, detect.BatchByDevice(s, readings), window)
+		dead = deadletter.Flatten(s, dead, statsDead)
+	}
+	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
 }
 
 // buildMessages is Build for a message source (Kafka, Pub/Sub): the fused
@@ -67,9 +98,9 @@ func Build(s beam.Scope, cfg Config) Result {
 func buildMessages(s beam.Scope, cfg Config) Result {
 	stateless, learned := detect.SplitStateless(cfg.Detect)
 	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
-		MaxFuture: cfg.Decode.MaxFuture,
-		Detect:    &cfg.Detect,
-		Batches:   len(learned.Detectors) > 0 || !cfg.NoWindowStats,
+		Decode:  cfg.Decode,
+		Detect:  &cfg.Detect,
+		Batches: len(learned.Detectors) > 0 || !cfg.NoWindowStats,
 	})
 	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
@@ -103,11 +134,11 @@ func withLearned(s beam.Scope, stage fused.Result, stateless []string, learned d
 func buildFiles(s beam.Scope, cfg Config) Result {
 	stateless, learned := detect.SplitStateless(cfg.Detect)
 	stage := fused.Files(s, cfg.Input.Path, fused.Options{
-		MaxFuture: cfg.Decode.MaxFuture,
-		Detect:    &cfg.Detect,
-		Partials:  !cfg.NoWindowStats,
-		Window:    cfg.Window,
-		Batches:   len(learned.Detectors) > 0,
+		Decode:   cfg.Decode,
+		Detect:   &cfg.Detect,
+		Partials: !cfg.NoWindowStats,
+		Window:   cfg.Window,
+		Batches:  len(learned.Detectors) > 0,
 	})
 	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection

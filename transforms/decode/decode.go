@@ -2,8 +2,12 @@ package decode
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"reflect"
-	"time"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -14,8 +18,8 @@ import (
 func init() {
 	beam.RegisterType(reflect.TypeOf((*events.Reading)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*events.Review)(nil)).Elem())
-	register.DoFn4x0[context.Context, events.Raw, func(beam.EventTime, events.Reading), func(events.DeadLetter)](&readingsFn{})
-	register.DoFn4x0[context.Context, events.Raw, func(beam.EventTime, events.Review), func(events.DeadLetter)](&reviewsFn{})
+	register.DoFn4x1[context.Context, events.Raw, func(beam.EventTime, events.Reading), func(events.DeadLetter), error](&readingsFn{})
+	register.DoFn4x1[context.Context, events.Raw, func(beam.EventTime, events.Review), func(events.DeadLetter), error](&reviewsFn{})
 	register.Emitter2[beam.EventTime, events.Reading]()
 	register.Emitter2[beam.EventTime, events.Review]()
 }
@@ -27,35 +31,41 @@ const (
 	StageRead = "read"
 )
 
-// Options tunes decoding. The zero value is the default.
-type Options struct {
-	// MaxFuture is how far past the wall clock an event time may be.
-	// Default events.DefaultMaxFuture (5m); negative disables the check.
-	MaxFuture time.Duration
-}
+// Options tunes decoding: field mapping, metrics, timestamp units and
+// layouts, Schema Registry framing. It is events.DecodeOptions (see there
+// for every field and its default), so that any stage that decodes carries
+// the same mapping; the zero value is the default.
+type Options = events.DecodeOptions
 
 var (
 	readCounter    = beam.NewCounter(deadletter.Namespace, "records_read")
 	decodedCounter = beam.NewCounter(deadletter.Namespace, "records_parsed")
+	coercedCounter = beam.NewCounter(deadletter.Namespace, "coerced")
 )
 
 // Readings decodes PCollection<events.Raw> into PCollection<events.Reading>,
 // each stamped with its event time, and PCollection<events.DeadLetter>.
+// Readings that carry none of opts.Required are dead letters; when most of
+// a worker's first readings are, a hint naming the closest field goes to
+// stderr once per process.
 func Readings(s beam.Scope, raws beam.PCollection, opts Options) (readings, dead beam.PCollection) {
 	s = s.Scope("decode.Readings")
-	return beam.ParDo2(s, &readingsFn{MaxFutureMs: opts.MaxFuture.Milliseconds()}, raws)
+	mustValidate("decode.Readings", opts)
+	return beam.ParDo2(s, &readingsFn{Opts: opts}, raws)
 }
 
 // Reviews decodes PCollection<events.Raw> into PCollection<events.Review>,
 // each stamped with its event time, and PCollection<events.DeadLetter>.
 func Reviews(s beam.Scope, raws beam.PCollection, opts Options) (reviews, dead beam.PCollection) {
 	s = s.Scope("decode.Reviews")
-	return beam.ParDo2(s, &reviewsFn{MaxFutureMs: opts.MaxFuture.Milliseconds()}, raws)
+	mustValidate("decode.Reviews", opts)
+	return beam.ParDo2(s, &reviewsFn{Opts: opts}, raws)
 }
 
-// decodeOptions rebuilds the decoders' options from the DoFn's field.
-func decodeOptions(maxFutureMs int64) events.DecodeOptions {
-	return events.DecodeOptions{MaxFuture: time.Duration(maxFutureMs) * time.Millisecond}
+func mustValidate(fn string, opts Options) {
+	if err := opts.Validate(); err != nil {
+		panic(fn + ": " + err.Error())
+	}
 }
 
 // accept counts a raw record and returns it for decoding, or dead-letters
@@ -70,52 +80,108 @@ func accept(ctx context.Context, raw events.Raw, dead func(events.DeadLetter)) b
 }
 
 // decoded reports whether decoding succeeded, dead-lettering the record
-// with the decoder's reason when it did not.
-func decoded(ctx context.Context, raw events.Raw, err error, dead func(events.DeadLetter)) bool {
+// with the decoder's reason when the record was at fault. Any other error
+// (a Schema Registry out of reach) fails the bundle, so that the runner
+// retries it rather than losing good records.
+func decoded(ctx context.Context, raw events.Raw, err error, dead func(events.DeadLetter)) (bool, error) {
 	if err != nil {
+		if !events.IsFieldError(err) {
+			return false, fmt.Errorf("decode %s: %w", raw.Source, err)
+		}
 		deadletter.Emit(ctx, dead, Stage, err.Error(), raw)
-		return false
+		return false, nil
 	}
 	decodedCounter.Inc(ctx, 1)
-	return true
+	return true, nil
+}
+
+// coerced counts the metric values this process's workers read from
+// decimal strings, readable while the job runs (for /metrics).
+var coerced atomic.Int64
+
+// Coerced returns how many metric values this process read from strings.
+func Coerced() int64 { return coerced.Load() }
+
+// hintOnce prints the missing-metric hint once per process.
+var hintOnce sync.Once
+
+// HintOutput is where the missing-metric hint goes. Default os.Stderr.
+var HintOutput io.Writer = os.Stderr
+
+func showHint(h string) {
+	if h != "" {
+		hintOnce.Do(func() { fmt.Fprintln(HintOutput, "beamlens: "+h) })
+	}
 }
 
 type readingsFn struct {
-	MaxFutureMs int64
-	dec         *events.ReadingDecoder
+	Opts events.DecodeOptions
+	dec  *events.ReadingDecoder
 }
 
 func (fn *readingsFn) Setup() {
-	fn.dec = &events.ReadingDecoder{Options: decodeOptions(fn.MaxFutureMs)}
+	fn.dec = &events.ReadingDecoder{Options: fn.Opts}
 }
 
-func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Reading), dead func(events.DeadLetter)) {
+func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Reading), dead func(events.DeadLetter)) error {
 	if !accept(ctx, raw, dead) {
-		return
+		return nil
 	}
 	r, err := fn.dec.Decode(raw.Data)
-	if decoded(ctx, raw, err, dead) {
+	ok, err := decoded(ctx, raw, err, dead)
+	if n := fn.dec.TakeCoerced(); n > 0 {
+		coercedCounter.Inc(ctx, int64(n))
+		coerced.Add(int64(n))
+	}
+	if ok {
 		r.Source = raw.Source
 		emit(beam.EventTime(r.EventTimeMs), r)
+	} else {
+		showHint(fn.dec.MissingHint(false))
 	}
+	return err
+}
+
+// FinishBundle gives the hint for inputs shorter than its sample.
+func (fn *readingsFn) FinishBundle(func(beam.EventTime, events.Reading), func(events.DeadLetter)) {
+	showHint(fn.dec.MissingHint(true))
 }
 
 type reviewsFn struct {
-	MaxFutureMs int64
-	dec         *events.ReviewDecoder
+	Opts events.DecodeOptions
+	dec  *events.ReviewDecoder
 }
 
 func (fn *reviewsFn) Setup() {
-	fn.dec = &events.ReviewDecoder{Options: decodeOptions(fn.MaxFutureMs)}
+	fn.dec = &events.ReviewDecoder{Options: fn.Opts}
 }
 
-func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Review), dead func(events.DeadLetter)) {
+func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit func(beam.EventTime, events.Review), dead func(events.DeadLetter)) error {
 	if !accept(ctx, raw, dead) {
-		return
+		return nil
 	}
 	r, err := fn.dec.Decode(raw.Data)
-	if decoded(ctx, raw, err, dead) {
+	ok, err := decoded(ctx, raw, err, dead)
+	if ok {
 		r.Source = raw.Source
 		emit(beam.EventTime(r.EventTimeMs), r)
 	}
+	return err
 }
+
+// AfterReading does what every reading decoder owes the job after a
+// record: it counts the metric values dec read from strings, and, when
+// decoding failed, gives the missing-metric hint once per process. Stages
+// that decode readings themselves (transforms/fused) call it.
+func AfterReading(ctx context.Context, dec *events.ReadingDecoder, failed bool) {
+	if n := dec.TakeCoerced(); n > 0 {
+		coercedCounter.Inc(ctx, int64(n))
+		coerced.Add(int64(n))
+	}
+	if failed {
+		showHint(dec.MissingHint(false))
+	}
+}
+
+// FinishReadings gives the hint for inputs shorter than its sample.
+func FinishReadings(dec *events.ReadingDecoder) { showHint(dec.MissingHint(true)) }

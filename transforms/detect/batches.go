@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
@@ -22,7 +23,9 @@ func SplitStateless(opts Options) (stateless []string, learned Options) {
 	learned = opts
 	learned.Detectors = nil
 	for _, n := range opts.Detectors {
-		if n == "threshold" && !opts.EveryScore {
+		// With several metrics the scorer, which knows how to score each,
+		// judges them all.
+		if n == "threshold" && !opts.EveryScore && len(opts.Metrics) == 0 {
 			stateless = append(stateless, n)
 		} else {
 			learned.Detectors = append(learned.Detectors, n)
@@ -115,7 +118,7 @@ func ScoreBatches(s beam.Scope, batches beam.PCollection, opts Options) (anomali
 	if opts.Streaming {
 		return scoreStreaming(s, batches, opts)
 	}
-	anomalies = beam.ParDo(s, &sortedBatchScoreFn{Detectors: opts.Detectors, Metric: opts.Metric, Config: opts.config(), EveryScore: opts.EveryScore},
+	anomalies = beam.ParDo(s, &sortedBatchScoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Config: opts.config(), EveryScore: opts.EveryScore},
 		beam.GroupByKey(s, batches))
 	return anomalies, beam.CreateList(s.Scope("noLateReadings"), []events.DeadLetter{})
 }
@@ -124,14 +127,14 @@ func ScoreBatches(s beam.Scope, batches beam.PCollection, opts Options) (anomali
 // batches and sorted by event time, through one detector of each kind.
 type sortedBatchScoreFn struct {
 	Detectors  []string
-	Metric     string
+	Metrics    []string
 	Config     detectors.Config
 	EveryScore bool
 	sc         *scorer
 }
 
 func (fn *sortedBatchScoreFn) Setup() (err error) {
-	fn.sc, err = newScorer(fn.Detectors, fn.Metric, fn.Config)
+	fn.sc, err = newScorer(fn.Detectors, fn.Metrics, fn.Config)
 	if fn.sc != nil {
 		fn.sc.every = fn.EveryScore
 	}
@@ -160,4 +163,13 @@ func (fn *sortedBatchScoreFn) ProcessElement(ctx context.Context, device string,
 	}
 	flagged.Inc(ctx, int64(n))
 	return nil
+}
+
+// BatchByDevice gathers each bundle's readings per device: it takes
+// PCollection<events.Reading> and returns PCollection<KV<string, []byte>>
+// batches (EncodeBatch) in the global window, for ScoreBatches and
+// windowstats.PerDevice when readings travel alone (after dedup).
+func BatchByDevice(s beam.Scope, readings beam.PCollection) beam.PCollection {
+	s = s.Scope("detect.BatchByDevice")
+	return beam.ParDo(s, &batchByDeviceFn{}, beam.WindowInto(s, window.NewGlobalWindows(), readings))
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/decode"
-	"github.com/beamlens/beamlens/transforms/windowstats"
 )
 
 func TestMain(m *testing.M) { ptest.MainWithDefault(m, "prism") }
@@ -27,7 +26,6 @@ func init() {
 	register.Function1x1(lineToRaw)
 	register.Function1x1(anomalyKey)
 	register.Function1x1(deadKey)
-	register.Function1x1(statsKey)
 	register.Function1x1(isLateDeadLetter)
 }
 
@@ -42,10 +40,6 @@ func deadKey(d events.DeadLetter) string { return string(d.Raw) }
 
 func isLateDeadLetter(d events.DeadLetter) bool {
 	return d.Stage == "detect" && strings.HasPrefix(d.Error, "late: ")
-}
-
-func statsKey(w events.WindowStats) string {
-	return fmt.Sprintf("%s %s %d %d", w.DeviceID, w.Metric, w.WindowStartMs, w.Count)
 }
 
 var t0 = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -134,13 +128,6 @@ func testStreamingOrder(t *testing.T, pane time.Duration) {
 	if len(want) < 3 {
 		t.Fatalf("the test stream should hold at least 3 anomalies, the detectors find %d", len(want))
 	}
-	var wantStats []string
-	for _, d := range devices {
-		for step := 0; step < steps; step++ {
-			wantStats = append(wantStats, fmt.Sprintf("%s temperature %d %d", d, t0.Add(time.Duration(step*perStep)*time.Second).UnixMilli(), perStep))
-		}
-	}
-
 	p, s := beam.NewPipelineWithRoot()
 	raws := beam.ParDo(s, lineToRaw, teststream.Create(s, ts))
 	readings, badInput := decode.Readings(s, raws, decode.Options{})
@@ -149,8 +136,6 @@ func testStreamingOrder(t *testing.T, pane time.Duration) {
 	passert.Equals(s, beam.ParDo(s, anomalyKey, anomalies), toAny(want)...)
 	passert.Equals(s, beam.ParDo(s, deadKey, dead), string(late[0]), string(late[1]))
 	passert.Empty(s, filter.Exclude(s, dead, isLateDeadLetter))
-	stats := windowstats.PerKey(s, readings, windowstats.Options{Size: perStep * time.Second})
-	passert.Equals(s, beam.ParDo(s, statsKey, beam.WindowInto(s, globalWindows(), stats)), toAny(wantStats)...)
 	ptest.RunAndValidate(t, p)
 }
 

@@ -1,8 +1,7 @@
 package fused
 
 import (
-	"time"
-
+	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -10,9 +9,10 @@ import (
 // Options configures the fused stage. The zero value decodes and emits
 // dead letters only.
 type Options struct {
-	// MaxFuture is how far past the wall clock an event time may be.
-	// Default events.DefaultMaxFuture; negative disables the check.
-	MaxFuture time.Duration
+	// Decode says where a record's fields are and how its timestamps and
+	// framing read (events.DecodeOptions; plain values, carried into the
+	// job graph). Default beamlens's own record shape.
+	Decode events.DecodeOptions
 	// Detect names the detectors; the stage runs the stateless ones
 	// (detect.SplitStateless) on every reading it decodes and leaves the
 	// learned ones to detect.ScoreBatches. Default: no detector.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/events"
@@ -39,7 +38,7 @@ type emitters struct {
 // per reading happens here, with no Beam call but the emits.
 type processor struct {
 	cfg     stageConfig
-	dec     events.ReadingDecoder
+	dec     *events.ReadingDecoder
 	judge   *detect.Judge
 	agg     *windowstats.Aggregator
 	batches map[string][]events.Reading
@@ -52,16 +51,16 @@ type processor struct {
 // stageConfig is what the stage's DoFns carry into the job graph: plain
 // fields only.
 type stageConfig struct {
-	MaxFutureMs int64
-	Stateless   []string
-	Detect      detect.Options
-	Partials    bool
-	Window      windowstats.Options
-	Batches     bool
+	Decode    events.DecodeOptions
+	Stateless []string
+	Detect    detect.Options
+	Partials  bool
+	Window    windowstats.Options
+	Batches   bool
 }
 
 func newStageConfig(opts Options) stageConfig {
-	cfg := stageConfig{MaxFutureMs: opts.MaxFuture.Milliseconds(), Partials: opts.Partials,
+	cfg := stageConfig{Decode: opts.Decode, Partials: opts.Partials,
 		Window: opts.Window, Batches: opts.Batches}
 	if opts.Detect != nil {
 		cfg.Stateless, cfg.Detect = detect.SplitStateless(*opts.Detect)
@@ -72,7 +71,7 @@ func newStageConfig(opts Options) stageConfig {
 
 func newProcessor(cfg stageConfig) (*processor, error) {
 	p := &processor{cfg: cfg}
-	p.dec.Options = events.DecodeOptions{MaxFuture: time.Duration(cfg.MaxFutureMs) * time.Millisecond}
+	p.dec = &events.ReadingDecoder{Options: cfg.Decode}
 	var err error
 	if p.judge, err = detect.NewJudge(cfg.Stateless, cfg.Detect); err != nil {
 		return nil, fmt.Errorf("fused.Stage: %w", err)
@@ -87,17 +86,24 @@ func newProcessor(cfg stageConfig) (*processor, error) {
 }
 
 // record handles one record: data is only valid during the call; source
-// names it lazily (most records never need their name).
-func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, source func() string, out emitters) {
+// names it lazily (most records never need their name). A record at fault
+// becomes a dead letter; an error (a Schema Registry out of reach) fails
+// the bundle, so that the runner retries it rather than losing good
+// records.
+func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, source func() string, out emitters) error {
 	p.read++
 	if problem != "" {
 		deadletter.Emit(ctx, out.dead, decode.StageRead, problem, events.Raw{Source: source(), Data: data, Size: size})
-		return
+		return nil
 	}
 	r, err := p.dec.Decode(data)
+	decode.AfterReading(ctx, p.dec, err != nil)
 	if err != nil {
+		if !events.IsFieldError(err) {
+			return fmt.Errorf("decode %s: %w", source(), err)
+		}
 		deadletter.Emit(ctx, out.dead, decode.Stage, err.Error(), events.Raw{Source: source(), Data: data, Size: size})
-		return
+		return nil
 	}
 	p.parsed++
 	p.flagged += int64(p.judge.Score(r, func(a events.Anomaly) {
@@ -114,6 +120,7 @@ func (p *processor) record(ctx context.Context, data []byte, size int64, problem
 			p.flushBatches(out)
 		}
 	}
+	return nil
 }
 
 // flush sends the chunk's partials and batches and the counts.
@@ -124,6 +131,7 @@ func (p *processor) flush(ctx context.Context, out emitters) {
 	if p.batches != nil {
 		p.flushBatches(out)
 	}
+	decode.FinishReadings(p.dec)
 	readCounter.Inc(ctx, p.read)
 	decodedCounter.Inc(ctx, p.parsed)
 	detect.CountFlagged(ctx, int(p.flagged))

@@ -15,8 +15,8 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*jsonl.Range)(nil)).Elem())
 	register.DoFn6x1[context.Context, jsonl.Range, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
 		func(string, []byte), func(beam.EventTime, string, []byte), error](&rangeFn{})
-	register.DoFn6x0[context.Context, events.Raw, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
-		func(string, []byte), func(beam.EventTime, string, []byte)](&recordsFn{})
+	register.DoFn6x1[context.Context, events.Raw, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
+		func(string, []byte), func(beam.EventTime, string, []byte), error](&recordsFn{})
 	register.Emitter2[beam.EventTime, events.Anomaly]()
 	register.Emitter2[string, []byte]()
 	register.Emitter3[beam.EventTime, string, []byte]()
@@ -44,6 +44,7 @@ type Result struct {
 // pattern matches nothing.
 func Files(s beam.Scope, pattern string, opts Options) Result {
 	s = s.Scope("fused.Files")
+	mustValidate("fused.Files", opts)
 	ranges := jsonl.Ranges(s, pattern)
 	a, d, p, b := beam.ParDo4(s, &rangeFn{Config: newStageConfig(opts)}, ranges)
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
@@ -58,6 +59,7 @@ func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
 	if opts.Partials {
 		panic("fused.Records: partials are for bounded inputs; use Batches and windowstats.PerDevice")
 	}
+	mustValidate("fused.Records", opts)
 	a, d, p, b := beam.ParDo4(s, &recordsFn{Config: newStageConfig(opts)}, raws)
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
 }
@@ -77,8 +79,9 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
 	out := emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
 	var lines int64
+	var failed error
 	err := jsonl.ScanRange(ctx, r, func(l jsonl.Line) {
-		if !l.Oversize && len(events.TrimRecord(l.Data)) == 0 {
+		if failed != nil || !l.Oversize && len(events.TrimRecord(l.Data)) == 0 {
 			return // blank lines are skipped, by contract
 		}
 		lines++
@@ -86,12 +89,15 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		if l.Oversize {
 			problem = fmt.Sprintf("line is %d bytes, over the %d-byte limit", l.Length, events.MaxRecordBytes)
 		}
-		fn.p.record(ctx, l.Data, l.Length, problem, func() string { return fileSource(r.Path, l.Offset) }, out)
+		failed = fn.p.record(ctx, l.Data, l.Length, problem, func() string { return fileSource(r.Path, l.Offset) }, out)
 		if lines%8192 == 0 {
 			jsonl.CountRead(8192)
 		}
 	})
 	jsonl.CountRead(lines % 8192)
+	if err == nil {
+		err = failed
+	}
 	if err != nil {
 		return err
 	}
@@ -113,12 +119,18 @@ func (fn *recordsFn) Setup() (err error) {
 }
 
 func (fn *recordsFn) ProcessElement(ctx context.Context, raw events.Raw, anomaly func(beam.EventTime, events.Anomaly),
-	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
+	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
 	fn.out = emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
-	fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, func() string { return raw.Source }, fn.out)
+	return fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, func() string { return raw.Source }, fn.out)
 }
 
 func (fn *recordsFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
 	fn.p.flush(ctx, emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch})
+}
+
+func mustValidate(fn string, opts Options) {
+	if err := opts.Decode.Validate(); err != nil {
+		panic(fn + ": " + err.Error())
+	}
 }

@@ -1,0 +1,227 @@
+package events
+
+import (
+	"math"
+	"strconv"
+	"time"
+	_ "time/tzdata" // --timezone works on workers without a zoneinfo database
+
+	"github.com/valyala/fastjson"
+)
+
+// minTime is the earliest plausible event time: sensors and reviews did not
+// exist before the epoch, and a negative timestamp is almost always a bug.
+var minTime = time.Unix(0, 0).UTC()
+
+// unitCeilingMs is the latest time auto's choice of unit believes in: a
+// number that would lie past 2200 in seconds is taken to be milliseconds,
+// and so on. It is deliberately far past MaxFuture so that a millisecond
+// timestamp a little in the future stays milliseconds (and is then judged
+// by MaxFuture) rather than turning into microseconds in 1970. The cost:
+// epoch milliseconds before 1970-03-26 read as seconds.
+var unitCeilingMs = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+// unitMs is how many milliseconds one of each unit is.
+var unitMs = map[string]float64{"s": 1e3, "ms": 1, "us": 1e-3, "ns": 1e-6}
+
+// EpochMs converts a numeric timestamp in unit ("auto", "s", "ms", "us",
+// "ns") to epoch milliseconds. auto takes the largest unit that puts the
+// value before 2200: about 10 digits are seconds, 13 milliseconds, 16
+// microseconds, 19 nanoseconds; decimals keep their fraction down to the
+// millisecond. ok is false when no unit fits.
+func EpochMs(v float64, unit string) (ms int64, ok bool) {
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	if unit == "auto" || unit == "" {
+		for _, u := range [...]string{"s", "ms", "us", "ns"} {
+			if m := v * unitMs[u]; m < float64(unitCeilingMs) {
+				return int64(math.Round(m)), true
+			}
+		}
+		return 0, false
+	}
+	f, known := unitMs[unit]
+	if !known {
+		return 0, false
+	}
+	m := v * f
+	if m > 1e15 {
+		return 0, false
+	}
+	return int64(math.Round(m)), true
+}
+
+// epochIntMs is EpochMs for an integer, exact where float64 is not
+// (nanoseconds need 19 digits).
+func epochIntMs(n int64, unit string) (int64, bool) {
+	if n < 0 {
+		return 0, false
+	}
+	if unit == "auto" || unit == "" {
+		switch {
+		case n < unitCeilingMs/1000:
+			unit = "s"
+		case n < unitCeilingMs:
+			unit = "ms"
+		case n/1000 < unitCeilingMs:
+			unit = "us"
+		case n/1_000_000 < unitCeilingMs:
+			unit = "ns"
+		default:
+			return 0, false
+		}
+	}
+	switch unit {
+	case "s":
+		if n > 1e12 {
+			return 0, false
+		}
+		return n * 1000, true
+	case "ms":
+		return n, n <= 1e15
+	case "us":
+		return roundDiv(n, 1000), true
+	case "ns":
+		return roundDiv(n, 1_000_000), true
+	}
+	return 0, false
+}
+
+func roundDiv(n, d int64) int64 { return (n + d/2) / d }
+
+// eventTime reads a required timestamp at c.timestamp: an RFC 3339 string
+// (upper or lower case, T or space between date and time), a text time in
+// c.opts.TimestampFormat, or an epoch number in c.unit; between 1970 and
+// MaxFuture past the wall clock.
+func (c *compiled) eventTime(o *fastjson.Object) (int64, error) {
+	field := c.timestamp.text
+	v, _ := lookup(o, c.timestamp)
+	if v == nil {
+		return 0, fieldErr(field, "is required")
+	}
+	var t time.Time
+	switch v.Type() {
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		parsed, err := c.parseTime(b)
+		if err != nil {
+			return 0, fieldErr(field, "%s", err.Error())
+		}
+		t = parsed
+	case fastjson.TypeNumber:
+		ms, err := c.epochNumber(v, field)
+		if err != nil {
+			return 0, err
+		}
+		t = time.UnixMilli(ms).UTC()
+	default:
+		return 0, fieldErr(field, "must be an RFC 3339 string or an epoch number, got %s", v.Type())
+	}
+	if t.Before(minTime) {
+		return 0, fieldErr(field, "%s is before 1970", t.Format(time.RFC3339))
+	}
+	if mf, now := c.opts.maxFuture(), c.opts.now(); mf >= 0 && t.After(now.Add(mf)) {
+		return 0, fieldErr(field, "%s is in the future: %s ahead of this machine's clock, more than max-future %s allows (the device's clock is wrong)",
+			t.Format(time.RFC3339), t.Sub(now).Round(time.Second), mf)
+	}
+	return t.UnixMilli(), nil
+}
+
+func (c *compiled) epochNumber(v *fastjson.Value, field string) (int64, error) {
+	if n, err := v.Int64(); err == nil {
+		if ms, ok := epochIntMs(n, c.unit); ok {
+			return ms, nil
+		}
+		return 0, c.epochRange(strconv.FormatInt(n, 10), field)
+	}
+	f, err := finiteNumber(v, field)
+	if err != nil {
+		return 0, err
+	}
+	if ms, ok := EpochMs(f, c.unit); ok {
+		return ms, nil
+	}
+	return 0, c.epochRange(strconv.FormatFloat(f, 'g', -1, 64), field)
+}
+
+func (c *compiled) epochRange(text, field string) error {
+	if c.unit == "auto" {
+		return fieldErr(field, "epoch time %s out of range: it fits no unit (s, ms, us, ns) between 1970 and 2200", text)
+	}
+	return fieldErr(field, "epoch time %s out of range in unit %s", text, c.unit)
+}
+
+// zoneless are the ISO 8601 shapes without a zone that --timezone accepts.
+var zoneless = [...]string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
+
+type timeError string
+
+func (e timeError) Error() string { return string(e) }
+
+// parseTime parses a text timestamp. RFC 3339 is tried first, in any case
+// and with a space for T (RFC 3339 section 5.6 allows both), and with a
+// leap second; then the configured layout; then, with a timezone, the
+// zone-less ISO shapes.
+func (c *compiled) parseTime(b []byte) (time.Time, error) {
+	if t, ok := parseRFC3339(b); ok {
+		return t, nil
+	}
+	loc := c.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := string(b)
+	if c.opts.TimestampFormat != "" {
+		t, err := time.ParseInLocation(c.opts.TimestampFormat, s, loc)
+		if err == nil {
+			return t.UTC(), nil
+		}
+		return time.Time{}, timeError("is neither RFC 3339 nor in --timestamp-format " + strconv.Quote(c.opts.TimestampFormat) + ": " + strconv.Quote(shorten(s, 64)))
+	}
+	for _, layout := range zoneless {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			if c.loc != nil {
+				return t.UTC(), nil
+			}
+			return time.Time{}, timeError("is not an RFC 3339 time: " + strconv.Quote(shorten(s, 64)) +
+				" has no time zone; give --timezone=NAME for the zone it is in (and --timestamp-format=LAYOUT for other layouts)")
+		}
+	}
+	return time.Time{}, timeError("is not an RFC 3339 time: " + strconv.Quote(shorten(s, 64)) +
+		" (for another layout give --timestamp-format=LAYOUT, and --timezone=NAME if it has no zone)")
+}
+
+// parseRFC3339 parses every RFC 3339 date-time: lower-case t and z, a
+// space for T, a leap second (:60, read as the next second, as Go's time
+// cannot hold one). Upper-case, T-separated text, the common case, goes
+// straight to time.Parse without a copy.
+func parseRFC3339(b []byte) (time.Time, bool) {
+	if len(b) < 20 || len(b) > 64 {
+		return time.Time{}, false
+	}
+	var buf [64]byte
+	n := copy(buf[:], b)
+	norm := buf[:n]
+	for i, ch := range norm {
+		switch ch {
+		case 't', 'z':
+			norm[i] = ch - 'a' + 'A'
+		}
+	}
+	if norm[10] == ' ' {
+		norm[10] = 'T'
+	}
+	leap := norm[16] == ':' && norm[17] == '6' && norm[18] == '0'
+	if leap {
+		norm[17], norm[18] = '5', '9'
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(norm))
+	if err != nil {
+		return time.Time{}, false
+	}
+	if leap {
+		t = t.Add(time.Second)
+	}
+	return t.UTC(), true
+}
