@@ -39,6 +39,7 @@ func runStoppable(ctx context.Context, p *beam.Pipeline, o runners.Options, stde
 	}
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	defer drain.Reset() // the stop was for this job only
 	finished := make(chan struct{})
 	defer close(finished)
 	go func() {
