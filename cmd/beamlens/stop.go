@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -40,6 +39,7 @@ func runStoppable(ctx context.Context, p *beam.Pipeline, o runners.Options, stde
 	}
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	defer drain.Reset() // the stop was for this job only
 	finished := make(chan struct{})
 	defer close(finished)
 	go func() {
@@ -69,7 +69,9 @@ func runStoppable(ctx context.Context, p *beam.Pipeline, o runners.Options, stde
 	if err == nil {
 		return qr, errStopped
 	}
-	if jobCtx.Err() != nil && errors.Is(err, context.Canceled) {
+	if jobCtx.Err() != nil {
+		// We cancelled it: prism reports that as a failure (its metrics
+		// are gone with the job's context).
 		return qr, runners.ErrCancelled
 	}
 	return qr, err

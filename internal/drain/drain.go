@@ -12,8 +12,12 @@ import "sync/atomic"
 var requested atomic.Bool
 
 // Request asks every source read of this process to stop at its next
-// resume. It cannot be taken back.
+// resume, until Reset.
 func Request() { requested.Store(true) }
 
 // Requested reports whether a stop was requested.
 func Requested() bool { return requested.Load() }
+
+// Reset withdraws a stop request once the job it was for has ended, for a
+// process that runs several jobs one after another (the demo, tests).
+func Reset() { requested.Store(false) }
