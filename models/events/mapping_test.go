@@ -70,6 +70,7 @@ func TestMetricPaths(t *testing.T) {
 		{"all plus mapped", "all,a.b:x", `"a":{"b":2},"humidity":40,"x":99}`, "x=2 humidity=40"},
 		{"alternatives, first present wins", "a.t:temperature,b.t:temperature", `"b":{"t":4},"a":{"t":3}}`, "temperature=3"},
 		{"alternatives, second", "a.t:temperature,b.t:temperature", `"b":{"t":4}}`, "temperature=4"},
+		{"top-level field of a mapped name when the path is absent", "all,a.t:temperature", `"temperature":19.5}`, "temperature=19.5"},
 		{"only mapped fields", "a.b:x", `"a":{"b":2},"humidity":40}`, "x=2"},
 		{"missing path is no metric", "a.b:x,c:y", `"c":3}`, "y=3"},
 		{"path through a scalar", "a.b:x,c:y", `"a":5,"c":3}`, "y=3"},

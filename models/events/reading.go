@@ -159,7 +159,9 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 		if typ != fastjson.TypeNumber && !c.isWanted(k) {
 			return
 		}
-		if len(c.mapped) > 0 && c.isMappedName(k) {
+		// A mapped metric of this name wins; without one in this record,
+		// the top-level field of that name is the metric.
+		if len(c.mapped) > 0 && hasMetric(metrics, string(k)) {
 			return
 		}
 		f, coerced, err := metricNumber(v, string(k))
@@ -187,15 +189,6 @@ func hasMetric(ms []Metric, name string) bool {
 func (c *compiled) isWanted(k []byte) bool {
 	for _, w := range c.wanted {
 		if w == string(k) {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *compiled) isMappedName(k []byte) bool {
-	for _, m := range c.mapped {
-		if m.Name == string(k) {
 			return true
 		}
 	}
