@@ -273,7 +273,7 @@ func TestBrowserHundredThousandAnomalies(t *testing.T) {
 	go srv.Follow(ctx)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
-	waitFor(t, func() bool { s := srv.Snapshot(); return s.Anomalies == n && s.StatsWindows == n })
+	waitWithin(t, 2*time.Minute, func() bool { s := srv.Snapshot(); return s.Anomalies == n && s.StatsWindows == n })
 
 	start := time.Now()
 	dom := headless(t, browser, hs.URL+"/?once", "--dump-dom")

@@ -180,7 +180,14 @@ func TestFollowsGrowingFilesReadOnly(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(5 * time.Second); !cond(); {
+	waitWithin(t, 5*time.Second, cond)
+}
+
+// waitWithin is waitFor with a budget of its own, for a test that feeds the
+// view a large stream: on a loaded machine reading it takes a while.
+func waitWithin(t *testing.T, budget time.Duration, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(budget); !cond(); {
 		if time.Now().After(end) {
 			t.Fatal("timed out")
 		}

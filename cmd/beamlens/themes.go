@@ -184,10 +184,10 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintf(stderr, "beamlens: themes from the %s extractor\n", cfg.Extract.Kind)
-	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
+	if err := preflightLLM(ctx, cfg.Extract); err != nil {
 		return err
 	}
-	if err := preflightLLM(ctx, cfg.Extract); err != nil {
+	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
 		return err
 	}
 	f.runner.JobLabel = "themes"

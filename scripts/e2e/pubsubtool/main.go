@@ -29,7 +29,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	switch os.Args[1] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(os.Stderr, usage)
+		return
+	case "serve", "create", "publish", "pull":
+	default:
+		fmt.Fprintf(os.Stderr, "pubsubtool: unknown command %q\n%s\n", os.Args[1], usage)
+		os.Exit(2)
+	}
+	fs := flag.NewFlagSet("pubsubtool "+os.Args[1], flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:8085", "serve: address to listen on")
 	project := fs.String("project", "demo", "Google Cloud project ID")
 	topic := fs.String("topic", "", "topic ID (create: comma separated)")
