@@ -97,14 +97,24 @@ func buildDedup(s beam.Scope, cfg Config) Result {
 // detectors and the per-device window statistics take from keyed state.
 func buildMessages(s beam.Scope, cfg Config) Result {
 	stateless, learned := detect.SplitStateless(cfg.Detect)
+	// A bounded read (--bounded) holds its watermark until it ends, as a
+	// file does: its window statistics are merged at the end like a
+	// file's, whatever order the source delivers (Pub/Sub: none).
+	bounded := cfg.Input.Bounded()
 	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
-		Decode:  cfg.Decode,
-		Detect:  &cfg.Detect,
-		Batches: len(learned.Detectors) > 0 || !cfg.NoWindowStats,
+		Decode:   cfg.Decode,
+		Detect:   &cfg.Detect,
+		Partials: bounded && !cfg.NoWindowStats,
+		Window:   cfg.Window,
+		Batches:  len(learned.Detectors) > 0 || (!bounded && !cfg.NoWindowStats),
 	})
 	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
-	if !cfg.NoWindowStats {
+	switch {
+	case cfg.NoWindowStats:
+	case bounded:
+		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
+	default:
 		window := cfg.Window
 		window.AllowedLateness = cfg.Detect.AllowedLateness
 		var statsDead beam.PCollection

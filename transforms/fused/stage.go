@@ -52,13 +52,12 @@ func Files(s beam.Scope, pattern string, opts Options) Result {
 
 // Records runs the stage over PCollection<events.Raw> from a message source
 // (Kafka, Pub/Sub): the records of one bundle are the chunk, and its
-// batches leave when the bundle finishes. Options.Partials is refused
-// here: a stream's window statistics are windowstats.PerDevice's.
+// batches and partials leave when the bundle finishes (partials in the
+// global window at time 0: only for a read that holds its watermark until
+// it ends, --bounded; an endless stream's window statistics are
+// windowstats.PerDevice's).
 func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
 	s = s.Scope("fused.Records")
-	if opts.Partials {
-		panic("fused.Records: partials are for bounded inputs; use Batches and windowstats.PerDevice")
-	}
 	mustValidate("fused.Records", opts)
 	a, d, p, b := beam.ParDo4(s, &recordsFn{Config: newStageConfig(opts)}, raws)
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
