@@ -1,8 +1,9 @@
 package windowstats
 
 import (
-	"encoding/binary"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -90,45 +91,52 @@ func floorTo(t, step int64) int64 {
 	return t - ((t%step)+step)%step
 }
 
-// partialKeyString encodes a partial's key: the device's length, the
-// device, the metric's length, the metric, then the window's bounds; the
-// lengths keep it unambiguous whatever bytes the names hold.
+// partialKeyString encodes a partial's key as text: the device's length,
+// ':', the device, the metric's length, ':', the metric, then the window's
+// bounds in decimal milliseconds, "start/end". The lengths keep it
+// unambiguous whatever the names hold, and it stays valid UTF-8: runners
+// in other languages (Flink's Java) code keys as UTF-8 strings and would
+// mangle raw binary.
 func partialKeyString(device, metric string, start, end int64) string {
-	b := make([]byte, 0, len(device)+len(metric)+24)
-	b = binary.AppendUvarint(b, uint64(len(device)))
+	b := make([]byte, 0, len(device)+len(metric)+48)
+	b = strconv.AppendInt(b, int64(len(device)), 10)
+	b = append(b, ':')
 	b = append(b, device...)
-	b = binary.AppendUvarint(b, uint64(len(metric)))
+	b = strconv.AppendInt(b, int64(len(metric)), 10)
+	b = append(b, ':')
 	b = append(b, metric...)
-	b = binary.AppendVarint(b, start)
-	b = binary.AppendVarint(b, end)
+	b = strconv.AppendInt(b, start, 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, end, 10)
 	return string(b)
 }
 
 func parsePartialKey(key string) (device, metric string, start, end int64, err error) {
-	b := []byte(key)
-	field := func() string {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			err = fmt.Errorf("windowstats: corrupt partial key %q", key)
-			return ""
+	bad := fmt.Errorf("windowstats: corrupt partial key %q", key)
+	rest := key
+	field := func() (string, bool) {
+		n, after, ok := strings.Cut(rest, ":")
+		l, convErr := strconv.Atoi(n)
+		if !ok || convErr != nil || l < 0 || l > len(after) {
+			return "", false
 		}
-		s := string(b[k : k+int(n)])
-		b = b[k+int(n):]
-		return s
+		rest = after[l:]
+		return after[:l], true
 	}
-	device, metric = field(), field()
-	if err != nil {
-		return
+	var ok1, ok2 bool
+	device, ok1 = field()
+	metric, ok2 = field()
+	startText, endText, ok3 := strings.Cut(rest, "/")
+	if !ok1 || !ok2 || !ok3 {
+		return "", "", 0, 0, bad
 	}
-	var k1, k2 int
-	start, k1 = binary.Varint(b)
-	if k1 > 0 {
-		end, k2 = binary.Varint(b[k1:])
+	var e1, e2 error
+	start, e1 = strconv.ParseInt(startText, 10, 64)
+	end, e2 = strconv.ParseInt(endText, 10, 64)
+	if e1 != nil || e2 != nil {
+		return "", "", 0, 0, bad
 	}
-	if k1 <= 0 || k2 <= 0 {
-		err = fmt.Errorf("windowstats: corrupt partial key %q", key)
-	}
-	return
+	return device, metric, start, end, nil
 }
 
 // MergePartials merges the partials of Aggregator.Flush,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -142,4 +143,26 @@ func TestPerDeviceOwnProgress(t *testing.T) {
 	sums := beam.ParDo(s, sumCounts, beam.GroupByKey(s, beam.ParDo(s, countOf, stats)))
 	passert.Equals(s, sums, "healthy=600", "skewed=10", "backlog=600")
 	ptest.RunAndValidate(t, p)
+}
+
+// TestPartialKeyRoundTripsAsUTF8: partial keys cross runners written in
+// other languages as UTF-8 strings, so they must be valid UTF-8 and decode
+// back exactly, whatever bytes the names hold.
+func TestPartialKeyRoundTripsAsUTF8(t *testing.T) {
+	for _, c := range []struct {
+		device, metric string
+		start, end     int64
+	}{{"sensor-002", "humidity", 1735689600000, 1735689900000}, {"a:1/2", "m:3", -300000, 0}, {"", "x", 5, 10}, {"é設備", "温度", 1, 2}} {
+		k := partialKeyString(c.device, c.metric, c.start, c.end)
+		if !utf8.ValidString(k) {
+			t.Errorf("key %q is not valid UTF-8", k)
+		}
+		d, m, s, e, err := parsePartialKey(k)
+		if err != nil || d != c.device || m != c.metric || s != c.start || e != c.end {
+			t.Errorf("%q -> %q %q %d %d %v", k, d, m, s, e, err)
+		}
+	}
+	if _, _, _, _, err := parsePartialKey("9:short"); err == nil {
+		t.Error("a corrupt key parsed")
+	}
 }
