@@ -41,8 +41,11 @@ type Config struct {
 type Result struct {
 	// Anomalies is PCollection<events.Anomaly>.
 	Anomalies beam.PCollection
-	// WindowStats is PCollection<events.WindowStats>, in event-time
-	// windows; invalid when Config.NoWindowStats is set.
+	// WindowStats is PCollection<[]byte>: the monitoring stream as
+	// written, JSON Lines, where an element holds one or more
+	// events.WindowStats records, one per line (blocks of windows for a
+	// file or stdout output, windowstats.MergePartialsJSON); invalid when
+	// Config.NoWindowStats is set.
 	WindowStats beam.PCollection
 	// DeadLetters is PCollection<events.DeadLetter>.
 	DeadLetters beam.PCollection
@@ -81,12 +84,13 @@ func buildDedup(s beam.Scope, cfg Config) Result {
 	switch {
 	case cfg.NoWindowStats:
 	case cfg.Input.Kind == endpoint.File:
-		stats = windowstats.PerKey(s, readings, cfg.Window) // bounded: nothing is late
+		stats = jsonl.Format[events.WindowStats](s, windowstats.PerKey(s, readings, cfg.Window)) // bounded: nothing is late
 	default:
 		window := cfg.Window
 		window.AllowedLateness = cfg.Detect.AllowedLateness
-		var statsDead beam.PCollection
-		stats, statsDead = windowstats.PerDevice(s, detect.BatchByDevice(s, readings), window)
+		var records, statsDead beam.PCollection
+		records, statsDead = windowstats.PerDevice(s, detect.BatchByDevice(s, readings), window)
+		stats = jsonl.Format[events.WindowStats](s, records)
 		dead = deadletter.Flatten(s, dead, statsDead)
 	}
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
@@ -113,12 +117,13 @@ func buildMessages(s beam.Scope, cfg Config) Result {
 	switch {
 	case cfg.NoWindowStats:
 	case bounded:
-		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
+		stats = mergePartials(s, cfg, stage.Partials)
 	default:
 		window := cfg.Window
 		window.AllowedLateness = cfg.Detect.AllowedLateness
-		var statsDead beam.PCollection
-		stats, statsDead = windowstats.PerDevice(s, stage.Batches, window)
+		var records, statsDead beam.PCollection
+		records, statsDead = windowstats.PerDevice(s, stage.Batches, window)
+		stats = jsonl.Format[events.WindowStats](s, records)
 		dead = deadletter.Flatten(s, dead, statsDead)
 	}
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
@@ -153,9 +158,20 @@ func buildFiles(s beam.Scope, cfg Config) Result {
 	anomalies, dead := withLearned(s, stage, stateless, learned)
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
-		stats = windowstats.MergePartials(s, stage.Partials, cfg.Window)
+		stats = mergePartials(s, cfg, stage.Partials)
 	}
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
+}
+
+// mergePartials merges the fused stage's window-statistics partials into
+// the monitoring stream: blocks of JSON Lines for a file or stdout (one
+// element per block of windows, not per window), one record per element
+// for a message sink (one message each).
+func mergePartials(s beam.Scope, cfg Config, partials beam.PCollection) beam.PCollection {
+	if cfg.Output.Kind == endpoint.File || cfg.Output.Kind == endpoint.Stdout {
+		return windowstats.MergePartialsJSON(s, partials, cfg.Window)
+	}
+	return jsonl.Format[events.WindowStats](s, windowstats.MergePartials(s, partials, cfg.Window))
 }
 
 // write sends the result's streams to the output and returns it.
@@ -163,7 +179,7 @@ func write(s beam.Scope, cfg Config, r Result) Result {
 	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, r.Anomalies))
 	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, r.DeadLetters))
 	if !cfg.NoWindowStats {
-		endpoint.Write(s, cfg.Output, WindowStatsStream, jsonl.Format[events.WindowStats](s, r.WindowStats))
+		endpoint.Write(s, cfg.Output, WindowStatsStream, r.WindowStats)
 	}
 	return r
 }

@@ -2,6 +2,7 @@ package jsonl
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,8 +29,9 @@ var linesWritten atomic.Int64
 // job's file and stdout output, which is what /metrics wants while it runs.
 func LinesWritten() int64 { return linesWritten.Load() }
 
-// Write writes every element of a PCollection<[]byte> (one JSON record each,
-// without its newline) as one line of the file at path, creating its
+// Write writes every element of a PCollection<[]byte> (one JSON record, or
+// several separated by '\n', without a final newline) as lines of the file
+// at path, creating its
 // directory. The file appears atomically when the collection is complete, and
 // exists (empty) when the collection is. It is meant for bounded collections:
 // the whole collection is gathered in the global window first.
@@ -65,7 +67,7 @@ func (fn *writeFileFn) ProcessElement(_ []byte, records func(*[]byte) bool) erro
 			tmp.Close()
 			return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 		}
-		linesWritten.Add(1)
+		linesWritten.Add(lineCount(rec))
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
@@ -101,6 +103,12 @@ func (fn *stdoutFn) ProcessElement(rec []byte) error {
 	if _, err := os.Stdout.Write(line); err != nil {
 		return err
 	}
-	linesWritten.Add(1)
+	linesWritten.Add(lineCount(rec))
 	return nil
+}
+
+// lineCount is how many lines an element holds: a block of records
+// (windowstats.MergePartialsJSON) holds one per '\n' plus the last.
+func lineCount(rec []byte) int64 {
+	return int64(bytes.Count(rec, []byte{'\n'})) + 1
 }

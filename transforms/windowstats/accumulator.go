@@ -129,6 +129,18 @@ func (a accumulator) quantile(q float64) float64 {
 	return math.Min(math.Max(v, a.Min), a.Max)
 }
 
+// quantileSorted is quantile for an accumulator whose exact values are
+// sorted (statsInto sorts them once for all quantiles).
+func (a accumulator) quantileSorted(q float64) float64 {
+	if a.sketch != nil {
+		return a.quantile(q)
+	}
+	if len(a.vals) == 0 {
+		return math.NaN()
+	}
+	return a.vals[int(q*float64(len(a.vals)-1))]
+}
+
 // exactQuantile is the value at rank floor(q*(n-1)) of vals, the rank
 // DDSketch answers for, so the exact and the sketched answers agree within
 // the sketch's accuracy. It sorts a copy; NaN for no values.
@@ -167,7 +179,12 @@ func appendAccumulator(b []byte, a accumulator) []byte {
 
 var errShortAccumulator = errors.New("windowstats: accumulator encoding too short or corrupt")
 
-func decodeAccumulator(b []byte) (accumulator, error) {
+func decodeAccumulator(b []byte) (accumulator, error) { return decodeAccumulatorInto(b, nil) }
+
+// decodeAccumulatorInto decodes b, cutting the exact values from *slab
+// (grown as needed) when slab is not nil, so that decoding a block of
+// windows allocates once rather than once per window.
+func decodeAccumulatorInto(b []byte, slab *[]float64) (accumulator, error) {
 	if len(b) < 40 {
 		return accumulator{}, errShortAccumulator
 	}
@@ -183,8 +200,15 @@ func decodeAccumulator(b []byte) (accumulator, error) {
 	tag, rest := rest[0], rest[1:]
 	switch {
 	case tag == 'e' && len(rest)%8 == 0 && len(rest)/8 <= exactMax:
-		if len(rest) > 0 {
-			a.vals = make([]float64, len(rest)/8)
+		if n := len(rest) / 8; n > 0 && slab != nil {
+			if cap(*slab)-len(*slab) < n {
+				*slab = make([]float64, 0, max(4096, n))
+			}
+			l := len(*slab)
+			*slab = (*slab)[:l+n]
+			a.vals = (*slab)[l : l+n : l+n]
+		} else if n > 0 {
+			a.vals = make([]float64, n)
 		}
 		for i := range a.vals {
 			a.vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(rest[8*i:]))

@@ -81,6 +81,15 @@ func ParseWindow(s string) (size, period time.Duration, err error) {
 	return size, period, nil
 }
 
+// quantileNames is quantileName of each of qs.
+func quantileNames(qs []float64) []string {
+	names := make([]string, len(qs))
+	for i, q := range qs {
+		names[i] = quantileName(q)
+	}
+	return names
+}
+
 func quantileName(q float64) string {
 	s := fmt.Sprintf("%g", q*100)
 	return "p" + strings.ReplaceAll(s, ".", "_")

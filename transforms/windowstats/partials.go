@@ -1,7 +1,10 @@
 package windowstats
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,31 +14,63 @@ import (
 )
 
 func init() {
-	register.Combiner3[accumulator, []byte, accumulator](&mergePartialsFn{})
-	register.DoFn2x2[string, accumulator, events.WindowStats, error](&partialToStatsFn{})
+	register.Combiner3[block, []byte, block](&mergeBlocksFn{})
+	register.DoFn3x1[string, block, func(events.WindowStats), error](&blockStatsFn{})
+	register.DoFn2x2[string, block, []byte, error](&blockJSONFn{})
+	register.Emitter1[events.WindowStats]()
 }
+
+// BlockWindows is how many consecutive windows of one device's metric one
+// partial carries. Partials are the elements that cross the shuffle: a
+// device reporting once a minute fills a 5-minute window with 5 readings,
+// so one partial per window would make Beam move, code and merge an element
+// for every 5 readings (400k for the 1M-reading benchmark), which was the
+// top of the profile; a block of 1024 windows is ~3.5 days of 5-minute
+// windows and ~100 KiB encoded.
+const BlockWindows = 1024
 
 // Aggregator pre-aggregates window statistics inside one chunk of readings
 // (combiner lifting by hand): one accumulator per (device, metric, window),
-// flushed as partials for MergePartials. Not safe for concurrent use.
+// flushed as partials, one per (device, metric, block of BlockWindows
+// windows), for MergePartials. Exact values live in slabs shared by the
+// chunk's windows, so adding a value allocates nothing per value. Not safe
+// for concurrent use.
 type Aggregator struct {
-	opts Options
-	accs map[partialKey]*accumulator
+	opts   Options
+	series map[seriesKey]*series
 	// windows is scratch for the windows a reading falls in.
 	windows []int64
+	// slab is where new windows take room for their first exact values.
+	slab []float64
+	// buf is scratch for encoding a block.
+	buf []byte
 }
 
-type partialKey struct {
-	device, metric string
-	start          int64
+type seriesKey struct{ device, metric string }
+
+// series is one device's metric in a chunk: its windows in the order they
+// were first seen, indexed by start.
+type series struct {
+	at   map[int64]int32
+	wins []windowAcc
+	last int32 // the window touched last: readings mostly come in time order
 }
+
+type windowAcc struct {
+	start int64
+	acc   accumulator
+}
+
+// slabValues is the room a new window gets in the slab; a window that
+// outgrows it moves to a slice of its own, as append does.
+const slabValues = 8
 
 // NewAggregator returns an empty Aggregator for windows shaped by opts.
 // It panics on invalid options, like PerKey.
 func NewAggregator(opts Options) *Aggregator {
 	opts = opts.withDefaults()
 	opts.validate()
-	return &Aggregator{opts: opts, accs: map[partialKey]*accumulator{}}
+	return &Aggregator{opts: opts, series: map[seriesKey]*series{}}
 }
 
 // Add counts r's metrics (those opts selects) in every window holding its
@@ -46,29 +81,92 @@ func (g *Aggregator) Add(r *events.Reading) {
 		if len(g.opts.Metrics) > 0 && !contains(g.opts.Metrics, m.Name) {
 			continue
 		}
+		s := g.series[seriesKey{r.DeviceID, m.Name}]
+		if s == nil {
+			s = &series{at: map[int64]int32{}, last: -1}
+			g.series[seriesKey{r.DeviceID, m.Name}] = s
+		}
 		for _, start := range g.windows {
-			k := partialKey{r.DeviceID, m.Name, start}
-			a := g.accs[k]
-			if a == nil {
-				a = &accumulator{}
-				g.accs[k] = a
-			}
-			a.add(m.Value)
+			g.window(s, start).add(m.Value)
 		}
 	}
 }
 
-// Len is the number of partials held.
-func (g *Aggregator) Len() int { return len(g.accs) }
-
-// Flush hands every partial to emit as (key, encoded accumulator) and
-// forgets them. The key names the device, metric and window.
-func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
-	size := g.opts.Size.Milliseconds()
-	for k, a := range g.accs {
-		emit(partialKeyString(k.device, k.metric, k.start, k.start+size), encodeAccumulator(*a))
+// window returns s's accumulator for the window starting at start.
+func (g *Aggregator) window(s *series, start int64) *accumulator {
+	if s.last >= 0 && s.wins[s.last].start == start {
+		return &s.wins[s.last].acc
 	}
-	clear(g.accs)
+	i, ok := s.at[start]
+	if !ok {
+		i = int32(len(s.wins))
+		s.at[start] = i
+		s.wins = append(s.wins, windowAcc{start: start, acc: accumulator{vals: g.room()}})
+	}
+	s.last = i
+	return &s.wins[i].acc
+}
+
+// room returns an empty slice with room for slabValues values, cut from the
+// slab (its capacity capped, so a window that outgrows it reallocates
+// rather than writing over its neighbour).
+func (g *Aggregator) room() []float64 {
+	if len(g.slab)+slabValues > cap(g.slab) {
+		g.slab = make([]float64, 0, 1024*slabValues)
+	}
+	n := len(g.slab)
+	g.slab = g.slab[:n+slabValues]
+	return g.slab[n : n : n+slabValues]
+}
+
+// Len is the number of (device, metric, window) accumulators held.
+func (g *Aggregator) Len() int {
+	n := 0
+	for _, s := range g.series {
+		n += len(s.wins)
+	}
+	return n
+}
+
+// Flush hands every partial to emit as (key, encoded block) and forgets
+// them. The key names the device, the metric and the block's bounds
+// (partialKeyString); the block holds its windows in start order.
+func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
+	span := blockSpan(g.opts)
+	for k, s := range g.series {
+		slices.SortFunc(s.wins, func(a, b windowAcc) int { return compareInt64(a.start, b.start) })
+		for lo := 0; lo < len(s.wins); {
+			first := floorTo(s.wins[lo].start, span)
+			hi := lo + 1
+			for hi < len(s.wins) && s.wins[hi].start < first+span {
+				hi++
+			}
+			g.buf = appendBlock(g.buf[:0], s.wins[lo:hi])
+			emit(partialKeyString(k.device, k.metric, first, first+span), slices.Clone(g.buf))
+			lo = hi
+		}
+	}
+	clear(g.series)
+	g.slab = nil
+}
+
+// blockSpan is the event time one block covers, in milliseconds.
+func blockSpan(o Options) int64 {
+	step := o.Size.Milliseconds()
+	if o.Period > 0 {
+		step = o.Period.Milliseconds()
+	}
+	return step * BlockWindows
+}
+
+func compareInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // windowStarts appends the starts of the windows holding t: one for fixed
@@ -91,8 +189,101 @@ func floorTo(t, step int64) int64 {
 	return t - ((t%step)+step)%step
 }
 
+// block is the merge state of one partial key: windows in start order.
+// Its Beam coder is the partial's encoding (appendBlock, decodeBlock).
+type block struct {
+	wins []windowAcc
+}
+
+// appendBlock encodes windows (in start order): their count, then per
+// window its start (zig-zag varint), its accumulator's length and the
+// accumulator (appendAccumulator).
+func appendBlock(b []byte, wins []windowAcc) []byte {
+	b = binary.AppendUvarint(b, uint64(len(wins)))
+	for _, w := range wins {
+		b = binary.AppendVarint(b, w.start)
+		n := len(b)
+		b = append(b, 0, 0) // room for the length, fixed up below
+		b = appendAccumulator(b, w.acc)
+		size := len(b) - n - 2
+		if size >= 1<<14 { // a sketch: rare, make room for a longer length
+			b = slices.Insert(b, n+2, make([]byte, binary.MaxVarintLen64-2)...)
+			k := binary.PutUvarint(b[n:], uint64(size))
+			b = append(b[:n+k], b[n+binary.MaxVarintLen64:]...)
+			continue
+		}
+		b[n], b[n+1] = byte(size)|0x80, byte(size>>7) // a two-byte uvarint
+	}
+	return b
+}
+
+var errCorruptBlock = errors.New("windowstats: corrupt partial block")
+
+// decodeBlock is appendBlock's inverse. The exact values of all windows
+// share one allocation.
+func decodeBlock(b []byte) (block, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return block{}, errCorruptBlock
+	}
+	b = b[k:]
+	out := block{wins: make([]windowAcc, 0, n)}
+	var slab []float64
+	for i := uint64(0); i < n; i++ {
+		start, k1 := binary.Varint(b)
+		if k1 <= 0 {
+			return block{}, errCorruptBlock
+		}
+		size, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || size > uint64(len(b)-k1-k2) {
+			return block{}, errCorruptBlock
+		}
+		enc := b[k1+k2 : k1+k2+int(size)]
+		b = b[k1+k2+int(size):]
+		a, err := decodeAccumulatorInto(enc, &slab)
+		if err != nil {
+			return block{}, err
+		}
+		if i > 0 && start <= out.wins[i-1].start {
+			return block{}, errCorruptBlock
+		}
+		out.wins = append(out.wins, windowAcc{start: start, acc: a})
+	}
+	if len(b) != 0 {
+		return block{}, errCorruptBlock
+	}
+	return out, nil
+}
+
+func encodeBlock(b block) []byte { return appendBlock(nil, b.wins) }
+
+// merge folds o into b, window by window (both in start order).
+func (b block) merge(o block) block {
+	if len(b.wins) == 0 {
+		return o
+	}
+	out := make([]windowAcc, 0, len(b.wins)+len(o.wins))
+	i, j := 0, 0
+	for i < len(b.wins) && j < len(o.wins) {
+		switch x, y := b.wins[i], o.wins[j]; {
+		case x.start < y.start:
+			out = append(out, x)
+			i++
+		case x.start > y.start:
+			out = append(out, y)
+			j++
+		default:
+			x.acc.merge(y.acc)
+			out = append(out, x)
+			i, j = i+1, j+1
+		}
+	}
+	out = append(out, b.wins[i:]...)
+	return block{wins: append(out, o.wins[j:]...)}
+}
+
 // partialKeyString encodes a partial's key as text: the device's length,
-// ':', the device, the metric's length, ':', the metric, then the window's
+// ':', the device, the metric's length, ':', the metric, then the block's
 // bounds in decimal milliseconds, "start/end". The lengths keep it
 // unambiguous whatever the names hold, and it stays valid UTF-8: runners
 // in other languages (Flink's Java) code keys as UTF-8 strings and would
@@ -143,52 +334,108 @@ func parsePartialKey(key string) (device, metric string, start, end int64, err e
 // PCollection<KV<string, []byte>> in the global window of a bounded input,
 // into PCollection<events.WindowStats>: one record per device, metric and
 // window, with the window's bounds in the record. Nothing can be late: the
-// merge fires when the input ends.
+// merge fires when the input ends. For a file or stdout output,
+// MergePartialsJSON gives the same records as JSON Lines in blocks.
 func MergePartials(s beam.Scope, partials beam.PCollection, opts Options) beam.PCollection {
 	s = s.Scope("windowstats.MergePartials")
 	opts = opts.withDefaults()
 	opts.validate()
-	merged := beam.CombinePerKey(s, &mergePartialsFn{}, partials)
-	return beam.ParDo(s, &partialToStatsFn{Quantiles: opts.Quantiles}, merged)
+	merged := beam.CombinePerKey(s, &mergeBlocksFn{}, partials)
+	return beam.ParDo(s, &blockStatsFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, merged)
 }
 
-// mergePartialsFn merges encoded partial accumulators.
-type mergePartialsFn struct{}
+// MergePartialsJSON is MergePartials for a sink of JSON Lines (a file,
+// stdout): PCollection<[]byte> where each element is the JSON records of
+// one block of windows, one per line, separated by '\n' (no newline at the
+// end), in window order. 1M readings make ~400k window records but only
+// hundreds of elements.
+func MergePartialsJSON(s beam.Scope, partials beam.PCollection, opts Options) beam.PCollection {
+	s = s.Scope("windowstats.MergePartialsJSON")
+	opts = opts.withDefaults()
+	opts.validate()
+	merged := beam.CombinePerKey(s, &mergeBlocksFn{}, partials)
+	return beam.ParDo(s, &blockJSONFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, merged)
+}
 
-func (fn *mergePartialsFn) CreateAccumulator() accumulator { return accumulator{} }
+// mergeBlocksFn merges encoded partial blocks.
+type mergeBlocksFn struct{}
 
-func (fn *mergePartialsFn) AddInput(a accumulator, partial []byte) (accumulator, error) {
-	b, err := decodeAccumulator(partial)
+func (fn *mergeBlocksFn) CreateAccumulator() block { return block{} }
+
+func (fn *mergeBlocksFn) AddInput(b block, partial []byte) (block, error) {
+	o, err := decodeBlock(partial)
 	if err != nil {
-		return a, err
+		return b, err
 	}
-	a.merge(b)
-	return a, nil
+	return b.merge(o), nil
 }
 
-func (fn *mergePartialsFn) MergeAccumulators(a, b accumulator) accumulator {
-	a.merge(b)
-	return a
-}
+func (fn *mergeBlocksFn) MergeAccumulators(a, b block) block { return a.merge(b) }
 
-type partialToStatsFn struct {
+// blockStatsFn emits a merged block's windows as records.
+type blockStatsFn struct {
+	Size      int64
 	Quantiles []float64
+	names     []string
 }
 
-func (fn *partialToStatsFn) ProcessElement(key string, a accumulator) (events.WindowStats, error) {
-	device, metric, start, end, err := parsePartialKey(key)
+func (fn *blockStatsFn) ProcessElement(key string, b block, emit func(events.WindowStats)) error {
+	device, metric, _, _, err := parsePartialKey(key)
 	if err != nil {
-		return events.WindowStats{}, err
+		return err
 	}
-	return statsOf(device, metric, start, end, a, fn.Quantiles), nil
+	if fn.names == nil {
+		fn.names = quantileNames(fn.Quantiles)
+	}
+	for _, w := range b.wins {
+		emit(statsOf(device, metric, w.start, w.start+fn.Size, w.acc, fn.Quantiles, fn.names))
+	}
+	return nil
 }
 
-// statsOf is the output record of one key's window.
-func statsOf(device, metric string, start, end int64, a accumulator, quantiles []float64) events.WindowStats {
-	out := events.WindowStats{DeviceID: device, Metric: metric, WindowStartMs: start, WindowEndMs: end,
-		Count: a.Count, Mean: a.Mean, Variance: a.variance(), Min: a.Min, Max: a.Max}
-	for _, q := range quantiles {
-		out.Quantiles = append(out.Quantiles, events.Metric{Name: quantileName(q), Value: a.quantile(q)})
+// blockJSONFn writes a merged block's windows as JSON Lines.
+type blockJSONFn struct {
+	Size      int64
+	Quantiles []float64
+	names     []string
+}
+
+func (fn *blockJSONFn) ProcessElement(key string, b block) ([]byte, error) {
+	device, metric, _, _, err := parsePartialKey(key)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	if fn.names == nil {
+		fn.names = quantileNames(fn.Quantiles)
+	}
+	out := make([]byte, 0, 256*len(b.wins))
+	var rec events.WindowStats
+	for i, w := range b.wins {
+		if i > 0 {
+			out = append(out, '\n')
+		}
+		rec = statsInto(rec, device, metric, w.start, w.start+fn.Size, w.acc, fn.Quantiles, fn.names)
+		out = rec.AppendJSON(out)
+	}
+	return out, nil
+}
+
+// statsOf is the output record of one key's window; names are
+// quantileNames(quantiles).
+func statsOf(device, metric string, start, end int64, a accumulator, quantiles []float64, names []string) events.WindowStats {
+	return statsInto(events.WindowStats{}, device, metric, start, end, a, quantiles, names)
+}
+
+// statsInto is statsOf reusing rec's quantile slice. It sorts a's exact
+// values in place (their order means nothing), once for all quantiles.
+func statsInto(rec events.WindowStats, device, metric string, start, end int64, a accumulator, quantiles []float64, names []string) events.WindowStats {
+	rec = events.WindowStats{DeviceID: device, Metric: metric, WindowStartMs: start, WindowEndMs: end,
+		Count: a.Count, Mean: a.Mean, Variance: a.variance(), Min: a.Min, Max: a.Max, Quantiles: rec.Quantiles[:0]}
+	if a.sketch == nil {
+		slices.Sort(a.vals)
+	}
+	for i, q := range quantiles {
+		rec.Quantiles = append(rec.Quantiles, events.Metric{Name: names[i], Value: a.quantileSorted(q)})
+	}
+	return rec
 }

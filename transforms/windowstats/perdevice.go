@@ -80,7 +80,8 @@ type perDeviceFn struct {
 	Windows state.Value[[]byte]
 	Close   timers.EventTime
 
-	opts Options
+	opts  Options
+	names []string
 }
 
 func (fn *perDeviceFn) Setup() {
@@ -233,7 +234,10 @@ func (fn *perDeviceFn) fire(ctx context.Context, device string, dw *deviceWindow
 }
 
 func (fn *perDeviceFn) stats(device string, w *openWindow) events.WindowStats {
-	out := statsOf(device, w.Metric, w.Start, w.End, w.Acc, fn.Quantiles)
+	if fn.names == nil {
+		fn.names = quantileNames(fn.Quantiles)
+	}
+	out := statsOf(device, w.Metric, w.Start, w.End, w.Acc, fn.Quantiles, fn.names)
 	out.Late, out.PaneIndex = w.Pane > 0, w.Pane
 	return out
 }

@@ -1,0 +1,163 @@
+package windowstats
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/beamlens/beamlens/models/events"
+)
+
+// TestBlocksMergeToDirectWindows splits readings at random over chunks,
+// flushes each chunk's Aggregator, merges the encoded blocks in a random
+// order as the combiner would, and checks every window against statistics
+// computed directly from its values: fixed and sliding windows, small
+// windows (exact values) and large ones (sketches, some encoded over 16 KiB).
+func TestBlocksMergeToDirectWindows(t *testing.T) {
+	for _, opts := range []Options{
+		{Size: 5 * time.Minute},
+		{Size: 10 * time.Minute, Period: 5 * time.Minute},
+	} {
+		opts = opts.withDefaults()
+		rng := rand.New(rand.NewPCG(3, 4))
+		want := map[[3]string]map[int64][]float64{} // (device, metric, _) -> start -> values
+		aggs := make([]*Aggregator, 5)
+		for i := range aggs {
+			aggs[i] = NewAggregator(opts)
+		}
+		var starts []int64
+		for i := 0; i < 30000; i++ {
+			dev := []string{"a", "b:2", "日本"}[rng.IntN(3)]
+			t0 := int64(rng.IntN(3*24*3600)) * 1000 // three days: several blocks of windows
+			if dev == "a" && i%3 == 0 {
+				t0 = 1_000_000 // one crowded window: a sketch
+			}
+			v := rng.NormFloat64() * 10
+			if dev == "日本" {
+				v = math.Exp(rng.Float64()*40-20) * float64(1-2*rng.IntN(2)) // wide range, both signs: a large sketch
+			}
+			r := events.Reading{DeviceID: dev, EventTimeMs: t0, Metrics: []events.Metric{{Name: "m", Value: v}}}
+			aggs[rng.IntN(len(aggs))].Add(&r)
+			starts = windowStarts(starts[:0], t0, opts)
+			k := [3]string{dev, "m"}
+			if want[k] == nil {
+				want[k] = map[int64][]float64{}
+			}
+			for _, s := range starts {
+				want[k][s] = append(want[k][s], v)
+			}
+		}
+		partials := map[string][][]byte{}
+		var largest int
+		for _, g := range aggs {
+			g.Flush(func(key string, p []byte) {
+				partials[key] = append(partials[key], p)
+				largest = max(largest, len(p))
+			})
+			if g.Len() != 0 {
+				t.Fatalf("Len after Flush = %d", g.Len())
+			}
+		}
+		fn := &mergeBlocksFn{}
+		got := 0
+		for key, ps := range partials {
+			rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+			acc := fn.CreateAccumulator()
+			for _, p := range ps[:len(ps)/2] {
+				var err error
+				if acc, err = fn.AddInput(acc, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := fn.CreateAccumulator()
+			for _, p := range ps[len(ps)/2:] {
+				o, err := decodeBlock(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				other = fn.MergeAccumulators(other, o)
+			}
+			// Through the coder, as the runner moves accumulators.
+			enc, err := decodeBlock(encodeBlock(fn.MergeAccumulators(acc, other)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			device, metric, lo, hi, err := parsePartialKey(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range enc.wins {
+				if i > 0 && w.start <= enc.wins[i-1].start || w.start < lo || w.start >= hi {
+					t.Fatalf("%s: window %d out of order or outside its block [%d, %d)", key, w.start, lo, hi)
+				}
+				vals := want[[3]string{device, metric}][w.start]
+				checkWindow(t, opts, w, vals)
+				got++
+			}
+		}
+		wantN := 0
+		for _, ws := range want {
+			wantN += len(ws)
+		}
+		if got != wantN {
+			t.Errorf("%v: %d windows merged, want %d", opts, got, wantN)
+		}
+		if largest < 1<<14 {
+			t.Errorf("no block over 16 KiB (largest %d): the long-length path went untested", largest)
+		}
+	}
+}
+
+func checkWindow(t *testing.T, opts Options, w windowAcc, vals []float64) {
+	t.Helper()
+	if int64(len(vals)) != w.acc.Count {
+		t.Fatalf("window %d: count %d, want %d", w.start, w.acc.Count, len(vals))
+	}
+	mean, variance := exact(vals)
+	sorted := slices.Sorted(slices.Values(vals))
+	rec := statsOf("d", "m", w.start, w.start+opts.Size.Milliseconds(), w.acc, opts.Quantiles, quantileNames(opts.Quantiles))
+	scale := math.Max(1, math.Abs(sorted[0])+math.Abs(sorted[len(sorted)-1]))
+	if math.Abs(rec.Mean-mean) > 1e-9*scale || rec.Min != sorted[0] || rec.Max != sorted[len(sorted)-1] {
+		t.Fatalf("window %d: mean/min/max %v/%v/%v, want %v/%v/%v", w.start, rec.Mean, rec.Min, rec.Max, mean, sorted[0], sorted[len(sorted)-1])
+	}
+	if len(vals) > 1 && math.Abs(rec.Variance-variance) > 1e-6*math.Max(variance, 1) {
+		t.Fatalf("window %d: variance %v, want %v", w.start, rec.Variance, variance)
+	}
+	for i, q := range opts.Quantiles {
+		exactQ := sorted[int(q*float64(len(sorted)-1))]
+		tol := 0.0
+		if len(vals) > exactMax {
+			tol = 0.011 * math.Abs(exactQ) // the sketch's relative accuracy
+		}
+		if math.Abs(rec.Quantiles[i].Value-exactQ) > tol {
+			t.Fatalf("window %d (%d values): %s = %v, want %v", w.start, len(vals), rec.Quantiles[i].Name, rec.Quantiles[i].Value, exactQ)
+		}
+	}
+}
+
+// TestDecodeBlockRejectsCorrupt: every truncation and a few flipped bytes
+// of a real block give an error or a block, never a panic.
+func TestDecodeBlockRejectsCorrupt(t *testing.T) {
+	g := NewAggregator(Options{})
+	for i := 0; i < 300; i++ {
+		r := events.Reading{DeviceID: "d", EventTimeMs: int64(i) * 20_000, Metrics: []events.Metric{{Name: "m", Value: float64(i % 7)}}}
+		g.Add(&r)
+	}
+	var p []byte
+	g.Flush(func(_ string, b []byte) { p = b })
+	if _, err := decodeBlock(p); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; n < len(p); n++ {
+		if _, err := decodeBlock(p[:n]); err == nil {
+			t.Errorf("truncated to %d of %d bytes: no error", n, len(p))
+		}
+	}
+	for i := range p {
+		q := slices.Clone(p)
+		q[i] ^= 0xff
+		_, _ = decodeBlock(q) // must not panic
+	}
+}
