@@ -266,18 +266,20 @@ func duplicateKey(o *fastjson.Object) string {
 	dup := ""
 	if n <= 16 {
 		// Quadratic but allocation-free for the usual handful of fields.
-		keys := make([]string, 0, 16)
+		var keys [16][]byte
+		seen := 0
 		o.Visit(func(k []byte, _ *fastjson.Value) {
 			if dup != "" {
 				return
 			}
-			for _, seen := range keys {
-				if seen == string(k) {
-					dup = seen
+			for _, prev := range keys[:seen] {
+				if string(prev) == string(k) {
+					dup = string(k)
 					return
 				}
 			}
-			keys = append(keys, string(k))
+			keys[seen] = k
+			seen++
 		})
 		return dup
 	}
@@ -291,29 +293,29 @@ func duplicateKey(o *fastjson.Object) string {
 	return dup
 }
 
-func requiredID(o *fastjson.Object, p Path) (string, error) {
+func requiredID(o *fastjson.Object, p Path) ([]byte, error) {
 	field := p.text
 	v, _ := lookup(o, p)
 	if v == nil {
-		return "", fieldErr(field, "is required")
+		return nil, fieldErr(field, "is required")
 	}
 	if v.Type() != fastjson.TypeString {
-		return "", fieldErr(field, "must be a string, got %s", v.Type())
+		return nil, fieldErr(field, "must be a string, got %s", v.Type())
 	}
 	b, _ := v.StringBytes()
 	if len(b) == 0 || len(b) > MaxIDBytes {
-		return "", fieldErr(field, "must be 1-%d bytes, got %d", MaxIDBytes, len(b))
+		return nil, fieldErr(field, "must be 1-%d bytes, got %d", MaxIDBytes, len(b))
 	}
 	if !utf8.Valid(b) {
-		return "", fieldErr(field, "is not valid UTF-8")
+		return nil, fieldErr(field, "is not valid UTF-8")
 	}
 	if i := controlIndex(b); i >= 0 {
 		// Ids become Kafka keys, file names in tools, log and terminal
 		// text: a NUL, newline or escape sequence there is an attack or a
 		// bug, never a name.
-		return "", fieldErr(field, "holds a control character at byte %d", i)
+		return nil, fieldErr(field, "holds a control character at byte %d", i)
 	}
-	return string(b), nil
+	return b, nil
 }
 
 // controlIndex returns the byte offset of the first C0 or C1 control

@@ -53,6 +53,36 @@ type ReadingDecoder struct {
 	// names interns metric names: a stream repeats a handful of field
 	// names, and a string per field per record was most of the garbage.
 	names map[string]string
+	// devices interns device ids the same way, up to maxDevicesInterned.
+	devices map[string]string
+	// metricBuf is the Metrics slice DecodeShared hands out and reuses.
+	metricBuf []Metric
+}
+
+// maxDevicesInterned bounds devices: a fleet has thousands of ids, a
+// stream of ever-new ones must not grow the map without bound.
+const maxDevicesInterned = 1 << 16
+
+func (d *ReadingDecoder) device(b []byte) string {
+	if s, ok := d.devices[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if d.devices == nil {
+		d.devices = make(map[string]string, 64)
+	}
+	if len(d.devices) < maxDevicesInterned {
+		d.devices[s] = s
+	}
+	return s
+}
+
+// Clone returns a copy of r that shares no memory with it (Raw and
+// Metrics copied), for keeping a reading that DecodeShared returned.
+func (r Reading) Clone() Reading {
+	r.Raw = append([]byte(nil), r.Raw...)
+	r.Metrics = append([]Metric(nil), r.Metrics...)
+	return r
 }
 
 // maxInterned bounds names, against a stream of ever-new field names.
@@ -84,6 +114,19 @@ func (d *ReadingDecoder) name(k []byte) string {
 // fields it had. Errors are *FieldError, except a Schema Registry that
 // cannot be reached (a plain error: the record is not at fault).
 func (d *ReadingDecoder) Decode(raw []byte) (Reading, error) {
+	r, err := d.DecodeShared(raw)
+	if err != nil {
+		return Reading{}, err
+	}
+	return r.Clone(), nil
+}
+
+// DecodeShared is Decode without copies, for a caller that handles each
+// reading before the next call (the fused stage): the Reading's Raw is a
+// slice of raw, and its Metrics slice is reused by the next call; Clone
+// it to keep it. Device ids and metric names are interned strings, safe to
+// keep.
+func (d *ReadingDecoder) DecodeShared(raw []byte) (Reading, error) {
 	if d.c == nil {
 		d.c = mustCompile(d.Options)
 	}
@@ -97,7 +140,7 @@ func (d *ReadingDecoder) Decode(raw []byte) (Reading, error) {
 		return Reading{}, err
 	}
 	c := d.c
-	id, err := requiredID(o, c.device)
+	idBytes, err := requiredID(o, c.device)
 	if err != nil {
 		return Reading{}, err
 	}
@@ -112,9 +155,8 @@ func (d *ReadingDecoder) Decode(raw []byte) (Reading, error) {
 	if err := d.checkRequired(o, metrics); err != nil {
 		return Reading{}, err
 	}
-	out := make([]byte, len(raw))
-	copy(out, raw)
-	return Reading{DeviceID: id, EventTimeMs: t, Metrics: metrics, Raw: out}, nil
+	d.metricBuf = metrics
+	return Reading{DeviceID: d.device(idBytes), EventTimeMs: t, Metrics: metrics, Raw: raw}, nil
 }
 
 // TakeCoerced returns how many metric values were read from decimal
@@ -129,7 +171,7 @@ func (d *ReadingDecoder) TakeCoerced() int {
 // top-level fields in record order.
 func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 	c := d.c
-	metrics := make([]Metric, 0, len(c.mapped)+4)
+	metrics := d.metricBuf[:0]
 	for _, m := range c.mapped {
 		v, array := lookup(o, m.Path)
 		if (v == nil && !array) || hasMetric(metrics, m.Name) {

@@ -54,12 +54,15 @@ func (d *ReviewDecoder) Decode(raw []byte) (Review, error) {
 		return Review{}, err
 	}
 	var r Review
-	if r.ReviewID, err = requiredID(o, c.review.id); err != nil {
+	id, err := requiredID(o, c.review.id)
+	if err != nil {
 		return Review{}, err
 	}
-	if r.ProductID, err = requiredID(o, c.review.product); err != nil {
+	product, err := requiredID(o, c.review.product)
+	if err != nil {
 		return Review{}, err
 	}
+	r.ReviewID, r.ProductID = string(id), string(product)
 	if r.EventTimeMs, err = c.eventTime(o); err != nil {
 		return Review{}, err
 	}

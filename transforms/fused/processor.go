@@ -85,36 +85,55 @@ func newProcessor(cfg stageConfig) (*processor, error) {
 	return p, nil
 }
 
-// record handles one record: data is only valid during the call; source
-// names it lazily (most records never need their name). A record at fault
+// recordSource locates a record: a file's path and the line's offset
+// (named only when needed: most records never are), or else a message's
+// name.
+type recordSource struct {
+	name   string
+	path   string
+	offset int64
+}
+
+func (s recordSource) String() string {
+	if s.path == "" {
+		return s.name
+	}
+	return fileSource(s.path, s.offset)
+}
+
+// record handles one record: data is only valid during the call. A record at fault
 // becomes a dead letter; an error (a Schema Registry out of reach) fails
 // the bundle, so that the runner retries it rather than losing good
 // records.
-func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, source func() string, out emitters) error {
+func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, src recordSource, out emitters) error {
 	p.read++
 	if problem != "" {
-		deadletter.Emit(ctx, out.dead, decode.StageRead, problem, events.Raw{Source: source(), Data: data, Size: size})
+		deadletter.Emit(ctx, out.dead, decode.StageRead, problem, events.Raw{Source: src.String(), Data: data, Size: size})
 		return nil
 	}
-	r, err := p.dec.Decode(data)
+	// The reading shares data and the decoder's buffers: what is kept
+	// (an anomaly, a batch) is cloned.
+	r, err := p.dec.DecodeShared(data)
 	decode.AfterReading(ctx, p.dec, err != nil)
 	if err != nil {
 		if !events.IsFieldError(err) {
-			return fmt.Errorf("decode %s: %w", source(), err)
+			return fmt.Errorf("decode %s: %w", src, err)
 		}
-		deadletter.Emit(ctx, out.dead, decode.Stage, err.Error(), events.Raw{Source: source(), Data: data, Size: size})
+		deadletter.Emit(ctx, out.dead, decode.Stage, err.Error(), events.Raw{Source: src.String(), Data: data, Size: size})
 		return nil
 	}
 	p.parsed++
 	p.flagged += int64(p.judge.Score(r, func(a events.Anomaly) {
-		a.Reading.Source = source()
+		a.Reading = a.Reading.Clone()
+		a.Reading.Source = src.String()
 		out.anomaly(beam.EventTime(r.EventTimeMs), a)
 	}))
 	if p.agg != nil {
 		p.agg.Add(&r)
 	}
 	if p.batches != nil {
-		r.Source = source()
+		r = r.Clone()
+		r.Source = src.String()
 		p.batches[r.DeviceID] = append(p.batches[r.DeviceID], r)
 		if p.batched++; p.batched >= maxBatch*4 || len(p.batches[r.DeviceID]) >= maxBatch {
 			p.flushBatches(out)

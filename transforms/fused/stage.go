@@ -88,7 +88,7 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		if l.Oversize {
 			problem = fmt.Sprintf("line is %d bytes, over the %d-byte limit", l.Length, events.MaxRecordBytes)
 		}
-		failed = fn.p.record(ctx, l.Data, l.Length, problem, func() string { return fileSource(r.Path, l.Offset) }, out)
+		failed = fn.p.record(ctx, l.Data, l.Length, problem, recordSource{path: r.Path, offset: l.Offset}, out)
 		if lines%8192 == 0 {
 			jsonl.CountRead(8192)
 		}
@@ -120,7 +120,7 @@ func (fn *recordsFn) Setup() (err error) {
 func (fn *recordsFn) ProcessElement(ctx context.Context, raw events.Raw, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
 	fn.out = emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
-	return fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, func() string { return raw.Source }, fn.out)
+	return fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, recordSource{name: raw.Source}, fn.out)
 }
 
 func (fn *recordsFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
