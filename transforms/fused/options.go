@@ -18,7 +18,7 @@ type Options struct {
 	// learned ones to detect.ScoreBatches. Default: no detector.
 	Detect *detect.Options
 	// Partials makes the stage pre-aggregate window statistics and emit
-	// one partial per (device, metric, window) and chunk, for
+	// one partial per (device, metric, block of windows) and chunk, for
 	// windowstats.MergePartials (bounded inputs). Default false.
 	Partials bool
 	// Window shapes the partials' windows. Default windowstats' defaults.
@@ -27,4 +27,7 @@ type Options struct {
 	// one KV<device, batch> (detect.EncodeBatch's format), for the learned
 	// detectors and windowstats.PerDevice. Default false.
 	Batches bool
+	// RangeBytes is the size of the byte ranges Files splits a file into.
+	// Default jsonl.DefaultRangeBytes.
+	RangeBytes int64
 }

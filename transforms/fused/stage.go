@@ -45,7 +45,7 @@ type Result struct {
 func Files(s beam.Scope, pattern string, opts Options) Result {
 	s = s.Scope("fused.Files")
 	mustValidate("fused.Files", opts)
-	ranges := jsonl.Ranges(s, pattern)
+	ranges := jsonl.RangesOf(s, pattern, opts.RangeBytes)
 	a, d, p, b := beam.ParDo4(s, &rangeFn{Config: newStageConfig(opts)}, ranges)
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
 }
@@ -64,9 +64,39 @@ func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
 }
 
 // rangeFn decodes, scores and aggregates the lines of one byte range.
+//
+// It emits nothing until its range is done (up to maxHeld anomalies and
+// dead letters are held): prism runs all the ranges of a stage in one
+// bundle and splits a bundle between workers only when a progress report
+// shows no element moved since the last one, so a range that emitted as it
+// went would keep both cores' work on one. Holding them costs a range's
+// anomalies in memory (1% of 260k lines here).
 type rangeFn struct {
 	Config stageConfig
 	p      *processor
+	held   heldOutputs
+}
+
+// maxHeld bounds the outputs a range holds back; past it they flow (and
+// the bundle may not split: the cost is speed, never data).
+const maxHeld = 1 << 16
+
+type heldOutputs struct {
+	anomalies []events.Anomaly
+	times     []beam.EventTime
+	dead      []events.DeadLetter
+}
+
+func (h *heldOutputs) release(anomaly func(beam.EventTime, events.Anomaly), dead func(events.DeadLetter)) {
+	for i, a := range h.anomalies {
+		anomaly(h.times[i], a)
+	}
+	for _, d := range h.dead {
+		dead(d)
+	}
+	clear(h.anomalies)
+	clear(h.dead)
+	h.anomalies, h.times, h.dead = h.anomalies[:0], h.times[:0], h.dead[:0]
 }
 
 func (fn *rangeFn) Setup() (err error) {
@@ -76,7 +106,22 @@ func (fn *rangeFn) Setup() (err error) {
 
 func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
-	out := emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
+	h := &fn.held
+	out := emitters{
+		anomaly: func(t beam.EventTime, a events.Anomaly) {
+			h.anomalies, h.times = append(h.anomalies, a), append(h.times, t)
+			if len(h.anomalies)+len(h.dead) >= maxHeld {
+				h.release(anomaly, dead)
+			}
+		},
+		dead: func(d events.DeadLetter) {
+			h.dead = append(h.dead, d)
+			if len(h.anomalies)+len(h.dead) >= maxHeld {
+				h.release(anomaly, dead)
+			}
+		},
+		partial: partial, batch: batch,
+	}
 	var lines int64
 	var failed error
 	err := jsonl.ScanRange(ctx, r, func(l jsonl.Line) {
@@ -98,8 +143,10 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		err = failed
 	}
 	if err != nil {
+		h.release(func(beam.EventTime, events.Anomaly) {}, func(events.DeadLetter) {}) // the bundle fails and is retried whole
 		return err
 	}
+	h.release(anomaly, dead)
 	fn.p.flush(ctx, out)
 	return nil
 }

@@ -26,9 +26,10 @@ func init() {
 }
 
 // DefaultRangeBytes is the size of the byte ranges a file is split into: big
-// enough that per-range overhead is noise, small enough that a 1 GiB file
-// keeps both cores busy.
-const DefaultRangeBytes = 64 << 20
+// enough that per-range overhead is noise (a range takes a few hundred
+// milliseconds), small enough that a 120 MB file makes four, which prism
+// can split between two cores (transforms/fused explains how).
+const DefaultRangeBytes = 32 << 20
 
 // rangeBytes is DefaultRangeBytes, lowered by tests to exercise splitting.
 var rangeBytes int64 = DefaultRangeBytes
@@ -93,7 +94,16 @@ func Read(s beam.Scope, pattern string) beam.PCollection {
 // DefaultRangeBytes and returns them as PCollection<Range>, spread over the
 // workers. It panics like Read.
 func Ranges(s beam.Scope, pattern string) beam.PCollection {
+	return RangesOf(s, pattern, rangeBytes)
+}
+
+// RangesOf is Ranges with ranges of at most size bytes (DefaultRangeBytes
+// when size <= 0).
+func RangesOf(s beam.Scope, pattern string, size int64) beam.PCollection {
 	s = s.Scope("jsonl.Ranges")
+	if size <= 0 {
+		size = rangeBytes
+	}
 	files, err := Match(pattern)
 	if err != nil {
 		panic(fmt.Sprintf("jsonl.Ranges: %v", err))
@@ -104,7 +114,7 @@ func Ranges(s beam.Scope, pattern string) beam.PCollection {
 		if err != nil {
 			panic(fmt.Sprintf("jsonl.Ranges: %v", err))
 		}
-		for _, r := range splitRanges(f, st.Size(), rangeBytes) {
+		for _, r := range splitRanges(f, st.Size(), size) {
 			ranges = append(ranges, r)
 		}
 	}

@@ -1,0 +1,142 @@
+package fused
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/models/synth"
+	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/jsonl"
+	"github.com/beamlens/beamlens/transforms/windowstats"
+)
+
+func TestMain(m *testing.M) {
+	ptest.MainWithDefault(m, "prism")
+}
+
+// TestFilesMatchesPerReadingPath runs the fused stage over a generated
+// file cut into many small ranges (lines and windows fall across range
+// boundaries) and requires the same anomalies, dead letters and window
+// statistics as the per-reading path it replaces (jsonl.Read,
+// decode.Readings, detect.Detect, windowstats.PerKey), each reading in
+// exactly one place.
+func TestFilesMatchesPerReadingPath(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "s.jsonl")
+	var data, labels bytes.Buffer
+	if err := synth.Sensors(&data, &labels, synth.SensorOptions{N: 6000, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(input, data.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	det := detect.Options{Detectors: []string{"threshold"}}
+	win := windowstats.Options{}
+
+	p, s := beam.NewPipelineWithRoot()
+	stage := Files(s, input, Options{Detect: &det, Partials: true, Window: win, RangeBytes: 32 << 10})
+	write(s, dir, "fused", stage.Anomalies, stage.DeadLetters, windowstats.MergePartials(s, stage.Partials, win))
+
+	readings, dead := decode.Readings(s, jsonl.Read(s, input), decode.Options{})
+	anomalies, _ := detect.Detect(s, readings, det)
+	write(s, dir, "plain", anomalies, dead, windowstats.PerKey(s, readings, win))
+	ptest.RunAndValidate(t, p)
+
+	for _, stream := range []string{"anomalies", "deadletters"} {
+		f, g := lines(t, dir, "fused", stream), lines(t, dir, "plain", stream)
+		if len(f) == 0 || strings.Join(f, "\n") != strings.Join(g, "\n") {
+			t.Errorf("%s: fused %d lines, per-reading %d, or they differ", stream, len(f), len(g))
+		}
+	}
+	f, g := stats(t, dir, "fused"), stats(t, dir, "plain")
+	if len(f) != len(g) || len(f) == 0 {
+		t.Fatalf("window stats: fused %d records, per-reading %d", len(f), len(g))
+	}
+	var counted int64
+	for k, w := range g {
+		v, ok := f[k]
+		if !ok {
+			t.Fatalf("window %s missing from the fused stage's", k)
+		}
+		counted += v.Count
+		if v.Count != w.Count || v.Min != w.Min || v.Max != w.Max || math.Abs(v.Mean-w.Mean) > 1e-9*math.Abs(w.Mean) ||
+			math.Abs(v.Variance-w.Variance) > 1e-6*math.Max(1, w.Variance) || len(v.Quantiles) != len(w.Quantiles) {
+			t.Fatalf("window %s: fused %+v, per-reading %+v", k, v, w)
+		}
+		for i := range v.Quantiles {
+			if v.Quantiles[i] != w.Quantiles[i] {
+				t.Fatalf("window %s: quantile %v, want %v", k, v.Quantiles[i], w.Quantiles[i])
+			}
+		}
+	}
+	// Conservation: every decoded reading's every metric is counted once.
+	decoded := int64(0)
+	for _, line := range strings.Split(strings.TrimSpace(data.String()), "\n") {
+		r, err := (&events.ReadingDecoder{}).Decode([]byte(line))
+		if err == nil {
+			decoded += int64(len(r.Metrics))
+		}
+	}
+	if counted != decoded {
+		t.Errorf("window counts sum to %d, want %d (every metric of every reading)", counted, decoded)
+	}
+}
+
+func write(s beam.Scope, dir, name string, anomalies, dead, stats beam.PCollection) {
+	s = s.Scope(name)
+	jsonl.Write(s, filepath.Join(dir, name, "anomalies.jsonl"), jsonl.Format[events.Anomaly](s, anomalies))
+	jsonl.Write(s, filepath.Join(dir, name, "deadletters.jsonl"), jsonl.Format[events.DeadLetter](s, withoutTime(s, dead)))
+	jsonl.Write(s, filepath.Join(dir, name, "stats.jsonl"), jsonl.Format[events.WindowStats](s, stats))
+}
+
+func withoutTime(s beam.Scope, dead beam.PCollection) beam.PCollection {
+	return beam.ParDo(s, clearTime, dead)
+}
+
+func clearTime(d events.DeadLetter) events.DeadLetter { d.TimeMs = 0; return d }
+
+func init() { register.Function1x1(clearTime) }
+
+func lines(t *testing.T, dir, name, stream string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name, stream+".jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Split(strings.TrimSpace(string(b)), "\n")
+	sort.Strings(out)
+	return out
+}
+
+type windowRecord struct {
+	Count                    int64
+	Mean, Variance, Min, Max float64
+	Quantiles                []float64
+}
+
+func stats(t *testing.T, dir, name string) map[string]windowRecord {
+	t.Helper()
+	out := map[string]windowRecord{}
+	for _, line := range lines(t, dir, name, "stats") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatal(err)
+		}
+		k := m["device_id"].(string) + "|" + m["metric"].(string) + "|" + m["window_start"].(string)
+		out[k] = windowRecord{Count: int64(m["count"].(float64)), Mean: m["mean"].(float64), Variance: m["variance"].(float64),
+			Min: m["min"].(float64), Max: m["max"].(float64),
+			Quantiles: []float64{m["p50"].(float64), m["p90"].(float64), m["p99"].(float64)}}
+	}
+	return out
+}
