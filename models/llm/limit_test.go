@@ -60,7 +60,7 @@ func TestLimiterSpacesRequestsAsTheyLeave(t *testing.T) {
 	for i := 1; i < len(ts); i++ {
 		minGap = min(minGap, ts[i].Sub(ts[i-1]))
 	}
-	// The pacer runs at 97% of the rate: 51.5 ms.
+	// The pacer runs at 95% of the rate: 52.6 ms.
 	if minGap < 40*time.Millisecond {
 		t.Errorf("two requests left %s apart; the limit is one per 50 ms, burst 1", minGap)
 	}
