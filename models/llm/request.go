@@ -200,7 +200,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 			e.breaker.released(probe)
 			return reply{}, false, cerr
 		}
-		if info == nil { // the limiter refused: the context cannot wait long enough
+		if info == nil { // no request was made: the context ended while it waited for the limiter
 			e.breaker.released(probe)
 			return reply{}, false, err
 		}
