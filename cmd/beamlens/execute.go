@@ -117,6 +117,11 @@ func printCounters(w io.Writer, counts map[string]int64) {
 		counts["llm_answer_retries"] = st.AnswerRetries
 		counts["llm_prompt_tokens"] = st.PromptTokens
 		counts["llm_completion_tokens"] = st.CompletionTokens
+		counts["llm_rate_limited"] = st.RateLimited
+		counts["llm_splits"] = st.Splits
+		counts["llm_format_downgrades"] = st.Downgrades
+		counts["llm_breaker_opens"] = st.BreakerOpens
+		counts["llm_gave_up"] = st.GaveUp
 	}
 	names := make([]string, 0, len(counts))
 	for n := range counts {

@@ -6,13 +6,20 @@ package main
 // with the server's own words, and every other review is enriched.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/models/llm/llmtest"
 )
 
@@ -257,6 +264,80 @@ func TestLLMGivesUpOnAnOutage(t *testing.T) {
 	for id, why := range dead {
 		if !strings.Contains(why, "gave up") {
 			t.Errorf("%s: %s", id, why)
+		}
+	}
+}
+
+// summaryCount reads counter name from the summary printed at the end of
+// a run, -1 when it is not there.
+func summaryCount(stderr, name string) int64 {
+	m := regexp.MustCompile(`(?m)^  ` + name + ` +(\d+)$`).FindStringSubmatch(stderr)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return n
+}
+
+// TestLLMLimiterAndBreakerCounters: what the limiter and the circuit
+// breaker did - 429s, halved batches, breaker openings, reviews given up on
+// - is in the summary a themes run prints and on /metrics, beside the
+// other LLM counters. The counters are the process's (one job per process
+// outside tests), so the test compares them with the extractors' own sums.
+func TestLLMLimiterAndBreakerCounters(t *testing.T) {
+	// A content filter refuses the review about the knife (before the
+	// injected 429s are drawn): its batch is halved down to it.
+	srv := llmtest.NewServer(llmtest.Config{RetryAfter: 50 * time.Millisecond, RefuseText: "stab"})
+	defer srv.Close()
+	srv.Inject(llmtest.RateLimit, llmtest.RateLimit)
+	before := llm.ProcessStats()
+	code, stderr, _, dead := themesRun(t, srv, knifeBatch)
+	if code != 0 || len(dead) != 1 {
+		t.Fatalf("exit %d, dead letters %v: %s", code, dead, lastLines(stderr, 3))
+	}
+	after := llm.ProcessStats()
+	if after.RateLimited-before.RateLimited != 2 || after.Splits == before.Splits {
+		t.Fatalf("extractors counted %d 429s and %d splits in the run, want 2 and some", after.RateLimited-before.RateLimited, after.Splits-before.Splits)
+	}
+	for name, want := range map[string]int64{"llm_rate_limited": after.RateLimited, "llm_splits": after.Splits,
+		"llm_breaker_opens": after.BreakerOpens, "llm_gave_up": after.GaveUp, "llm_format_downgrades": after.Downgrades} {
+		if got := summaryCount(stderr, name); got != want {
+			t.Errorf("summary %s = %d, want %d:\n%s", name, got, want, stderr)
+		}
+	}
+
+	// A service that stays down opens the breaker and, with
+	// --llm-give-up-after, gives up on the reviews.
+	down := llmtest.NewServer(llmtest.Config{ServerErrorProb: 1})
+	defer down.Close()
+	code, stderr, _, _ = themesRun(t, down, knifeBatch[:4], "--llm-give-up-after=2s")
+	after = llm.ProcessStats()
+	if code != 1 || after.BreakerOpens == before.BreakerOpens || after.GaveUp-before.GaveUp != 4 {
+		t.Fatalf("exit %d, breaker opened %d times, gave up on %d reviews", code, after.BreakerOpens-before.BreakerOpens, after.GaveUp-before.GaveUp)
+	}
+	for name, want := range map[string]int64{"llm_breaker_opens": after.BreakerOpens, "llm_gave_up": after.GaveUp} {
+		if got := summaryCount(stderr, name); got != want {
+			t.Errorf("summary %s = %d, want %d:\n%s", name, got, want, stderr)
+		}
+	}
+
+	var log bytes.Buffer
+	m, err := startMetrics("127.0.0.1:0", &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	resp, err := http.Get(regexp.MustCompile(`http://\S+/metrics`).FindString(log.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for name, want := range map[string]int64{"beamlens_llm_rate_limited_total": after.RateLimited, "beamlens_llm_splits_total": after.Splits,
+		"beamlens_llm_breaker_opens_total": after.BreakerOpens, "beamlens_llm_gave_up_total": after.GaveUp,
+		"beamlens_llm_format_downgrades_total": after.Downgrades} {
+		if !strings.Contains(string(body), fmt.Sprintf("# TYPE %s counter\n%s %d\n", name, name, want)) {
+			t.Errorf("/metrics lacks %s %d:\n%s", name, want, body)
 		}
 	}
 }

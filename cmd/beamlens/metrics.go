@@ -70,6 +70,11 @@ func (m *metricsServer) serve(w http.ResponseWriter, _ *http.Request) {
 		{"beamlens_llm_items_failed_total", "Reviews the LLM could not answer (dead-lettered).", llmStats.ItemsFailed},
 		{"beamlens_llm_prompt_tokens_total", "Prompt tokens the LLM service reported.", llmStats.PromptTokens},
 		{"beamlens_llm_completion_tokens_total", "Completion tokens the LLM service reported.", llmStats.CompletionTokens},
+		{"beamlens_llm_rate_limited_total", "LLM requests the service answered 429 (each slows the client's pace).", llmStats.RateLimited},
+		{"beamlens_llm_splits_total", "Batches the LLM refused or answered badly that were halved to find the review at fault.", llmStats.Splits},
+		{"beamlens_llm_format_downgrades_total", "Times the response format stepped down after the LLM server refused it.", llmStats.Downgrades},
+		{"beamlens_llm_breaker_opens_total", "Times the circuit breaker opened: the LLM failed a request through all its retries and every request waited for a probe.", llmStats.BreakerOpens},
+		{"beamlens_llm_gave_up_total", "Distinct reviews dead-lettered because the LLM stayed down past --llm-give-up-after.", llmStats.GaveUp},
 	} {
 		metric(c.name, "counter", c.help, float64(c.v))
 	}

@@ -28,6 +28,12 @@ var defaultLexicon = Lexicon{
 		"mah", "juice", "standby", "standby time", "screen on time",
 		"lasts all day", "last all day", "lasted all day", "needs charging",
 		"plugged in", "unplugged", "charge cycle", "cells",
+		// How long a device runs, by kind of device (spec sheets' names:
+		// playback time for audio, flight time for drones, range for
+		// e-bikes and electric cars), and topping it up.
+		"play time", "playtime", "playback time", "listening time", "talk time",
+		"flight time", "air time", "range", "miles of range", "mile range",
+		"top up", "topped up", "topping up", "power cord",
 	},
 	"delivery": {
 		"delivery", "deliver", "shipping", "shipment", "ship", "courier", "parcel",
@@ -56,6 +62,15 @@ var defaultLexicon = Lexicon{
 		"polite", "impolite", "unprofessional", "hospitality", "hospitable",
 		"welcoming", "unhelpful", "helpful staff", "ignored us", "ignored me",
 		"apologized", "apologised", "apology",
+		// Synonym set: reaching them and being answered (or not).
+		"replied", "responded", "response time", "got back to", "get back to",
+		"never got back", "emailed them", "contacted them", "reached out",
+		"hung up", "hang up", "transferred", "put on hold", "call back",
+		"callback", "follow up", "escalated", "complaint", "rep", "reps",
+		"technician", "repairman", "installer", "at the counter",
+		"behind the counter", "take our order", "took our order",
+		"taken our order", "take my order", "took my order", "checked on us",
+		"check on us", "served us", "serve us",
 	},
 	"price": {
 		"price", "pricey", "overpriced", "expensive", "cheap", "cheaper", "cheapest",
@@ -68,6 +83,16 @@ var defaultLexicon = Lexicon{
 		"for the money", "bang for the buck", "bang for your buck",
 		"moneys worth", "bill", "dollars", "bucks", "paid", "pay", "costs",
 		"half the price", "twice the price", "not worth", "worth the price",
+		// Synonym set (WordNet's cost, charge, fee, rate; worth; money and
+		// its units), with a money amount's currency sign ("$40", "£5"),
+		// which the tokeniser reads as the word ¤.
+		"¤", "fee", "fees", "fare", "surcharge", "markup", "mark up",
+		"charged me", "charged us", "charged extra", "charged for", "quoted",
+		"room rate", "nightly rate", "hourly rate", "reasonable rate",
+		"every cent", "every penny", "cents", "pennies", "quid", "euros",
+		"cash grab", "cash", "splurge", "spend", "spent", "afford",
+		"price hike", "price increase", "deal", "deals", "a steal",
+		"you get what you pay for",
 	},
 	"quality": {
 		"quality", "build quality", "well made", "poorly made", "badly made",
@@ -123,5 +148,11 @@ var defaultLexicon = Lexicon{
 	"": {
 		"best seller", "bestseller", "pay attention", "paid attention",
 		"support for", "=supports", "=supported", "out of service", "sounds like", "service station",
+		"range of", "wide range", "full range", "price range", "range from", "ranges from",
+		"spent hours", "spent time", "spend time", "spend hours", "deal with", "dealt with",
+		"dealing with", "big deal", "no big deal",
+		"no complaints", "no complaint", "complaints about",
+		// Billing, not charging a battery.
+		"charged my card", "charged my credit card", "double charged",
 	},
 }

@@ -18,6 +18,45 @@ import (
 type Offline struct {
 	// byFirst indexes phrases by their first stemmed word, longest first.
 	byFirst map[string][]phrase
+	// runtime: the lexicon has battery life, which is also found said
+	// without a word of its lexicon (see saysRuntime).
+	runtime bool
+}
+
+const batteryLife = "battery life"
+
+// Stems of the verbs and time spans by which a review says how long a
+// device runs on a charge without naming the battery.
+var (
+	runVerbs  = map[string]bool{"last": true, "run": true, "ran": true, "die": true, "died": true, "dying": true, "dead": true}
+	dayVerbs  = map[string]bool{"last": true, "die": true, "died": true, "dying": true, "dead": true}
+	hourSpans = map[string]bool{"hour": true, "hr": true, "minut": true, "min": true}
+	daySpans  = map[string]bool{"day": true}
+)
+
+// saysRuntime reports whether a clause of ws pairs a verb of running or
+// lasting with a span of hours or minutes ("runs about 2 hours on high",
+// "died after 40 minutes") or, for lasting and dying, of days ("lasted the
+// whole day"): battery life as an implicit aspect, found the rule-based
+// way (a verb and a duration in one clause). Weeks, months and years are
+// left out: "lasted a year" is about durability.
+func saysRuntime(ws []word) bool {
+	verb, dayVerb, hours, days := false, false, false, false
+	for i := 0; i <= len(ws); i++ {
+		if i == len(ws) || ws[i].stem == boundary {
+			if verb && hours || dayVerb && days {
+				return true
+			}
+			verb, dayVerb, hours, days = false, false, false, false
+			continue
+		}
+		st := ws[i].stem
+		verb = verb || runVerbs[st]
+		dayVerb = dayVerb || dayVerbs[st]
+		hours = hours || hourSpans[st]
+		days = days || daySpans[st]
+	}
+	return false
 }
 
 // phrase is a lexicon entry: stems to match, or raw words where the entry
@@ -65,6 +104,7 @@ func NewOfflineLexicon(lex Lexicon) (*Offline, error) {
 			o.byFirst[ph.words[0]] = append(o.byFirst[ph.words[0]], ph)
 		}
 	}
+	_, o.runtime = lex[batteryLife]
 	for _, ps := range o.byFirst {
 		sort.SliceStable(ps, func(i, j int) bool { return len(ps[i].words) > len(ps[j].words) })
 	}
@@ -106,6 +146,9 @@ func (o *Offline) Themes(text string) []string {
 			out = append(out, p.theme)
 		}
 		i += len(p.words)
+	}
+	if o.runtime && !slices.Contains(out, batteryLife) && saysRuntime(ws) {
+		out = append(out, batteryLife)
 	}
 	return out
 }

@@ -156,16 +156,45 @@ func BenchmarkOfflineThemes(b *testing.B) {
 	}
 }
 
-// TestOfflineOnLabelledReviews scores the offline model on product and
-// restaurant reviews written the way people write them (not by the
-// generator) and labelled by hand for three themes, by the rules a person
-// would use: a review about the waiter's attitude is customer service, one
-// about what the bill came to is price. testdata/labelled_reviews.jsonl
-// was written by the same hand, in the same sitting, as the lexicon's
-// synonym sets, so its scores are optimistic: it guards against
-// regressions and is not the held-back set the project is judged on.
+// TestOfflineOnLabelledReviews scores the offline model on product,
+// restaurant and hotel reviews written the way people write them (not by
+// the generator) and labelled by hand for three themes, by the rules a
+// person would use: a review about the waiter's attitude is customer
+// service, one about what the bill came to is price. Three sets, each
+// written in one sitting without looking at the lexicon (testdata/README.md):
+//
+//   - labelled_reviews.jsonl (48) was written with the first synonym sets:
+//     optimistic, a regression guard.
+//   - labelled_reviews_2.jsonl (60) was written next and scored first:
+//     price P 0.83 R 0.59, customer service 1.00 / 0.58, battery life
+//     0.92 / 0.71. Its misses showed which senses the lexicon lacked
+//     (money amounts, reaching support, runtime by kind of device), which
+//     were then added as synonym sets and keyphrases: optimistic since.
+//   - labelled_reviews_3.jsonl (45) was written after that and scored
+//     once: price 1.00 / 0.92, customer service 0.91 / 0.71, battery life
+//     1.00 / 0.58. Two changes came after it (the runtime rule, "no
+//     complaints"): battery life 1.00 / 0.83, customer service 1.00 / 0.71.
+//
+// The target, 0.8 both ways for each theme on real reviews, is asserted on
+// the first two; on the third the floors are its measured scores, less
+// one review, so that a change that loses ground shows.
 func TestOfflineOnLabelledReviews(t *testing.T) {
-	data, err := os.ReadFile("testdata/labelled_reviews.jsonl")
+	for _, set := range []struct {
+		file string
+		min  map[string][2]float64 // theme: precision, recall
+	}{
+		{"labelled_reviews.jsonl", nil},
+		{"labelled_reviews_2.jsonl", nil},
+		{"labelled_reviews_3.jsonl", map[string][2]float64{"price": {0.9, 0.83}, "customer service": {0.9, 0.64}, "battery life": {0.9, 0.75}}},
+	} {
+		t.Run(set.file, func(t *testing.T) {
+			scoreLabelled(t, "testdata/"+set.file, set.min)
+		})
+	}
+}
+
+func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,8 +230,12 @@ func TestOfflineOnLabelledReviews(t *testing.T) {
 		p := float64(tp[th]) / float64(max(1, tp[th]+fp[th]))
 		r := float64(tp[th]) / float64(max(1, tp[th]+fn[th]))
 		t.Logf("%-16s precision %.2f recall %.2f (tp %d, fp %d, fn %d) over %d reviews", th, p, r, tp[th], fp[th], fn[th], n)
-		if p < 0.8 || r < 0.8 {
-			t.Errorf("%s: precision %.2f, recall %.2f; want both >= 0.8", th, p, r)
+		min := [2]float64{0.8, 0.8}
+		if f, ok := floors[th]; ok {
+			min = f
+		}
+		if p < min[0] || r < min[1] {
+			t.Errorf("%s: precision %.2f, recall %.2f; want at least %.2f and %.2f", th, p, r, min[0], min[1])
 		}
 	}
 }

@@ -87,16 +87,18 @@ type Options struct {
 	// MaxConcurrency is the most requests in flight at once, across all
 	// calls of the extractor. Default 4.
 	MaxConcurrency int
-	// RequestsPerMinute limits requests on the client side. Default 500
-	// (OpenAI's first tier); negative means no limit. Requests are spaced
-	// evenly: RequestBurst of them may go out back to back.
+	// RequestsPerMinute limits requests on the client side: the account's
+	// limit. Default 500 (OpenAI's usage tier 1 for gpt-4o-mini); negative
+	// means no limit. Requests are spaced evenly, at 95% of it (slower for a
+	// while after a 429): RequestBurst of them may go out back to back.
 	RequestsPerMinute int
 	// RequestBurst is how many requests may go out at once after a quiet
 	// moment. Default 1: requests at least 60s/RequestsPerMinute apart,
 	// which a server enforcing its budget per second, or strictly, accepts.
 	RequestBurst int
 	// TokensPerMinute limits estimated prompt and completion tokens on the
-	// client side. Default 200,000; negative means no limit.
+	// client side. Default 200,000 (OpenAI's usage tier 1 for gpt-4o-mini);
+	// negative means no limit.
 	TokensPerMinute int
 
 	// RequestTimeout bounds one request, retries apart. Default 60s.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -184,7 +186,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 			return reply{}, false, err
 		}
 		format, role := int(e.format.Load()), int(e.role.Load())
-		resp, info, err := e.send(ctx, e.chatRequest(user, format, role), tokens)
+		resp, info, g, err := e.send(ctx, e.chatRequest(user, format, role), tokens)
 		if info != nil && info.status != http.StatusTooManyRequests {
 			e.pacer.answered()
 		}
@@ -198,7 +200,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 			e.breaker.released(probe)
 			return reply{}, false, cerr
 		}
-		if info == nil { // the limiter refused: the context cannot wait long enough
+		if info == nil { // no request was made: the context ended while it waited for the limiter
 			e.breaker.released(probe)
 			return reply{}, false, err
 		}
@@ -264,6 +266,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 		delay := e.retryDelay(max(attempt, 1), err)
 		if rateLimited {
 			e.pauseFor(delay)
+			g.giveBack()
 			e.pacer.limited()
 			e.stats.rateLimited.Add(1)
 		}
@@ -340,47 +343,98 @@ func (e *OpenAIExtractor) chatRequest(user string, format, role int) openai.Chat
 	return req
 }
 
-// send takes a concurrency slot, waits out the pause after a 429, then
-// takes the rate tokens and makes one request under RequestTimeout. The
-// slot comes first so that requests leave when the limiter says, not in a
-// bunch when a slot frees. The retry of a request that drew a 429 takes a
-// token again: its first token's moment has passed, and a retry sent at the
-// pause's end without one collides with the request whose token falls
-// there (measured: more 429s, not fewer). What a 429 no longer costs is a
-// retry (see maxLimited) and a token's worth of pace: the pacer slows
-// instead. info is nil when no request was made.
-func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int) (openai.ChatCompletionResponse, *callInfo, error) {
+// send takes a concurrency slot, then the rate tokens, and makes one
+// request under RequestTimeout. The slot comes first so that requests
+// leave when the limiter says, not in a bunch when a slot frees. The
+// request token is taken at the moment the request leaves, not reserved
+// ahead (see takeRequest). The grant is what the request took from the
+// limiters: a request the service turns away with a 429 gives it back, as
+// the service did not count it. info is nil when no request was made.
+func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionRequest, tokens int) (openai.ChatCompletionResponse, *callInfo, grant, error) {
 	var none openai.ChatCompletionResponse
 	select {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
-		return none, nil, context.Cause(ctx)
+		return none, nil, grant{}, context.Cause(ctx)
 	}
 	defer func() { <-e.sem }()
-	if err := e.waitPause(ctx); err != nil {
-		return none, nil, err
+	var g grant
+	if e.tokLim != nil {
+		n := min(tokens, e.tokLim.Burst())
+		now := time.Now()
+		r := e.tokLim.ReserveN(now, n)
+		d := r.DelayFrom(now)
+		if err := sleep(ctx, d); err != nil {
+			r.Cancel()
+			return none, nil, grant{}, fmt.Errorf("llm: token rate limit: %w", err)
+		}
+		g.tok, g.tokAt = r, now.Add(d)
 	}
 	if e.reqLim != nil {
-		if err := e.reqLim.Wait(ctx); err != nil {
-			return none, nil, fmt.Errorf("llm: request rate limit: %w", err)
+		r, at, err := e.takeRequest(ctx)
+		if err != nil {
+			g.giveBack()
+			return none, nil, grant{}, err
 		}
-		// A 429 may have paused the extractor while this request waited
-		// for its token: the pause holds for it too.
-		if err := e.waitPause(ctx); err != nil {
-			return none, nil, err
-		}
-	}
-	if e.tokLim != nil {
-		if err := e.tokLim.WaitN(ctx, min(tokens, e.tokLim.Burst())); err != nil {
-			return none, nil, fmt.Errorf("llm: token rate limit: %w", err)
-		}
+		g.req, g.reqAt = r, at
+	} else if err := e.waitPause(ctx); err != nil {
+		g.giveBack()
+		return none, nil, grant{}, err
 	}
 	info := &callInfo{}
 	rctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), e.opts.RequestTimeout)
 	defer cancel()
 	e.stats.calls.Add(1)
 	resp, err := e.client.CreateChatCompletion(rctx, req)
-	return resp, info, err
+	return resp, info, g, err
+}
+
+// takeRequest waits until the request limiter has a token now, after any
+// pause a 429 set, and takes it. A token reserved ahead (rate.Limiter's
+// Wait) would fix the request's moment at the reservation: a request that
+// wakes a few milliseconds late then leaves less than an interval before
+// the next one, which a strict server (burst 1) refuses. Taken at the
+// moment of sending, consecutive requests are at least an interval apart
+// as they leave.
+func (e *OpenAIExtractor) takeRequest(ctx context.Context) (*rate.Reservation, time.Time, error) {
+	for {
+		if err := e.waitPause(ctx); err != nil {
+			return nil, time.Time{}, err
+		}
+		now := time.Now()
+		if need := 1 - e.reqLim.TokensAt(now); need > 0 {
+			d := time.Duration(need / float64(e.reqLim.Limit()) * float64(time.Second))
+			if err := sleep(ctx, max(d, time.Millisecond/10)); err != nil {
+				return nil, time.Time{}, err
+			}
+			continue
+		}
+		r := e.reqLim.ReserveN(now, 1)
+		if r.DelayFrom(now) > 0 { // another request took it first
+			r.CancelAt(now)
+			continue
+		}
+		return r, now, nil
+	}
+}
+
+// grant is what one request took from the limiters.
+type grant struct {
+	req, tok     *rate.Reservation
+	reqAt, tokAt time.Time
+}
+
+// giveBack returns the tokens of a request the service did not count (a
+// 429), so that its retry, or the next request, may leave when the pause
+// ends rather than an interval later. A token another request has taken
+// since cannot be returned: the limiter gives back what it still can.
+func (g grant) giveBack() {
+	if g.req != nil {
+		g.req.CancelAt(g.reqAt)
+	}
+	if g.tok != nil {
+		g.tok.CancelAt(g.tokAt)
+	}
 }
 
 // waitPause waits out the pause after a 429.

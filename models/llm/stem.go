@@ -36,6 +36,11 @@ func tokens(text string) []word {
 			}
 			lastLatin = latin
 			b.WriteRune(unicode.ToLower(r))
+		case unicode.Is(unicode.Sc, r):
+			// A currency sign is a word of its own, the same for every
+			// currency: "$40", "40€" and "£5" all say "¤".
+			flush()
+			out = append(out, word{raw: "¤", stem: "¤"})
 		case r == '\'' || r == '\u2019':
 		case strings.ContainsRune(".,;:!?()[]\n", r):
 			flush()

@@ -225,6 +225,7 @@ type meteredExtractor struct {
 	first, last           time.Time
 	calls, full           int64
 	items, failed, cached int
+	failedIDs             []string
 }
 
 // Cached passes the inner extractor's cache through, so Extract finds it.
@@ -260,9 +261,10 @@ func (m *meteredExtractor) Extract(ctx context.Context, items []llm.Item) ([]llm
 	}
 	if err == nil {
 		m.items += len(items)
-		for _, r := range res {
+		for i, r := range res {
 			if r.Err != nil {
 				m.failed++
+				m.failedIDs = append(m.failedIDs, items[i].ID)
 			}
 		}
 	}
@@ -272,23 +274,35 @@ func (m *meteredExtractor) Extract(ctx context.Context, items []llm.Item) ([]llm
 // streamReviews emits the benchmark's reviews perTick at a time, one tick
 // every interval, from an unbounded periodic source.
 func streamReviews(s beam.Scope, n int, repeats float64, perTick int, interval time.Duration) beam.PCollection {
-	ticks := (n + perTick - 1) / perTick
+	return streamTicks(s, &tickReviewsFn{N: n, Repeats: repeats, PerTick: perTick}, interval)
+}
+
+// streamTicks emits fn's reviews, fn.PerTick at a time, one tick every
+// interval, from an unbounded periodic source.
+func streamTicks(s beam.Scope, fn *tickReviewsFn, interval time.Duration) beam.PCollection {
+	ticks := (fn.N + fn.PerTick - 1) / fn.PerTick
 	start := time.Now().Add(time.Second)
 	def := periodic.NewSequenceDefinition(start, start.Add(time.Duration(ticks)*interval), interval)
 	seq := periodic.Sequence(s, beam.Create(s, def))
-	return beam.ParDo(s, &tickReviewsFn{N: n, Repeats: repeats, PerTick: perTick}, seq)
+	return beam.ParDo(s, fn, seq)
 }
 
 // tickReviewsFn emits the reviews of tick i, stamped with the tick's time.
+// Review number Bad, when positive, has BadText appended to its text.
 type tickReviewsFn struct {
 	N, PerTick int
 	Repeats    float64
+	Bad        int
+	BadText    string
 
 	reviews []events.Review
 }
 
 func (fn *tickReviewsFn) Setup() error {
 	rs, err := makeBenchReviews(fn.N, fn.Repeats)
+	if fn.Bad > 0 && fn.Bad < len(rs) {
+		rs[fn.Bad].Text += " " + fn.BadText
+	}
 	fn.reviews = rs
 	return err
 }

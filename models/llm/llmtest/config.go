@@ -69,8 +69,9 @@ type Config struct {
 	// RetryAfter is the wait a 429 asks for. Default 1s.
 	RetryAfter time.Duration
 	// RequestsPerMinute is a budget above which requests get a 429 whose
-	// Retry-After is the wait until the next one is allowed. Default 0: no
-	// budget.
+	// Retry-After is the wait until the next one is allowed. A request
+	// counts when it arrives (after the key check, before its body is
+	// read), whatever the answer. Default 0: no budget.
 	RequestsPerMinute int
 	// Burst is how many requests the budget lets through at once.
 	// Default 1.

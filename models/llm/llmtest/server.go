@@ -163,6 +163,18 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 			"Incorrect API key provided: "+presentedKey(r)+". You can find your API key in your account settings.", "")
 		return
 	}
+	// The budget counts a request when it arrives, before its body is
+	// read, as an API gateway does.
+	if s.lim != nil {
+		now := time.Now()
+		if res := s.lim.ReserveN(now, 1); res.DelayFrom(now) > 0 {
+			wait := res.DelayFrom(now)
+			res.CancelAt(now)
+			s.count(func(st *Stats) { st.OverBudget++ })
+			s.rateLimited(w, wait)
+			return
+		}
+	}
 	req, err := readRequest(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", err.Error(), "messages")
@@ -210,16 +222,6 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error",
 			"The request was rejected by the content filter.", "messages")
 		return
-	}
-	if s.lim != nil {
-		now := time.Now()
-		if res := s.lim.ReserveN(now, 1); res.DelayFrom(now) > 0 {
-			wait := res.DelayFrom(now)
-			res.CancelAt(now)
-			s.count(func(st *Stats) { st.OverBudget++ })
-			s.rateLimited(w, wait)
-			return
-		}
 	}
 	mode := s.nextMode()
 	if s.triggered(req) {

@@ -123,7 +123,9 @@ func TestResetAndTimeout(t *testing.T) {
 }
 
 func TestRefusals(t *testing.T) {
-	s := NewServer(Config{APIKey: "k1", RejectResponseFormat: "json_schema", RequestsPerMinute: 60})
+	// A budget of two requests at once: the refused response_format counts
+	// (a request counts when it arrives), the bad key does not.
+	s := NewServer(Config{APIKey: "k1", RejectResponseFormat: "json_schema", RequestsPerMinute: 60, Burst: 2})
 	defer s.Close()
 	resp, body := post(t, s.URL()+"/chat/completions", chatBody(""), http.Header{"Authorization": {"Bearer nope"}})
 	if resp.StatusCode != 401 || !strings.Contains(body, "nope") {
