@@ -20,7 +20,8 @@
 #
 # Usage: scripts/flink.sh <command>
 #   start      start the job server (fetches jars on first use), in cluster mode the
-#              JobManager and TaskManagers first; prints FLINK_ENDPOINT=... (and GO_FLAGS=...)
+#              JobManager and TaskManagers first; prints FLINK_ENDPOINT=... (and GO_FLAGS=...).
+#              On a running cluster it starts again the TaskManagers that died.
 #   stop       stop the job server and any cluster processes by PID (TERM, then KILL after
 #              FLINK_STOP_TIMEOUT s); idempotent
 #   status     one line per process: role, PID, address (exit 0 if the job server runs,
@@ -761,6 +762,11 @@ cmd_start() {
     running_port="${running_port:-$JOB_PORT}"
     [[ -n "$JOB_PORT_SET" && "$running_port" != "$JOB_PORT" ]] && log "warning: job server already runs on port $running_port, not $JOB_PORT"
     log "already running (pid $pid)"
+    if [[ -f "$CDIR/rest.port" ]]; then
+      # A session cluster: bring back the TaskManagers that died (or were killed).
+      FLINK_REST_PORT="$(tr -dc '0-9' <"$CDIR/rest.port")"
+      cluster_start
+    fi
     echo "FLINK_ENDPOINT=localhost:$running_port"
     return 0
   fi
