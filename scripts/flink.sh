@@ -596,11 +596,17 @@ registered_tms() {
 #   /tmp, shared by every worker on the machine: two workers wrote the same
 #   /tmp/staged/1-beamlens), so each worker gets a directory of its own under the run dir.
 # - The boot program copies the binary again to /tmp/bin*/worker (a fixed prefix) and starts
-#   it, and neither it nor the worker ends when the TaskManager stops the environment or
-#   dies: stopped jobs left their workers running, reparented to init. So the boot program
-#   runs in a process group of its own, which the wrapper ends (TERM, then KILL) when it is
-#   told to stop, when the boot program exits, or when its TaskManager is gone (checked
-#   every 2 s); then it removes the worker's directories.
+#   it. Once the worker runs, the wrapper deletes both copies (a running binary needs no
+#   path; its space comes back when it exits, however it ends): kept until the wrapper's
+#   end, every worker killed with its TaskManager left ~300 MB behind and filled the disk.
+# - Neither the boot program nor the worker ends when the TaskManager stops the environment
+#   or dies: stopped jobs left their workers running, reparented to init. So the boot
+#   program runs in a process group of its own, which the wrapper ends (TERM, then KILL)
+#   when it is told to stop, when the boot program exits, or when its TaskManager is gone
+#   (checked every 2 s); then it removes the worker's directory.
+# - A wrapper killed before it could clean up (Beam kills an environment that does not stop
+#   within its grace period) leaves its directory: each wrapper, as it starts, removes the
+#   directories of wrappers no longer alive.
 build_boot() {
   mkdir -p "$CDIR/workers"
   cat >"$BOOT_CMD.tmp" <<EOF
@@ -609,10 +615,13 @@ build_boot() {
 # (see build_boot there for why it is more than the boot program).
 set -m
 tm=\$PPID
+for w in "$CDIR"/workers/w.*; do
+  [[ -f "\$w/pid" ]] && ! kill -0 "\$(cat "\$w/pid")" 2>/dev/null && rm -rf "\$w"
+done
 d="\$(mktemp -d "$CDIR/workers/w.XXXXXX")"
+echo \$\$ >"\$d/pid"
 "$BOOT_BIN" --semi_persist_dir="\$d" "\$@" &
 child=\$!
-bins=""
 stop() { kill -TERM -- -\$child 2>/dev/null; }
 trap stop TERM INT
 while kill -0 \$child 2>/dev/null; do
@@ -620,14 +629,14 @@ while kill -0 \$child 2>/dev/null; do
   for p in \$(pgrep -g \$child); do
     e="\$(readlink "/proc/\$p/exe" 2>/dev/null)"
     case "\$e" in
-      /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || { bins+=" \${e%/worker}"; echo "\${e%/worker}" >>"\$d/bins"; } ;;
+      /tmp/bin*/worker) rm -rf "\${e%/worker}" "\$d/staged" ;;
     esac
   done
   sleep 2 & wait \$!
 done
 wait \$child; rc=\$?
 stop; sleep 1; kill -KILL -- -\$child 2>/dev/null
-rm -rf "\$d" \$bins
+rm -rf "\$d"
 exit \$rc
 EOF
   chmod +x "$BOOT_CMD.tmp"; mv "$BOOT_CMD.tmp" "$BOOT_CMD"
@@ -690,13 +699,8 @@ cluster_stop() {
     if pid="$(cluster_pid "$r")"; then stop_pid "$r" "$pid" "$FLINK_STOP_TIMEOUT"; fi
     rm -f "$(cluster_pid_file "$r")"
   done
-  # What worker wrappers could not remove (a TaskManager's exit kills them at once): the
-  # boot program's binary copies they recorded, unless a live process still runs one.
+  # What worker wrappers could not remove (a TaskManager's exit kills them at once).
   sleep 1
-  for b in $(cat "$CDIR"/workers/*/bins 2>/dev/null); do
-    [[ "$b" == /tmp/bin* && -d "$b" ]] || continue
-    pgrep -f "^$b/worker " >/dev/null || rm -rf "$b"
-  done
   rm -rf "$CDIR"/workers/w.*
 }
 
@@ -850,6 +854,9 @@ cmd_stop() {
   rm -f "$PID_FILE" "$PORT_FILE"
   cluster_stop
   rm -f "$CDIR/rest.port"
+  # The jobs' staged artifacts (each job stages the whole worker binary): with the server
+  # stopped, no job can ask for them again.
+  rm -rf "${FDIR:?}/artifacts"
 }
 
 cmd_status() {
