@@ -89,7 +89,9 @@
 #     FLINK_PARALLELISM=2     parallelism.default of jobs that do not set --parallelism
 #     State: hashmap (heap) state backend, checkpoints and savepoints on the filesystem under
 #     $BEAMLENS_RUN_DIR/flink/cluster/{checkpoints,savepoints} (RocksDB's jar is not in the
-#     job server's dependency tree); FLINK_CHECKPOINT_INTERVAL defaults to 10s here.
+#     job server's dependency tree); FLINK_CHECKPOINT_INTERVAL defaults to 10s here. The
+#     processes' working and temporary directories (blob stores) are cluster/{work,tmp},
+#     removed by stop.
 #     The Go boot program (github.com/apache/beam/sdks/v2/go/container, built with `go build`
 #     on first start) is what a TaskManager runs for the PROCESS environment: it fetches the
 #     staged worker binary from the job's artifacts and runs it as the SDK harness.
@@ -465,7 +467,9 @@ conf_dir() {
 # job server's copy carries the checkpoint interval to Beam (the patch) and the state
 # backend and directories to the job; the cluster's the addresses, memory and defaults.
 
-# cluster_conf prints the cluster part of config.yaml.
+# cluster_conf prints the cluster part of config.yaml. Working and temporary directories
+# live under the cluster dir (stop removes them): each job ships the whole worker binary to
+# every TaskManager's blob store, which under /tmp grew by gigabytes a session.
 cluster_conf() {
   # Memory: a TaskManager started without Flink's shell scripts must be given every
   # component, and its JVM flags must agree with them (tm_java_opts).
@@ -494,6 +498,9 @@ taskmanager.memory.network.max: 64m
 taskmanager.memory.jvm-metaspace.size: 256m
 taskmanager.memory.jvm-overhead.min: 64m
 taskmanager.memory.jvm-overhead.max: 64m
+process.working-dir: $CDIR/work
+io.tmp.dirs: $CDIR/tmp
+blob.service.cleanup.interval: 60
 state.backend.type: hashmap
 state.checkpoint-storage: filesystem
 state.checkpoints.dir: file://$CDIR/checkpoints
@@ -651,7 +658,7 @@ EOF
 # cluster_start starts the JobManager and the TaskManagers that do not run yet (so a
 # second start brings back a TaskManager that died), and waits until all registered.
 cluster_start() {
-  mkdir -p "$CDIR/checkpoints" "$CDIR/savepoints"
+  mkdir -p "$CDIR/checkpoints" "$CDIR/savepoints" "$CDIR/work" "$CDIR/tmp"
   local p i deadline started=$SECONDS
   if [[ -z "$(cluster_pid jobmanager || true)" ]]; then
     for p in "$FLINK_REST_PORT" "$FLINK_PORT_BASE" $((FLINK_PORT_BASE + 1)); do
@@ -699,9 +706,10 @@ cluster_stop() {
     if pid="$(cluster_pid "$r")"; then stop_pid "$r" "$pid" "$FLINK_STOP_TIMEOUT"; fi
     rm -f "$(cluster_pid_file "$r")"
   done
-  # What worker wrappers could not remove (a TaskManager's exit kills them at once).
+  # What worker wrappers could not remove (a TaskManager's exit kills them at once), and
+  # the processes' working directories (blob stores: every job's worker binary).
   sleep 1
-  rm -rf "$CDIR"/workers/w.*
+  rm -rf "$CDIR"/workers/w.* "$CDIR/work" "$CDIR/tmp"
 }
 
 cluster_status() {
