@@ -20,7 +20,8 @@
 #
 # Usage: scripts/flink.sh <command>
 #   start      start the job server (fetches jars on first use), in cluster mode the
-#              JobManager and TaskManagers first; prints FLINK_ENDPOINT=... (and GO_FLAGS=...)
+#              JobManager and TaskManagers first; prints FLINK_ENDPOINT=... (and GO_FLAGS=...).
+#              On a running cluster it starts again the TaskManagers that died.
 #   stop       stop the job server and any cluster processes by PID (TERM, then KILL after
 #              FLINK_STOP_TIMEOUT s); idempotent
 #   status     one line per process: role, PID, address (exit 0 if the job server runs,
@@ -88,7 +89,9 @@
 #     FLINK_PARALLELISM=2     parallelism.default of jobs that do not set --parallelism
 #     State: hashmap (heap) state backend, checkpoints and savepoints on the filesystem under
 #     $BEAMLENS_RUN_DIR/flink/cluster/{checkpoints,savepoints} (RocksDB's jar is not in the
-#     job server's dependency tree); FLINK_CHECKPOINT_INTERVAL defaults to 10s here.
+#     job server's dependency tree); FLINK_CHECKPOINT_INTERVAL defaults to 10s here. The
+#     processes' working and temporary directories (blob stores) are cluster/{work,tmp},
+#     removed by stop.
 #     The Go boot program (github.com/apache/beam/sdks/v2/go/container, built with `go build`
 #     on first start) is what a TaskManager runs for the PROCESS environment: it fetches the
 #     staged worker binary from the job's artifacts and runs it as the SDK harness.
@@ -464,7 +467,9 @@ conf_dir() {
 # job server's copy carries the checkpoint interval to Beam (the patch) and the state
 # backend and directories to the job; the cluster's the addresses, memory and defaults.
 
-# cluster_conf prints the cluster part of config.yaml.
+# cluster_conf prints the cluster part of config.yaml. Working and temporary directories
+# live under the cluster dir (stop removes them): each job ships the whole worker binary to
+# every TaskManager's blob store, which under /tmp grew by gigabytes a session.
 cluster_conf() {
   # Memory: a TaskManager started without Flink's shell scripts must be given every
   # component, and its JVM flags must agree with them (tm_java_opts).
@@ -493,6 +498,9 @@ taskmanager.memory.network.max: 64m
 taskmanager.memory.jvm-metaspace.size: 256m
 taskmanager.memory.jvm-overhead.min: 64m
 taskmanager.memory.jvm-overhead.max: 64m
+process.working-dir: $CDIR/work
+io.tmp.dirs: $CDIR/tmp
+blob.service.cleanup.interval: 60
 state.backend.type: hashmap
 state.checkpoint-storage: filesystem
 state.checkpoints.dir: file://$CDIR/checkpoints
@@ -595,11 +603,17 @@ registered_tms() {
 #   /tmp, shared by every worker on the machine: two workers wrote the same
 #   /tmp/staged/1-beamlens), so each worker gets a directory of its own under the run dir.
 # - The boot program copies the binary again to /tmp/bin*/worker (a fixed prefix) and starts
-#   it, and neither it nor the worker ends when the TaskManager stops the environment or
-#   dies: stopped jobs left their workers running, reparented to init. So the boot program
-#   runs in a process group of its own, which the wrapper ends (TERM, then KILL) when it is
-#   told to stop, when the boot program exits, or when its TaskManager is gone (checked
-#   every 2 s); then it removes the worker's directories.
+#   it. Once the worker runs, the wrapper deletes both copies (a running binary needs no
+#   path; its space comes back when it exits, however it ends): kept until the wrapper's
+#   end, every worker killed with its TaskManager left ~300 MB behind and filled the disk.
+# - Neither the boot program nor the worker ends when the TaskManager stops the environment
+#   or dies: stopped jobs left their workers running, reparented to init. So the boot
+#   program runs in a process group of its own, which the wrapper ends (TERM, then KILL)
+#   when it is told to stop, when the boot program exits, or when its TaskManager is gone
+#   (checked every 2 s); then it removes the worker's directory.
+# - A wrapper killed before it could clean up (Beam kills an environment that does not stop
+#   within its grace period) leaves its directory: each wrapper, as it starts, removes the
+#   directories of wrappers no longer alive.
 build_boot() {
   mkdir -p "$CDIR/workers"
   cat >"$BOOT_CMD.tmp" <<EOF
@@ -608,10 +622,13 @@ build_boot() {
 # (see build_boot there for why it is more than the boot program).
 set -m
 tm=\$PPID
+for w in "$CDIR"/workers/w.*; do
+  [[ -f "\$w/pid" ]] && ! kill -0 "\$(cat "\$w/pid")" 2>/dev/null && rm -rf "\$w"
+done
 d="\$(mktemp -d "$CDIR/workers/w.XXXXXX")"
+echo \$\$ >"\$d/pid"
 "$BOOT_BIN" --semi_persist_dir="\$d" "\$@" &
 child=\$!
-bins=""
 stop() { kill -TERM -- -\$child 2>/dev/null; }
 trap stop TERM INT
 while kill -0 \$child 2>/dev/null; do
@@ -619,14 +636,14 @@ while kill -0 \$child 2>/dev/null; do
   for p in \$(pgrep -g \$child); do
     e="\$(readlink "/proc/\$p/exe" 2>/dev/null)"
     case "\$e" in
-      /tmp/bin*/worker) [[ " \$bins " == *" \${e%/worker} "* ]] || { bins+=" \${e%/worker}"; echo "\${e%/worker}" >>"\$d/bins"; } ;;
+      /tmp/bin*/worker) rm -rf "\${e%/worker}" "\$d/staged" ;;
     esac
   done
   sleep 2 & wait \$!
 done
 wait \$child; rc=\$?
 stop; sleep 1; kill -KILL -- -\$child 2>/dev/null
-rm -rf "\$d" \$bins
+rm -rf "\$d"
 exit \$rc
 EOF
   chmod +x "$BOOT_CMD.tmp"; mv "$BOOT_CMD.tmp" "$BOOT_CMD"
@@ -641,7 +658,7 @@ EOF
 # cluster_start starts the JobManager and the TaskManagers that do not run yet (so a
 # second start brings back a TaskManager that died), and waits until all registered.
 cluster_start() {
-  mkdir -p "$CDIR/checkpoints" "$CDIR/savepoints"
+  mkdir -p "$CDIR/checkpoints" "$CDIR/savepoints" "$CDIR/work" "$CDIR/tmp"
   local p i deadline started=$SECONDS
   if [[ -z "$(cluster_pid jobmanager || true)" ]]; then
     for p in "$FLINK_REST_PORT" "$FLINK_PORT_BASE" $((FLINK_PORT_BASE + 1)); do
@@ -689,14 +706,10 @@ cluster_stop() {
     if pid="$(cluster_pid "$r")"; then stop_pid "$r" "$pid" "$FLINK_STOP_TIMEOUT"; fi
     rm -f "$(cluster_pid_file "$r")"
   done
-  # What worker wrappers could not remove (a TaskManager's exit kills them at once): the
-  # boot program's binary copies they recorded, unless a live process still runs one.
+  # What worker wrappers could not remove (a TaskManager's exit kills them at once), and
+  # the processes' working directories (blob stores: every job's worker binary).
   sleep 1
-  for b in $(cat "$CDIR"/workers/*/bins 2>/dev/null); do
-    [[ "$b" == /tmp/bin* && -d "$b" ]] || continue
-    pgrep -f "^$b/worker " >/dev/null || rm -rf "$b"
-  done
-  rm -rf "$CDIR"/workers/w.*
+  rm -rf "$CDIR"/workers/w.* "$CDIR/work" "$CDIR/tmp"
 }
 
 cluster_status() {
@@ -761,6 +774,11 @@ cmd_start() {
     running_port="${running_port:-$JOB_PORT}"
     [[ -n "$JOB_PORT_SET" && "$running_port" != "$JOB_PORT" ]] && log "warning: job server already runs on port $running_port, not $JOB_PORT"
     log "already running (pid $pid)"
+    if [[ -f "$CDIR/rest.port" ]]; then
+      # A session cluster: bring back the TaskManagers that died (or were killed).
+      FLINK_REST_PORT="$(tr -dc '0-9' <"$CDIR/rest.port")"
+      cluster_start
+    fi
     echo "FLINK_ENDPOINT=localhost:$running_port"
     return 0
   fi
@@ -844,6 +862,9 @@ cmd_stop() {
   rm -f "$PID_FILE" "$PORT_FILE"
   cluster_stop
   rm -f "$CDIR/rest.port"
+  # The jobs' staged artifacts (each job stages the whole worker binary): with the server
+  # stopped, no job can ask for them again.
+  rm -rf "${FDIR:?}/artifacts"
 }
 
 cmd_status() {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -254,12 +255,29 @@ func (fn *streamScoreFn) scheduleExpiry(tp timers.Provider, st *deviceState, rs 
 	// No output timestamp: the hold then sits at the firing time, ahead of
 	// the watermark, so expiry never delays the anomalies; one at the
 	// reading's time would hold every output back by the TTL.
-	fn.Flush.Set(tp, time.UnixMilli(at), timers.WithTag(expiryTag))
+	fn.Flush.Set(tp, time.UnixMilli(at), timers.WithTag(expiryTag(at)))
 	st.TimerAt, st.HoldAt = at, 0
 }
 
-// expiryTag tags the expiry timer; a flush timer's tag is its pane's end.
-const expiryTag = "expiry"
+// expiryTag tags the expiry timer set to fire at at; a flush timer's tag is
+// its pane's end. The expiry time is in the tag because a moved expiry timer
+// may still fire at its old time: Flink fires every timer a watermark advance
+// passed in one go, so after a backlog (a restore, a catch-up) the flush of a
+// pane and the expiry it moved can be in flight together, and the old expiry
+// then found the device's readings scored and dropped its state. A timer whose
+// time is not the one the state waits for (deviceState.TimerAt) is stale.
+func expiryTag(at int64) string { return expiryPrefix + strconv.FormatInt(at, 10) }
+
+// expiryPrefix starts an expiry timer's tag. A savepoint of an older version
+// holds expiry timers tagged "expiry" alone, taken to be current.
+const expiryPrefix = "expiry:"
+
+// staleExpiry reports whether the expiry timer tagged tag is not the one
+// the device's state waits for.
+func staleExpiry(tag string, st deviceState) bool {
+	at, err := strconv.ParseInt(strings.TrimPrefix(tag, expiryPrefix), 10, 64)
+	return strings.HasPrefix(tag, expiryPrefix) && err == nil && at != st.TimerAt
+}
 
 // paneTag is the tag of the flush timer of the pane ending at end.
 func paneTag(end int64) string { return strconv.FormatInt(end, 10) }
@@ -287,9 +305,9 @@ func (fn *streamScoreFn) OnTimer(ctx context.Context, sp state.Provider, tp time
 		return err
 	}
 	through, err := strconv.ParseInt(tc.Tag, 10, 64)
-	if err != nil { // the expiry timer
+	if err != nil { // an expiry timer
 		switch {
-		case st.TimerAt == 0:
+		case st.TimerAt == 0 || staleExpiry(tc.Tag, st):
 			return nil // set before the state it served was dropped
 		case len(st.Pending) == 0:
 			return fn.expire(ctx, sp)

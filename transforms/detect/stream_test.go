@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,31 @@ func TestStreamingStateExpires(t *testing.T) {
 			}
 			ptest.RunAndValidate(t, p)
 		})
+	}
+}
+
+// TestStaleExpiryIsIgnored: an expiry timer fires with the time it was set
+// to in its tag; one that is not the time the state waits for was moved
+// since (on Flink it can still fire, in the same watermark advance as the
+// flush that moved it) and must not drop the device. A tag from before the
+// time was in it (an older savepoint) counts as current.
+func TestStaleExpiryIsIgnored(t *testing.T) {
+	st := newDeviceState()
+	st.TimerAt = 5_000
+	for _, c := range []struct {
+		tag   string
+		stale bool
+	}{
+		{expiryTag(5_000), false},
+		{expiryTag(4_000), true},
+		{expiryTag(6_000), true},
+		{"expiry", false},
+	} {
+		if got := staleExpiry(c.tag, st); got != c.stale {
+			t.Errorf("staleExpiry(%q) with the state waiting for 5000 = %v, want %v", c.tag, got, c.stale)
+		}
+	}
+	if _, err := strconv.ParseInt(expiryTag(5_000), 10, 64); err == nil {
+		t.Errorf("expiry tag %q parses as a pane end", expiryTag(5_000))
 	}
 }

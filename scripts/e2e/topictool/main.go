@@ -12,11 +12,12 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valyala/fastjson"
 )
 
 // commands are topictool's subcommands and what each does.
 var commands = []struct{ name, summary string }{
-	{"produce", "write a JSON Lines --file to --topic, a record per line (--chunk, --pause to spread it out)"},
+	{"produce", "write a JSON Lines --file to --topic, a record per line (--chunk, --pause to spread it out; --partition to pick one, --key-field to key by a field)"},
 	{"dump", "print every record of --topic, one per line, until it is idle"},
 	{"pace", "produce synthetic readings to --topic at --rate per second for --duration"},
 	{"latency", "report end-to-end latency of records read back from --topic"},
@@ -55,19 +56,27 @@ func main() {
 	file := fs.String("file", "", "produce: JSON Lines file")
 	chunk := fs.Int("chunk", 0, "produce: records per chunk (0: all at once)")
 	pause := fs.Duration("pause", 0, "produce: pause between chunks")
+	partition := fs.Int("partition", -1, "produce: write every record to this partition (-1: the client's default partitioner)")
+	keyField := fs.String("key-field", "", "produce: key each record by this top-level JSON field (as a producer keyed by device does: one device's records stay in one partition, in order); a line without it gets no key")
 	rate := fs.Int("rate", 5000, "pace: readings per second")
 	duration := fs.Duration("duration", 20*time.Second, "pace: how long to produce")
 	fs.Parse(os.Args[2:])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(*brokers, ",")...), kgo.AllowAutoTopicCreation())
+	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(*brokers, ",")...), kgo.AllowAutoTopicCreation()}
+	if *partition >= 0 {
+		// A stream out of order across partitions (each in order): what a
+		// producer keyed by something other than the device gives.
+		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		fail(err)
 	}
 	defer cl.Close()
 	switch os.Args[1] {
 	case "produce":
-		err = produce(ctx, cl, *topic, *file, *chunk, *pause)
+		err = produce(ctx, cl, *topic, *file, *chunk, *pause, int32(*partition), *keyField)
 	case "dump":
 		err = dump(ctx, cl, *topic, nil)
 	case "pace":
@@ -87,7 +96,7 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func produce(ctx context.Context, cl *kgo.Client, topic, file string, chunk int, pause time.Duration) error {
+func produce(ctx context.Context, cl *kgo.Client, topic, file string, chunk int, pause time.Duration, partition int32, keyField string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -95,10 +104,19 @@ func produce(ctx context.Context, cl *kgo.Client, topic, file string, chunk int,
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 16<<20)
+	var parser fastjson.Parser
 	n := 0
 	for sc.Scan() {
 		v := append([]byte(nil), sc.Bytes()...)
-		cl.Produce(ctx, &kgo.Record{Topic: topic, Value: v}, func(_ *kgo.Record, perr error) {
+		var key []byte
+		if keyField != "" {
+			if jv, perr := parser.ParseBytes(v); perr == nil {
+				if k := jv.GetStringBytes(keyField); k != nil {
+					key = append([]byte(nil), k...)
+				}
+			}
+		}
+		cl.Produce(ctx, &kgo.Record{Topic: topic, Key: key, Value: v, Partition: partition}, func(_ *kgo.Record, perr error) {
 			if perr != nil && err == nil {
 				err = perr
 			}
