@@ -15,8 +15,9 @@
 #   BEAMLENS_PYENV   the venv's folder (default $BEAMLENS_CACHE/venv-models)
 #   BEAMLENS_CACHE   default ~/.cache/beamlens
 #   PYTHON           the interpreter (default python3.11, else python3)
-# pip keeps its wheels in ~/.cache/pip, so a second machine state or a
-# re-created venv installs without downloading.
+# The wheels are kept in $BEAMLENS_CACHE/wheels (pip's own HTTP cache stays
+# empty here: the registry's answers are not cacheable), so a venv that is
+# re-created installs them offline, without resolving or downloading again.
 set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 req="$SCRIPT_DIR/models/requirements.txt"
@@ -28,9 +29,15 @@ stamp="$venv/.beamlens-requirements"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "pyenv: installing $req into $venv ($("$python" --version))" >&2
-  mkdir -p "$(dirname "$venv")"
+  wheels="$cache/wheels"
+  mkdir -p "$(dirname "$venv")" "$wheels"
+  rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >&2
+  if [ "$(cat "$wheels/.beamlens-requirements" 2>/dev/null)" != "$want" ]; then
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check -d "$wheels" -r "$req" >&2
+    echo "$want" >"$wheels/.beamlens-requirements"
+  fi
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index --find-links "$wheels" -r "$req" >&2
   echo "$want" >"$stamp"
 fi
 lib="$(ls "$venv"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so* 2>/dev/null | sort | tail -1)"
