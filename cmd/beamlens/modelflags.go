@@ -122,4 +122,3 @@ func preflightModel(ctx context.Context, cfg anomaly.Config) error {
 	}
 	return nil
 }
-

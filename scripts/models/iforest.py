@@ -57,7 +57,9 @@ def main():
         f.write(onx.SerializeToString())
     joblib.dump(model, os.path.join(a.outdir, "model.joblib"))
     with open(os.path.join(a.outdir, "model-settings.json"), "w") as f:
+        # The declared input lets a client check the width it sends.
         json.dump({"name": "iforest", "implementation": "mlserver_sklearn.SKLearnModel",
+                   "inputs": [{"name": "X", "datatype": "FP32", "shape": [-1, len(METRICS)]}],
                    "parameters": {"uri": "./model.joblib"}}, f)
 
     x = generate(rng, a.readings)
