@@ -193,8 +193,8 @@ func TestMLflowPredict(t *testing.T) {
 
 func TestParseURI(t *testing.T) {
 	for uri, want := range map[string]Kind{
-		"iforest.onnx":                              ONNX,
-		"/models/IF.ONNX":                           ONNX,
+		"iforest.onnx":    ONNX,
+		"/models/IF.ONNX": ONNX,
 		"http://127.0.0.1:8080/v2/models/iforest":   KServe,
 		"https://h/v2/models/iforest/versions/3":    KServe,
 		"mlflow+http://127.0.0.1:5000/invocations":  MLflow,
