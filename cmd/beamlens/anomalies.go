@@ -163,10 +163,12 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
+	// The model first: a wrong model is the user's to fix before anything
+	// (an output directory) is made.
+	if err := preflightModel(ctx, cfg); err != nil {
 		return err
 	}
-	if err := preflightModel(ctx, cfg); err != nil {
+	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {
 		return err
 	}
 	f.runner.JobLabel = "anomalies"
