@@ -66,8 +66,12 @@ func (c *httpClient) do(ctx context.Context, method, url string, body []byte, ou
 	b.InitialInterval = c.opts.InitialBackoff
 	b.MaxInterval = c.opts.MaxBackoff
 	start := time.Now()
+	var last error
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := c.once(ctx, method, url, body, out)
+		if err != nil && ctx.Err() == nil {
+			last = err
+		}
 		var se *statusError
 		switch {
 		case err == nil:
@@ -83,10 +87,16 @@ func (c *httpClient) do(ctx context.Context, method, url string, body []byte, ou
 		}
 		return struct{}{}, err
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(c.opts.GiveUpAfter))
-	if err != nil && !IsRequestError(err) && ctx.Err() == nil {
-		return &GaveUpError{Model: c.name, After: time.Since(start), Last: err}
+	switch {
+	case err == nil, IsRequestError(err):
+		return err
+	case ctx.Err() != nil && last != nil:
+		// Say why the calls failed, not only that time ran out.
+		return fmt.Errorf("%w; the last try: %v", err, last)
+	case ctx.Err() != nil:
+		return err
 	}
-	return err
+	return &GaveUpError{Model: c.name, After: time.Since(start), Last: err}
 }
 
 // once sends one request, holding a slot for it.
