@@ -4,6 +4,7 @@ package inference
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"sync"
@@ -38,46 +39,54 @@ type onnxModel struct {
 	sess    *ort.DynamicAdvancedSession
 }
 
+// sessions shares ONNX Runtime sessions within a process: creating one
+// costs seconds for a forest of a hundred trees (thousands of graph nodes),
+// and the start-up check and every DoFn instance of a local runner would
+// otherwise each pay it. Run is safe for concurrent use; shared sessions
+// live as long as the process.
+var sessions struct {
+	sync.Mutex
+	byKey map[string]*onnxModel
+}
+
 func openONNX(path string, opts Options) (Model, error) {
-	if _, err := os.Stat(path); err != nil {
+	data, err := os.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
-	if err := ortInit(); err != nil {
-		return nil, err
-	}
-	ins, outs, err := ort.GetInputOutputInfo(path)
+	ins, outs, err := readONNXInfo(data)
 	if err != nil {
-		return nil, fmt.Errorf("model %s is not a model ONNX Runtime can load: %w", path, err)
+		return nil, fmt.Errorf("model %s is not a model ONNX Runtime can load: %v", path, err)
 	}
 	m := &onnxModel{path: path, width: opts.Width, label: -1, score: -1}
-	if len(ins) != 1 || ins[0].OrtValueType != ort.ONNXTypeTensor {
+	if len(ins) != 1 || !ins[0].IsTensor {
 		return nil, fmt.Errorf("model %s has %d inputs; the model detector feeds one tensor of rows", path, len(ins))
 	}
 	in := ins[0]
-	switch in.DataType {
-	case ort.TensorElementDataTypeFloat:
-	case ort.TensorElementDataTypeDouble:
+	switch in.ElemType {
+	case onnxFloat:
+	case onnxDouble:
 		m.double = true
 	default:
-		return nil, fmt.Errorf("model %s: input %q is %v; the model detector feeds float32 or float64", path, in.Name, in.DataType)
+		return nil, fmt.Errorf("model %s: input %q has ONNX element type %d; the model detector feeds float32 or float64", path, in.Name, in.ElemType)
 	}
-	if d := in.Dimensions; len(d) == 0 || len(d) > 2 {
+	if d := in.Dims; len(d) == 0 || len(d) > 2 {
 		return nil, fmt.Errorf("model %s: input %q has shape %v; want [rows, features]", path, in.Name, d)
 	} else if w := d[len(d)-1]; len(d) == 2 && w > 0 && int(w) != opts.Width {
 		return nil, &WidthError{URI: path, Model: int(w), Metrics: opts.Width}
 	}
 	m.input = in.Name
 	for _, o := range outs {
-		if o.OrtValueType != ort.ONNXTypeTensor {
+		if !o.IsTensor {
 			continue
 		}
-		switch o.DataType {
-		case ort.TensorElementDataTypeInt64:
+		switch o.ElemType {
+		case onnxInt64:
 			if m.label < 0 {
 				m.label = len(m.outputs)
 				m.outputs = append(m.outputs, o.Name)
 			}
-		case ort.TensorElementDataTypeFloat, ort.TensorElementDataTypeDouble:
+		case onnxFloat, onnxDouble:
 			if m.score < 0 {
 				m.score = len(m.outputs)
 				m.outputs = append(m.outputs, o.Name)
@@ -86,6 +95,15 @@ func openONNX(path string, opts Options) (Model, error) {
 	}
 	if len(m.outputs) == 0 {
 		return nil, fmt.Errorf("model %s has no int64 label nor float score tensor output", path)
+	}
+	key := fmt.Sprintf("%s\x00%d\x00%x", path, opts.Threads, sha256.Sum256(data))
+	sessions.Lock()
+	defer sessions.Unlock()
+	if shared, ok := sessions.byKey[key]; ok {
+		return shared, nil
+	}
+	if err := ortInit(); err != nil {
+		return nil, err
 	}
 	so, err := ort.NewSessionOptions()
 	if err != nil {
@@ -98,15 +116,20 @@ func openONNX(path string, opts Options) (Model, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, err
 	}
-	if m.sess, err = ort.NewDynamicAdvancedSession(path, []string{m.input}, m.outputs, so); err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
+	if m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{m.input}, m.outputs, so); err != nil {
+		return nil, fmt.Errorf("model %s is not a model ONNX Runtime can load: %w", path, err)
 	}
+	if sessions.byKey == nil {
+		sessions.byKey = map[string]*onnxModel{}
+	}
+	sessions.byKey[key] = m
 	return m, nil
 }
 
 func (m *onnxModel) Width() int { return m.width }
 
-func (m *onnxModel) Close() error { return m.sess.Destroy() }
+// Close keeps the session: it is shared by every user in the process.
+func (m *onnxModel) Close() error { return nil }
 
 func (m *onnxModel) Predict(ctx context.Context, x []float32, n int) (Prediction, error) {
 	if len(x) != n*m.width {
