@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // kserveName returns the model name of a KServe v2 path
@@ -29,8 +30,11 @@ func kserveName(path string) (string, error) {
 type kserveModel struct {
 	uri   string // .../v2/models/NAME[/versions/V]
 	width int
-	input string // the input's name, from the metadata when given
 	c     *httpClient
+
+	mu    sync.Mutex
+	input string // the input's name, from the metadata when given
+	known bool   // the metadata was read
 }
 
 func newKServe(uri string, opts Options) (Model, error) {
@@ -63,6 +67,9 @@ func (m *kserveModel) check(ctx context.Context) error {
 	if err := m.c.once(ctx, http.MethodGet, m.uri, nil, &md); err != nil {
 		return fmt.Errorf("model %s: metadata: %w", m.uri, err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.known = true
 	if len(md.Inputs) == 0 {
 		return nil
 	}
@@ -88,10 +95,21 @@ func (m *kserveModel) Predict(ctx context.Context, x []float32, n int) (Predicti
 	if n == 0 {
 		return Prediction{}, ctx.Err()
 	}
+	// Servers that check input names (Triton) need the declared one: read
+	// the metadata once, before the first request that finds the server up.
+	m.mu.Lock()
+	known := m.known
+	m.mu.Unlock()
+	if !known {
+		_ = m.check(ctx) // a server down now is retried below
+	}
+	m.mu.Lock()
+	input := m.input
+	m.mu.Unlock()
 	data, _ := json.Marshal(x)
 	body, _ := json.Marshal(struct {
 		Inputs []kserveTensor `json:"inputs"`
-	}{[]kserveTensor{{Name: m.input, Shape: []int64{int64(n), int64(m.width)}, Datatype: "FP32", Data: data}}})
+	}{[]kserveTensor{{Name: input, Shape: []int64{int64(n), int64(m.width)}, Datatype: "FP32", Data: data}}})
 	var answer struct {
 		Outputs []kserveTensor `json:"outputs"`
 	}
