@@ -7,7 +7,7 @@
 # Prints readings/s, the ratios and the load average (the machine is shared).
 # Usage: scripts/bench-model.sh [N]
 # Needs scripts/pyenv.sh's venv (made here) and, for Beam Python, a venv with
-# apache-beam==2.77.0 and scikit-learn==1.9.1 (BEAM_VENV, default
+# apache-beam==2.77.0, scikit-learn==1.9.1 and pandas (BEAM_VENV, default
 # ~/.cache/beamlens/venv-beam-bench; made here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ export BEAMLENS_PYENV ONNXRUNTIME_SHARED_LIBRARY_PATH
 beam_venv="${BEAM_VENV:-${BEAMLENS_CACHE:-$HOME/.cache/beamlens}/venv-beam-bench}"
 if [ ! -x "$beam_venv/bin/python" ] || ! "$beam_venv/bin/python" -c 'import apache_beam' 2>/dev/null; then
   python3.11 -m venv "$beam_venv"
-  "$beam_venv/bin/pip" install -q apache-beam==2.77.0 scikit-learn==1.9.1 joblib==1.6.0
+  "$beam_venv/bin/pip" install -q apache-beam==2.77.0 scikit-learn==1.9.1 joblib==1.6.0 pandas
 fi
 go build -o "$work/beamlens" ./cmd/beamlens
 fixture="$work/fixture-$n"
