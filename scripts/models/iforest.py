@@ -4,6 +4,10 @@ runtimes say about a second stream, for the model detector's tests, its
 benchmark and the README's guide.
 
 Usage: python iforest.py OUTDIR [--readings N] [--devices D] [--seed S]
+                          [--kind iforest|ocsvm|lof]
+
+--kind trains a OneClassSVM or a LocalOutlierFactor(novelty=True) instead
+(same file names: the tests and the benchmark use the IsolationForest).
 
 OUTDIR gets:
   iforest.onnx      the model (input X float32 [-1, 3]; outputs label, scores)
@@ -23,6 +27,8 @@ import numpy as np
 import onnxruntime as ort
 from skl2onnx import to_onnx
 from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.svm import OneClassSVM
 
 METRICS = ["current", "pressure", "vibration"]
 
@@ -45,11 +51,16 @@ def main():
     ap.add_argument("--devices", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--train", type=int, default=5000)
+    ap.add_argument("--kind", choices=["iforest", "ocsvm", "lof"], default="iforest")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     rng = np.random.default_rng(a.seed)
 
-    model = IsolationForest(n_estimators=100, contamination=0.01, random_state=a.seed)
+    model = {
+        "iforest": lambda: IsolationForest(n_estimators=100, contamination=0.01, random_state=a.seed),
+        "ocsvm": lambda: OneClassSVM(nu=0.01, gamma="scale"),
+        "lof": lambda: LocalOutlierFactor(n_neighbors=20, novelty=True, contamination=0.01),
+    }[a.kind]()
     model.fit(generate(rng, a.train))
     onx = to_onnx(model, np.zeros((1, len(METRICS)), dtype=np.float32), target_opset={"": 17, "ai.onnx.ml": 3})
     path = os.path.join(a.outdir, "iforest.onnx")
