@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/modelscore"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
 
@@ -26,13 +28,17 @@ type anomalyFlags struct {
 	reorder         time.Duration
 	stateTTL        time.Duration
 	scoreThreshold  float64
+	model           modelFlags
+	fs              *flag.FlagSet
 }
 
 func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	f.ioFlags.bind(fs, "where readings come from", "anomalies.jsonl, window_stats.jsonl, deadletters.jsonl")
 	f.bindStreamTopics(fs, map[string]string{anomaly.WindowStatsStream: "sensor_window_stats"})
-	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Known(), ", ")+
-		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold")
+	f.fs = fs
+	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Names(), ", ")+
+		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold; model is a model you bring (--model)")
+	f.model.bind(fs)
 	fs.StringVar(&f.metric, "metric", "temperature", "the metric the detectors score (a name from --metrics; readings carrying none of it are dead letters)")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")
@@ -68,7 +74,24 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 	if f.metric == "" {
 		return anomaly.Config{}, usagef("--metric is empty")
 	}
-	dec, err := f.records.decodeOptions(f.maxFuture, f.metric)
+	required := []string{f.metric}
+	var model modelscore.Options
+	if slices.Contains(names, detectors.Model) {
+		features, err := modelFeatures(f.records.metrics)
+		if err != nil {
+			return anomaly.Config{}, err
+		}
+		if model, err = f.model.options(f.fs, features); err != nil {
+			return anomaly.Config{}, err
+		}
+		// A reading the model cannot take is a dead letter at decoding,
+		// with the metric it lacks; --metric matters only to the others.
+		required = features
+		if len(names) > 1 && !slices.Contains(required, f.metric) {
+			required = append([]string{f.metric}, features...)
+		}
+	}
+	dec, err := f.records.decodeOptions(f.maxFuture, required...)
 	if err != nil {
 		return anomaly.Config{}, err
 	}
@@ -91,6 +114,7 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
 			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
 			StateTTL: f.stateTTL},
+		Model:         model,
 		Window:        windowstats.Options{Size: size, Period: period},
 		NoWindowStats: noStats,
 	}, nil
@@ -111,6 +135,7 @@ func (f *anomalyFlags) detectorSpec() ([]string, detectors.Config, error) {
 		if err != nil {
 			return nil, detectors.Config{}, usagef("--detectors: %v", err)
 		}
+		f.model.spec = &spec
 		return names, cfg, nil
 	}
 	names, err := detectors.ParseSpec(f.detectors)
@@ -118,6 +143,9 @@ func (f *anomalyFlags) detectorSpec() ([]string, detectors.Config, error) {
 		return nil, detectors.Config{}, usagef("--detectors: %v", err)
 	}
 	cfg := detectors.Config{Threshold: f.threshold, ScoreThreshold: f.scoreThreshold}
+	if names[0] == detectors.Model {
+		return names, cfg, nil
+	}
 	if _, err := detectors.New(names[0], cfg); err != nil {
 		return nil, detectors.Config{}, usagef("%v", err)
 	}
@@ -133,6 +161,11 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	cfg, err := f.config()
 	if err != nil {
+		return err
+	}
+	// The model first: a wrong model is the user's to fix before anything
+	// (an output directory) is made.
+	if err := preflightModel(ctx, cfg); err != nil {
 		return err
 	}
 	if err := preflight(ctx, cfg.Input, cfg.Output, f.runner, f.overwrite); err != nil {

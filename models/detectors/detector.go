@@ -122,9 +122,19 @@ func init() {
 	}
 }
 
-// Known lists the detector names a spec may use.
+// Model names the model detector: a model the user brings (--model), run
+// on batches of readings by transforms/modelscore rather than built here,
+// since it learns nothing online and scores many readings per call.
+const Model = "model"
+
+// Known lists the online detectors New builds.
 func Known() []string {
 	return slices.Sorted(maps.Keys(constructors))
+}
+
+// Names lists every detector name a spec may use: Known and Model.
+func Names() []string {
+	return slices.Sorted(slices.Values(append(Known(), Model)))
 }
 
 // Multivariate reports whether the named detector is built to judge a
@@ -142,7 +152,7 @@ func ParseSpec(spec string) ([]string, error) {
 		if n == "" {
 			continue
 		}
-		if _, ok := constructors[n]; !ok {
+		if _, ok := constructors[n]; !ok && n != Model {
 			return nil, unknown(n)
 		}
 		if seen[n] {
@@ -152,14 +162,17 @@ func ParseSpec(spec string) ([]string, error) {
 		names = append(names, n)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no detector named (known: %s)", strings.Join(Known(), ", "))
+		return nil, fmt.Errorf("no detector named (known: %s)", strings.Join(Names(), ", "))
 	}
 	return names, nil
 }
 
-// New builds the named detector for one series; name must be one of Known.
-// It fails on an invalid Config.
+// New builds the named detector for one series; name must be one of Known
+// but Model. It fails on an invalid Config.
 func New(name string, cfg Config) (Detector, error) {
+	if name == Model {
+		return nil, errModel
+	}
 	c, ok := constructors[name]
 	if !ok {
 		return nil, unknown(name)
@@ -174,6 +187,9 @@ func New(name string, cfg Config) (Detector, error) {
 // NewVector builds the named multivariate detector (see Multivariate) over
 // the given metrics, which must be distinct and non-empty.
 func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error) {
+	if name == Model {
+		return nil, errModel
+	}
 	if _, ok := constructors[name]; !ok {
 		return nil, unknown(name)
 	}
@@ -203,8 +219,11 @@ func NewVector(name string, metrics []string, cfg Config) (VectorDetector, error
 	return newHalfSpaceTrees(s, metrics), nil
 }
 
+// errModel is New or NewVector asked for the model detector.
+var errModel = fmt.Errorf("detector %q scores batches of readings with a model you bring (--model, transforms/modelscore); it is not built as an online detector", Model)
+
 func unknown(name string) error {
-	return fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(Known(), ", "))
+	return fmt.Errorf("unknown detector %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
 // Severity puts a verdict's score on one scale for every detector: with

@@ -43,7 +43,9 @@ func TestParseSpec(t *testing.T) {
 		{"magic", nil, "unknown detector \"magic\""},
 		{"zscore,ZScore", nil, "unknown detector"},
 		{"threshold,threshold", nil, "listed twice"},
-		{"rcf", nil, "known: cad, ensemble, ewma, hst, iqr, likelihood, mahalanobis, pca, robust_zscore, stuck, threshold, zscore"},
+		{"rcf", nil, "known: cad, ensemble, ewma, hst, iqr, likelihood, mahalanobis, model, pca, robust_zscore, stuck, threshold, zscore"},
+		{"model,threshold", []string{"model", "threshold"}, ""},
+		{"model,model", nil, "listed twice"},
 	} {
 		got, err := ParseSpec(c.spec)
 		if c.wantErr != "" {

@@ -21,6 +21,8 @@ import (
 //	score_threshold: 4.5
 //	window: 100
 //	warm_up: 30
+//	model: iforest.onnx         # with detectors: [model, ...]
+//	model_threshold: -0.05
 //
 // Every field is optional and defaults as in Config; unknown fields are an
 // error, so a typo never silently falls back to a default.
@@ -50,6 +52,17 @@ type Spec struct {
 	MaxContexts int `json:"max_contexts" yaml:"max_contexts"`
 	// Range is cad's value range, [low, high], when known in advance.
 	Range []float64 `json:"range" yaml:"range"`
+	// Model is the model detector's model (--model): FILE.onnx,
+	// http://HOST:PORT/v2/models/NAME or mlflow+http://HOST:PORT/invocations;
+	// a relative file path is relative to the spec file. --model wins.
+	Model string `json:"model" yaml:"model"`
+	// ModelThreshold, when set, judges the model's score output instead of
+	// its label (--model-threshold); ModelScoreAbove flags scores above it
+	// (PyOD) rather than below (scikit-learn). ModelOutlierLabel is the
+	// label meaning outlier: -1 (scikit-learn, default) or 1 (PyOD).
+	ModelThreshold    *float64 `json:"model_threshold" yaml:"model_threshold"`
+	ModelScoreAbove   bool     `json:"model_score_above" yaml:"model_score_above"`
+	ModelOutlierLabel *int64   `json:"model_outlier_label" yaml:"model_outlier_label"`
 }
 
 // IsSpecFile reports whether a --detectors value names a spec file rather
@@ -71,6 +84,9 @@ func LoadSpec(path string) (Spec, error) {
 	s, err := DecodeSpec(data, strings.ToLower(filepath.Ext(path)) == ".json")
 	if err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if s.Model != "" && !strings.Contains(s.Model, "://") && !filepath.IsAbs(s.Model) {
+		s.Model = filepath.Join(filepath.Dir(path), s.Model)
 	}
 	return s, nil
 }
@@ -136,6 +152,9 @@ func (s Spec) Resolve(threshold float64) ([]string, Config, error) {
 		return nil, Config{}, fmt.Errorf("combine %q is not vote, max or mean", s.Combine)
 	}
 	for _, n := range names {
+		if n == Model {
+			continue
+		}
 		if _, err := New(n, cfg); err != nil {
 			return nil, Config{}, err
 		}

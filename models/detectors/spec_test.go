@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,33 @@ func TestIsSpecFile(t *testing.T) {
 		if IsSpecFile(v) != want {
 			t.Errorf("IsSpecFile(%q) = %v", v, !want)
 		}
+	}
+}
+
+// TestSpecModel: a spec names the model detector and its model; a relative
+// model path is the spec file's neighbour, and New refuses to build it as
+// an online detector.
+func TestSpecModel(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(path, []byte("detectors: [model, threshold]\nmodel: iforest.onnx\nmodel_threshold: -0.05\nmodel_outlier_label: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSpec(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "iforest.onnx"); s.Model != want {
+		t.Errorf("Model = %q, want %q", s.Model, want)
+	}
+	if s.ModelThreshold == nil || *s.ModelThreshold != -0.05 || s.ModelOutlierLabel == nil || *s.ModelOutlierLabel != 1 {
+		t.Errorf("model settings = %v, %v", s.ModelThreshold, s.ModelOutlierLabel)
+	}
+	names, _, err := s.Resolve(DefaultThreshold)
+	if err != nil || !slices.Equal(names, []string{"model", "threshold"}) {
+		t.Errorf("Resolve = %v, %v", names, err)
+	}
+	if _, err := New(Model, Config{}); err == nil || !strings.Contains(err.Error(), "--model") {
+		t.Errorf("New(model) = %v, want an error pointing at --model", err)
 	}
 }

@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/transforms/deadletter"
@@ -10,6 +11,7 @@ import (
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/fused"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	"github.com/beamlens/beamlens/transforms/modelscore"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
 
@@ -29,6 +31,10 @@ type Config struct {
 	// before detection and window statistics. Default off.
 	Dedup  dedup.Options
 	Detect detect.Options
+	// Model is the model detector's model and settings, used when
+	// Detect.Detectors names "model" (detectors.Model): it scores the same
+	// per-device batches as the learned detectors (transforms/modelscore).
+	Model modelscore.Options
 	// Window shapes the monitoring stream of per-device window statistics.
 	Window windowstats.Options
 	// NoWindowStats leaves the monitoring stream out: anomalies and dead
@@ -78,8 +84,18 @@ func Build(s beam.Scope, cfg Config) Result {
 func buildDedup(s beam.Scope, cfg Config) Result {
 	readings, dead := decode.Readings(s, endpoint.Read(s, cfg.Input), cfg.Decode)
 	readings = dedup.Readings(s, readings, cfg.Dedup)
-	anomalies, lateDead := detect.Detect(s, readings, cfg.Detect)
-	dead = deadletter.Flatten(s, dead, lateDead)
+	det, model := cfg.detectors()
+	var anomalies beam.PCollection
+	if det != nil {
+		var lateDead beam.PCollection
+		anomalies, lateDead = detect.Detect(s, readings, *det)
+		dead = deadletter.Flatten(s, dead, lateDead)
+	}
+	if model {
+		modelAnomalies, modelDead := modelscore.Score(s, detect.BatchByDevice(s, readings), cfg.Model)
+		anomalies = flattenValid(s, anomalies, modelAnomalies)
+		dead = deadletter.Flatten(s, dead, modelDead)
+	}
 	var stats beam.PCollection
 	switch {
 	case cfg.NoWindowStats:
@@ -100,19 +116,20 @@ func buildDedup(s beam.Scope, cfg Config) Result {
 // stage decodes each bundle and ships per-device batches, which the learned
 // detectors and the per-device window statistics take from keyed state.
 func buildMessages(s beam.Scope, cfg Config) Result {
-	stateless, learned := detect.SplitStateless(cfg.Detect)
+	det, model := cfg.detectors()
+	learned := learnedOf(det)
 	// A bounded read (--bounded) holds its watermark until it ends, as a
 	// file does: its window statistics are merged at the end like a
 	// file's, whatever order the source delivers (Pub/Sub: none).
 	bounded := cfg.Input.Bounded()
 	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
 		Decode:   cfg.Decode,
-		Detect:   &cfg.Detect,
+		Detect:   det,
 		Partials: bounded && !cfg.NoWindowStats,
 		Window:   cfg.Window,
-		Batches:  len(learned.Detectors) > 0 || (!bounded && !cfg.NoWindowStats),
+		Batches:  len(learned.Detectors) > 0 || model || (!bounded && !cfg.NoWindowStats),
 	})
-	anomalies, dead := withLearned(s, stage, stateless, learned)
+	anomalies, dead := withLearned(s, stage, det, model, cfg.Model)
 	var stats beam.PCollection
 	switch {
 	case cfg.NoWindowStats:
@@ -129,33 +146,84 @@ func buildMessages(s beam.Scope, cfg Config) Result {
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
 }
 
-// withLearned adds the learned detectors' anomalies and late dead letters
-// to the fused stage's.
-func withLearned(s beam.Scope, stage fused.Result, stateless []string, learned detect.Options) (anomalies, dead beam.PCollection) {
-	anomalies, dead = stage.Anomalies, stage.DeadLetters
-	if len(learned.Detectors) == 0 {
-		return anomalies, dead
+// detectors returns the detectors but the model, nil when the model is
+// the only one, and whether the model detector runs.
+func (cfg Config) detectors() (det *detect.Options, model bool) {
+	d := cfg.Detect
+	d.Detectors = nil
+	for _, n := range cfg.Detect.Detectors {
+		if n == detectors.Model {
+			model = true
+		} else {
+			d.Detectors = append(d.Detectors, n)
+		}
 	}
-	learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
+	if model && len(d.Detectors) == 0 {
+		return nil, true
+	}
+	if !model {
+		d = cfg.Detect
+	}
+	return &d, model
+}
+
+// learnedOf returns the detectors of det that run on per-device batches.
+func learnedOf(det *detect.Options) detect.Options {
+	if det == nil {
+		return detect.Options{}
+	}
+	_, learned := detect.SplitStateless(*det)
+	return learned
+}
+
+// withLearned adds the learned detectors' and the model's anomalies and
+// dead letters to the fused stage's.
+func withLearned(s beam.Scope, stage fused.Result, det *detect.Options, model bool, modelOpts modelscore.Options) (anomalies, dead beam.PCollection) {
+	dead = stage.DeadLetters
+	var stateless []string
+	learned := learnedOf(det)
+	if det != nil {
+		stateless, _ = detect.SplitStateless(*det)
+	}
 	if len(stateless) > 0 {
-		anomalies = beam.Flatten(s, anomalies, learnedAnomalies)
-	} else {
-		anomalies = learnedAnomalies
+		anomalies = stage.Anomalies
 	}
-	return anomalies, deadletter.Flatten(s, dead, lateDead)
+	if len(learned.Detectors) > 0 {
+		learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
+		anomalies = flattenValid(s, anomalies, learnedAnomalies)
+		dead = deadletter.Flatten(s, dead, lateDead)
+	}
+	if model {
+		modelAnomalies, modelDead := modelscore.Score(s, stage.Batches, modelOpts)
+		anomalies = flattenValid(s, anomalies, modelAnomalies)
+		dead = deadletter.Flatten(s, dead, modelDead)
+	}
+	if !anomalies.IsValid() {
+		anomalies = stage.Anomalies
+	}
+	return anomalies, dead
+}
+
+// flattenValid merges b into a, a being invalid when nothing came before.
+func flattenValid(s beam.Scope, a, b beam.PCollection) beam.PCollection {
+	if !a.IsValid() {
+		return b
+	}
+	return beam.Flatten(s, a, b)
 }
 
 // buildFiles is Build for a bounded file input.
 func buildFiles(s beam.Scope, cfg Config) Result {
-	stateless, learned := detect.SplitStateless(cfg.Detect)
+	det, model := cfg.detectors()
+	learned := learnedOf(det)
 	stage := fused.Files(s, cfg.Input.Path, fused.Options{
 		Decode:   cfg.Decode,
-		Detect:   &cfg.Detect,
+		Detect:   det,
 		Partials: !cfg.NoWindowStats,
 		Window:   cfg.Window,
-		Batches:  len(learned.Detectors) > 0,
+		Batches:  len(learned.Detectors) > 0 || model,
 	})
-	anomalies, dead := withLearned(s, stage, stateless, learned)
+	anomalies, dead := withLearned(s, stage, det, model, cfg.Model)
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
 		stats = mergePartials(s, cfg, stage.Partials)
