@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
@@ -155,4 +156,49 @@ func TestTrendingSkipsLatePanes(t *testing.T) {
 	if n != 4 {
 		t.Fatalf("an on-time pane was judged %d times, want 1 current + 3 history", n)
 	}
+}
+
+func init() { register.Function1x1(alertKey) }
+
+func alertKey(a events.ThemeAlert) string {
+	return fmt.Sprintf("%s [%d,%d) %d", a.Theme, (a.WindowStartMs-streamT0.UnixMilli())/1000, (a.WindowEndMs-streamT0.UnixMilli())/1000, a.Count)
+}
+
+// TestTrendingOnStreamCounts: the alerts run on CountStream's counts (global
+// window, stamped at each window's end) and judge the on-time pane of the
+// spike once: the late pane that refines it (13 mentions) raises no second
+// alert.
+func TestTrendingOnStreamCounts(t *testing.T) {
+	var onTime []string
+	for m := 0; m < 4; m++ { // 2 mentions a minute
+		onTime = append(onTime, mention("billing", m*60+10), mention("billing", m*60+20))
+	}
+	for i := 0; i < 12; i++ { // the spike, minute 4
+		onTime = append(onTime, mention("billing", 240+i))
+	}
+	onTime = append(onTime, mention("billing", 310)) // closes minute 4 on time
+	ts := teststream.NewConfig()
+	if err := ts.AddElementList(streamT0.UnixMilli(), onTime); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AdvanceWatermark(streamT0.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AddElementList(streamT0.UnixMilli(), []string{mention("billing", 250)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AdvanceWatermarkToInfinity(); err != nil {
+		t.Fatal(err)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	reviews := beam.ParDo(s, parseMention, teststream.Create(s, ts))
+	counts, dead := CountStream(s, reviews, StreamOptions{CountOptions: CountOptions{Size: time.Minute}, AllowedLateness: 2 * time.Minute})
+	alerts := Trending(s, counts, time.Minute, TrendOptions{Lookback: 3})
+	passert.Equals(s, beam.ParDo(s, alertKey, beam.WindowInto(s, window.NewGlobalWindows(), alerts)), "billing [240,300) 12")
+	passert.Equals(s, beam.ParDo(s, countKey, counts),
+		"billing [0,60) 2 late=false pane=0", "billing [60,120) 2 late=false pane=0", "billing [120,180) 2 late=false pane=0",
+		"billing [180,240) 2 late=false pane=0", "billing [240,300) 12 late=false pane=0", "billing [240,300) 13 late=true pane=1",
+		"billing [300,360) 1 late=false pane=0")
+	passert.Empty(s, dead)
+	ptest.RunAndValidate(t, p)
 }
