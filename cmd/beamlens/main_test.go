@@ -52,6 +52,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--detectors=" + filepath.Join(dir, "nope.yaml")}, 2, "--detectors"},
 		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--score-threshold=-1"}, 2, "ScoreThreshold"},
 		{[]string{"gen", "sensors", "--n=0", "--out=x"}, 2, "--n must be positive"},
+		{[]string{"themes", "--input=kafka://127.0.0.1:9/t", "--output=-", "--llm=offline", "--top-k=3"}, 2, "--top-k ranks the windows of a bounded input"},
+		{[]string{"themes", "--input=kafka://127.0.0.1:9/t", "--output=-", "--llm=offline", "--window=10m/3m"}, 2, "the period must divide the size"},
+		{[]string{"themes", "--input=" + in, "--output=" + dir, "--llm=offline", "--allowed-lateness=-1s"}, 2, "--allowed-lateness is negative"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, c.args...)

@@ -27,6 +27,7 @@ type themeFlags struct {
 	llmOpts       llm.Options
 	window        string
 	topK          int
+	lateness      time.Duration
 	noKeyNeeded   bool
 	giveUpAfter   time.Duration
 	giveUpSet     bool // --llm-give-up-after was given
@@ -58,7 +59,8 @@ func (f *themeFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.taxonomy, "themes-taxonomy", "", "a `FILE` of allowed themes, one per line (# comments); answers are mapped onto them through the synonyms, and an answer that maps to none is dropped (a review may end with no themes)")
 	f.records.bindReviews(fs)
 	fs.StringVar(&f.window, "window", "10m", "event-time windows of the theme counts: SIZE (fixed) or SIZE/PERIOD (sliding); alerts use fixed windows of SIZE")
-	fs.IntVar(&f.topK, "top-k", 0, "keep only the K most mentioned themes of each window in theme_counts.jsonl (0: all, each ranked)")
+	fs.IntVar(&f.topK, "top-k", 0, "bounded input: keep only the K most mentioned themes of each window in theme_counts.jsonl (0: all, each ranked); a stream's counts are not ranked")
+	fs.DurationVar(&f.lateness, "allowed-lateness", 5*time.Minute, "streaming input: how far behind its theme's newest mention a review may arrive and still refine its window's count (a late pane, \"late\":true); later ones become dead letters (stage theme_counts)")
 }
 
 func (f *themeFlags) config() (themespipe.Config, error) {
@@ -81,13 +83,25 @@ func (f *themeFlags) config() (themespipe.Config, error) {
 	if err != nil {
 		return themespipe.Config{}, err
 	}
+	if f.lateness < 0 {
+		return themespipe.Config{}, usagef("--allowed-lateness is negative")
+	}
+	if !in.Bounded() {
+		if f.topK > 0 {
+			return themespipe.Config{}, usagef("--top-k ranks the windows of a bounded input; a stream's theme counts leave theme by theme as each window closes")
+		}
+		if period > 0 && size%period != 0 {
+			return themespipe.Config{}, usagef("--window: on a stream the period must divide the size (alerts use the sliding windows that start at a multiple of the size)")
+		}
+	}
 	f.routeStreams(in, &out, themespipe.ReviewsStream, themespipe.DeadLettersStream)
 	return themespipe.Config{
 		Input: in, Output: out,
-		Decode:  dec,
-		Extract: ext,
-		Window:  themes.CountOptions{Size: size, Period: period},
-		TopK:    f.topK,
+		Decode:          dec,
+		Extract:         ext,
+		Window:          themes.CountOptions{Size: size, Period: period},
+		TopK:            f.topK,
+		AllowedLateness: f.lateness,
 	}, nil
 }
 

@@ -14,10 +14,17 @@ type ThemeCount struct {
 	// Rank is the theme's place in its window by count (1 = most
 	// mentioned); 0 when not ranked.
 	Rank int
+	// Late marks a late pane of a streaming count: the window again, with
+	// the mentions that arrived after its on-time pane (accumulating: it
+	// replaces the earlier panes). PaneIndex counts the window's panes from
+	// 0 (on time).
+	Late      bool
+	PaneIndex int
 }
 
 // AppendJSON appends {"theme","count","window_start","window_end"} (and
-// "rank" when ranked), with the window bounds as RFC 3339 times.
+// "rank" when ranked, "late":true and "pane_index" for a late pane), with
+// the window bounds as RFC 3339 times.
 func (c ThemeCount) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	dst = c.appendFields(dst)
@@ -36,6 +43,10 @@ func (c ThemeCount) appendFields(dst []byte) []byte {
 	if c.Rank > 0 {
 		dst = append(dst, `,"rank":`...)
 		dst = strconv.AppendInt(dst, int64(c.Rank), 10)
+	}
+	if c.Late {
+		dst = append(dst, `,"late":true,"pane_index":`...)
+		dst = strconv.AppendInt(dst, int64(c.PaneIndex), 10)
 	}
 	return dst
 }

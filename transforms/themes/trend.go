@@ -71,6 +71,14 @@ func (o TrendOptions) withDefaults() TrendOptions {
 // bursts (8 mentions against a baseline of 2.7) from alerting. A window
 // alerts when score >= Threshold, count >= MinCount and the theme was
 // mentioned in at least MinHistory of the Lookback windows.
+//
+// On a stream (CountStream) only each window's on-time pane is judged: a late
+// pane, which repeats its window with more mentions, is skipped, so a window
+// counts once in its own judgement and once in each later window's
+// baseline. Its count and the late mentions stay in the counts stream. An
+// on-time pane that reaches the judgement behind the watermark (a theme
+// whose mentions run behind the others') is not judged either: alerts are
+// derived, and every mention is accounted for in the counts.
 func Trending(s beam.Scope, counts beam.PCollection, size time.Duration, opts TrendOptions) beam.PCollection {
 	s = s.Scope("themes.Trending")
 	opts = opts.withDefaults()
@@ -87,6 +95,9 @@ func Trending(s beam.Scope, counts beam.PCollection, size time.Duration, opts Tr
 type currentFn struct{}
 
 func (fn *currentFn) ProcessElement(c events.ThemeCount, emit func(string, int64)) {
+	if c.Late {
+		return // see Trending: on-time panes only
+	}
 	emit(c.Theme, c.Count)
 }
 
@@ -98,6 +109,9 @@ type historyFn struct {
 }
 
 func (fn *historyFn) ProcessElement(c events.ThemeCount, emit func(beam.EventTime, string, int64)) {
+	if c.Late {
+		return
+	}
 	for k := 1; k <= fn.Lookback; k++ {
 		emit(beam.EventTime(c.WindowStartMs+int64(k)*fn.SizeMs), c.Theme, c.Count)
 	}

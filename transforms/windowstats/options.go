@@ -28,6 +28,14 @@ type Options struct {
 	// open (so that a straggler is still known to be late). Default
 	// DefaultStateTTL; negative: forever.
 	StateTTL time.Duration
+	// Stage is PerDevice's dead-letter stage and the prefix of its counters
+	// (Stage+"_late_panes", Stage+"_late_readings_dead_lettered",
+	// Stage+"_device_states_expired"). Default window_stats (Stage); theme
+	// counts reuse PerDevice under their own.
+	Stage string
+	// KeyName is what a key is called in late dead letters' reasons.
+	// Default "device".
+	KeyName string
 }
 
 // DefaultStateTTL is how long PerDevice remembers a quiet device.
@@ -42,6 +50,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StateTTL == 0 {
 		o.StateTTL = DefaultStateTTL
+	}
+	if o.Stage == "" {
+		o.Stage = Stage
+	}
+	if o.KeyName == "" {
+		o.KeyName = "device"
 	}
 	if o.Quantiles == nil {
 		o.Quantiles = []float64{0.5, 0.9, 0.99}

@@ -25,12 +25,10 @@ func init() {
 // Stage is the dead-letter stage of a reading too late for its window.
 const Stage = "window_stats"
 
-// Counters of the streaming window statistics.
-var (
-	latePanes   = beam.NewCounter(deadletter.Namespace, "window_stats_late_panes")
-	expired     = beam.NewCounter(deadletter.Namespace, "window_stats_device_states_expired")
-	lateDropped = beam.NewCounter(deadletter.Namespace, "window_stats_late_readings_dead_lettered")
-)
+// The counters of the streaming window statistics are named after
+// Options.Stage: window_stats_late_panes,
+// window_stats_late_readings_dead_lettered and
+// window_stats_device_states_expired by default.
 
 // PerDevice computes window statistics on a stream, each device's windows
 // against that device's own event-time progress, so that one device's clock
@@ -65,6 +63,8 @@ func PerDevice(s beam.Scope, batches beam.PCollection, opts Options) (stats, dea
 		StateTTLMs:        stateTTLMs(opts.StateTTL),
 		Metrics:           opts.Metrics,
 		Quantiles:         opts.Quantiles,
+		Stage:             opts.Stage,
+		KeyName:           opts.KeyName,
 		Windows:           state.MakeValueState[[]byte]("windows"),
 		Close:             timers.InEventTime("close"),
 	}, batches)
@@ -76,17 +76,25 @@ type perDeviceFn struct {
 	StateTTLMs        int64
 	Metrics           []string
 	Quantiles         []float64
+	Stage, KeyName    string
 
 	Windows state.Value[[]byte]
 	Close   timers.EventTime
 
-	opts  Options
-	names []string
+	opts                            Options
+	names                           []string
+	latePanes, expired, lateDropped beam.Counter
 }
 
 func (fn *perDeviceFn) Setup() {
 	fn.opts = Options{Size: time.Duration(fn.SizeMs) * time.Millisecond, Period: time.Duration(fn.PeriodMs) * time.Millisecond,
 		Metrics: fn.Metrics, Quantiles: fn.Quantiles}
+	if fn.Stage == "" { // a pipeline built before Stage existed
+		fn.Stage, fn.KeyName = Stage, "device"
+	}
+	fn.latePanes = beam.NewCounter(deadletter.Namespace, fn.Stage+"_late_panes")
+	fn.expired = beam.NewCounter(deadletter.Namespace, fn.Stage+"_device_states_expired")
+	fn.lateDropped = beam.NewCounter(deadletter.Namespace, fn.Stage+"_late_readings_dead_lettered")
 }
 
 func (fn *perDeviceFn) read(sp state.Provider) (deviceWindows, error) {
@@ -168,8 +176,8 @@ func (fn *perDeviceFn) addBatch(ctx context.Context, device string, dw *deviceWi
 			added++
 		}
 		if added == 0 {
-			lateDropped.Inc(ctx, 1)
-			deadletter.Emit(ctx, dead, Stage, fn.lateReason(device, r, starts, dw.Progress),
+			fn.lateDropped.Inc(ctx, 1)
+			deadletter.Emit(ctx, dead, fn.Stage, fn.lateReason(device, r, starts, dw.Progress),
 				events.Raw{Source: r.Source, Data: r.Raw, Size: int64(len(r.Raw))})
 		}
 		dw.Progress = max(dw.Progress, r.EventTimeMs)
@@ -192,7 +200,7 @@ func (fn *perDeviceFn) OnTimer(ctx context.Context, sp state.Provider, tp timers
 			return nil // the device spoke since: a newer expiry timer is set
 		}
 		fn.fire(ctx, device, &dw, dw.ExpireAt, emit)
-		expired.Inc(ctx, 1)
+		fn.expired.Inc(ctx, 1)
 		return fn.Windows.Clear(sp)
 	}
 	now := dw.OnTimeAt
@@ -220,7 +228,7 @@ func (fn *perDeviceFn) fire(ctx context.Context, device string, dw *deviceWindow
 		case w.Fired && w.Dirty:
 			w.Dirty = false
 			w.Pane++
-			latePanes.Inc(ctx, 1)
+			fn.latePanes.Inc(ctx, 1)
 			emit(beam.EventTime(w.End-1), fn.stats(device, w))
 		}
 		if w.Fired && satAdd(w.End, fn.AllowedLatenessMs) <= dw.Progress {
@@ -245,9 +253,9 @@ func (fn *perDeviceFn) stats(device string, w *openWindow) events.WindowStats {
 func (fn *perDeviceFn) lateReason(device string, r *events.Reading, starts []int64, progress int64) string {
 	newest := starts[0]
 	end := newest + fn.SizeMs
-	return fmt.Sprintf("late: window [%s, %s) of device %q already closed; the reading at %s arrived %s after the device's newest reading at %s (allowed lateness %s)",
-		formatMs(newest), formatMs(end), device, formatMs(r.EventTimeMs),
-		time.Duration(progress-r.EventTimeMs)*time.Millisecond, formatMs(progress),
+	return fmt.Sprintf("late: window [%s, %s) of %s %q already closed; the reading at %s arrived %s after the %s's newest reading at %s (allowed lateness %s)",
+		formatMs(newest), formatMs(end), fn.KeyName, device, formatMs(r.EventTimeMs),
+		time.Duration(progress-r.EventTimeMs)*time.Millisecond, fn.KeyName, formatMs(progress),
 		time.Duration(fn.AllowedLatenessMs)*time.Millisecond)
 }
 
