@@ -1,6 +1,7 @@
 package windowstats
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -134,7 +135,7 @@ func (g *Aggregator) Len() int {
 func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
 	span := blockSpan(g.opts)
 	for k, s := range g.series {
-		slices.SortFunc(s.wins, func(a, b windowAcc) int { return compareInt64(a.start, b.start) })
+		slices.SortFunc(s.wins, func(a, b windowAcc) int { return cmp.Compare(a.start, b.start) })
 		for lo := 0; lo < len(s.wins); {
 			first := floorTo(s.wins[lo].start, span)
 			hi := lo + 1
@@ -157,16 +158,6 @@ func blockSpan(o Options) int64 {
 		step = o.Period.Milliseconds()
 	}
 	return step * BlockWindows
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // windowStarts appends the starts of the windows holding t: one for fixed

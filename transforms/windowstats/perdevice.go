@@ -1,6 +1,7 @@
 package windowstats
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -156,7 +157,7 @@ func (fn *perDeviceFn) ProcessElement(ctx context.Context, sp state.Provider, tp
 // what the device's progress closed.
 func (fn *perDeviceFn) addBatch(ctx context.Context, device string, dw *deviceWindows, rs []events.Reading,
 	emit func(beam.EventTime, events.WindowStats), dead func(events.DeadLetter)) {
-	slices.SortStableFunc(rs, func(a, b events.Reading) int { return compareInt(a.EventTimeMs, b.EventTimeMs) })
+	slices.SortStableFunc(rs, func(a, b events.Reading) int { return cmp.Compare(a.EventTimeMs, b.EventTimeMs) })
 	var starts []int64
 	for i := range rs {
 		r := &rs[i]
@@ -268,13 +269,3 @@ func stateTTLMs(ttl time.Duration) int64 {
 }
 
 func formatMs(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
