@@ -132,52 +132,42 @@ func field(b []byte, want protowire.Number) ([]byte, error) {
 // each calls fn for every length-delimited field of message b, skipping
 // the others, and fails on a malformed message.
 func each(b []byte, fn func(protowire.Number, []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			if err := fn(num, v); err != nil {
-				return err
-			}
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	return nil
+	return walk(b, protowire.BytesType, func(num protowire.Number, v []byte) error {
+		return fn(num, v)
+	})
 }
 
 // eachVarint calls fn for every varint field of message b.
 func eachVarint(b []byte, fn func(protowire.Number, uint64)) error {
+	return walk(b, protowire.VarintType, func(num protowire.Number, v []byte) error {
+		x, _ := protowire.ConsumeVarint(v) // walk has checked it
+		fn(num, x)
+		return nil
+	})
+}
+
+// walk calls fn with the encoded value of every field of b whose wire type
+// is want (for bytes fields, the bytes without their length), skipping the
+// others, and fails on a malformed message.
+func walk(b []byte, want protowire.Type, fn func(protowire.Number, []byte) error) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
-		if typ == protowire.VarintType {
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			fn(num, x)
-			b = b[n:]
-			continue
-		}
 		n = protowire.ConsumeFieldValue(num, typ, b)
 		if n < 0 {
 			return protowire.ParseError(n)
+		}
+		if typ == want {
+			v := b[:n]
+			if typ == protowire.BytesType {
+				v, _ = protowire.ConsumeBytes(v)
+			}
+			if err := fn(num, v); err != nil {
+				return err
+			}
 		}
 		b = b[n:]
 	}
