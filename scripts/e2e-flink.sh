@@ -450,8 +450,16 @@ say "themes: $(wc -l <"$work/prism-themes/reviews_with_themes.jsonl") enriched r
 eout="e2e_sensor_ensemble_$run_id"
 say "anomalies with the default ensemble on Flink (bounded read)"
 "$bl" anomalies --bounded --input="kafka://$brokers/$in_topic" --kafka-group="e2e_ens_$run_id" \
-  --output="kafka://$brokers/$eout" "${flink[@]}" 2>"$work/flink-ensemble.log" || { tail -20 "$work/flink-ensemble.log"; exit 1; }
+  --output="kafka://$brokers/$eout" --dead-letter="$eout.dlq" "${flink[@]}" 2>"$work/flink-ensemble.log" || { tail -20 "$work/flink-ensemble.log"; exit 1; }
 ids <"$work/prism-ensemble/anomalies.jsonl" | sort >"$work/expected-ensemble.txt"
 diff <("$tt" dump --brokers="$brokers" --topic="$eout" | ids | sort) "$work/expected-ensemble.txt" >"$work/ensemble.diff" \
   || { say "ensemble anomalies differ from prism's:"; head "$work/ensemble.diff"; exit 1; }
 say "ensemble: $(wc -l <"$work/expected-ensemble.txt") anomalies equal to prism's"
+# The same bounded replay (with the file's malformed lines) gives prism's window statistics
+# record for record, and the same decode dead letters: every window closes at the end of a
+# bounded read, so nothing may be pending (issue #21).
+"$tt" dump --brokers="$brokers" --topic="$eout.window_stats" >"$work/flink-ensemble-stats.jsonl"
+"$tt" dump --brokers="$brokers" --topic="$eout.dlq" >"$work/flink-ensemble-dead.jsonl"
+out=$(python3 scripts/e2e/check_stats.py --exact "$work/prism-ensemble/window_stats.jsonl" "$work/prism-ensemble/deadletters.jsonl" \
+  "$work/flink-ensemble-stats.jsonl" "$work/flink-ensemble-dead.jsonl") || { say "ensemble window statistics differ from prism's: $out"; exit 1; }
+say "ensemble window statistics: $out"

@@ -15,15 +15,19 @@ Used by scripts/e2e-flink.sh --cluster. The streaming run's outputs are at least
   readings still in a pending window, plus the window_stats dead letters (distinct,
   by source) that carry the metric, equal the readings that carry it (prism's counts:
   a file run is never late);
-- the decode dead letters (distinct by source) are prism's, line for line (raw bytes).
+- the decode dead letters (distinct by source) are prism's, line for line (raw bytes);
+- with --exact (a bounded run: every window closes at the end of the input), nothing may
+  be pending or duplicated and every window record must be prism's field for field (the
+  floating-point moments to a relative 1e-9: partials may be merged in another order).
 
 Prints one summary line; exits 1 with the reasons on failure.
 Usage: check_stats.py PRISM_STATS PRISM_DEAD RUN_STATS RUN_DEAD [--max-pending N]
-       [--max-dup-fraction F]
+       [--max-dup-fraction F] [--exact]
 """
 import argparse
 import collections
 import json
+import math
 import sys
 
 
@@ -39,6 +43,22 @@ def raw(r):
     return r.get("raw", "b64:" + r.get("raw_base64", ""))
 
 
+def same_record(a, b):
+    """Whether two window records are equal, floats to a relative 1e-9."""
+    if a.keys() != b.keys():
+        return False
+    for f, x in a.items():
+        y = b[f]
+        if isinstance(x, float) or isinstance(y, float):
+            if not isinstance(x, (int, float)) or not isinstance(y, (int, float)):
+                return False
+            if not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("prism_stats")
@@ -47,12 +67,19 @@ def main():
     ap.add_argument("run_dead")
     ap.add_argument("--max-pending", type=int, default=1)
     ap.add_argument("--max-dup-fraction", type=float, default=0.25)
+    ap.add_argument("--exact", action="store_true")
     a = ap.parse_args()
+    if a.exact:
+        a.max_pending, a.max_dup_fraction = 0, 0.0
 
     exp = {}
+    exp_rec = {}
     for r in jsonl(a.prism_stats):
-        exp[(r["device_id"], r["metric"], r["window_start"])] = r["count"]
+        k = (r["device_id"], r["metric"], r["window_start"])
+        exp[k] = r["count"]
+        exp_rec[k] = r
     newest = {}  # key -> (pane, count)
+    newest_rec = {}
     seen = collections.Counter()
     for r in jsonl(a.run_stats):
         k = (r["device_id"], r["metric"], r["window_start"])
@@ -60,6 +87,7 @@ def main():
         seen[(k, pane)] += 1
         if k not in newest or pane >= newest[k][0]:
             newest[k] = (pane, r["count"])
+            newest_rec[k] = r
     dups = sum(n - 1 for n in seen.values())
 
     problems = []
@@ -81,6 +109,12 @@ def main():
         pending_keys += keys[n:]
         if not all(have[:n]):
             gaps += 1
+    if a.exact:
+        unequal = [k for k in newest_rec if k in exp_rec and not same_record(newest_rec[k], exp_rec[k])]
+        if unequal:
+            k = unequal[0]
+            problems.append("%d window records differ from prism's in a field, e.g. %s vs %s"
+                            % (len(unequal), newest_rec[k], exp_rec[k]))
     if wrong:
         problems.append("%d windows with a count not prism's, e.g. %s" % (len(wrong), wrong[:3]))
     if extra:
