@@ -21,6 +21,7 @@ var commands = []struct{ name, summary string }{
 	{"dump", "print every record of --topic, one per line, until it is idle"},
 	{"pace", "produce synthetic readings to --topic at --rate per second for --duration"},
 	{"latency", "report end-to-end latency of records read back from --topic"},
+	{"await", "wait until --topic holds at least --count records (its end offsets, polled every 20 ms), then print the seconds waited"},
 }
 
 func usage() {
@@ -60,6 +61,7 @@ func main() {
 	keyField := fs.String("key-field", "", "produce: key each record by this top-level JSON field (as a producer keyed by device does: one device's records stay in one partition, in order); a line without it gets no key")
 	rate := fs.Int("rate", 5000, "pace: readings per second")
 	duration := fs.Duration("duration", 20*time.Second, "pace: how long to produce")
+	count := fs.Int64("count", 0, "await: records to wait for")
 	fs.Parse(os.Args[2:])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -83,6 +85,8 @@ func main() {
 		err = pace(ctx, cl, *topic, *rate, *duration)
 	case "latency":
 		err = latency(ctx, cl, *topic)
+	case "await":
+		err = await(ctx, cl, *topic, *count)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
