@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/beamlens/beamlens/models/events"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 )
 

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"strings"
 
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 )
 

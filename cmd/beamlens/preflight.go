@@ -13,9 +13,9 @@ import (
 
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/beamlens/beamlens/transforms/pubsubio"
 	"github.com/beamlens/beamlens/transforms/themes"

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/beamlens/beamlens/transforms/pubsubio"
 )

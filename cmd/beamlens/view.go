@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/beamlens/beamlens/view"
 )

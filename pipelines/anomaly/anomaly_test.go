@@ -15,8 +15,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/models/synth"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 )
 
 func TestMain(m *testing.M) {

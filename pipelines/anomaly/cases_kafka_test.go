@@ -13,7 +13,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/internal/pipetest"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

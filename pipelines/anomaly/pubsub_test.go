@@ -15,7 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/models/synth"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 )
 
 // TestPubSubAnomalies runs the anomaly pipeline on prism from a Pub/Sub

@@ -6,9 +6,9 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/events"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/themes"
 )

@@ -17,7 +17,7 @@ import (
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/models/llm/llmtest"
 	"github.com/beamlens/beamlens/models/synth"
-	"github.com/beamlens/beamlens/pipelines/endpoint"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/themes"
 )
 
