@@ -8,9 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/runners"
@@ -53,6 +55,9 @@ func main() {
 	if path := os.Getenv("BEAMLENS_CPUPROFILE"); path != "" {
 		startCPUProfile(path)
 	}
+	if path := os.Getenv("BEAMLENS_HEAPPROFILE"); path != "" {
+		go keepPeakHeapProfile(path)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal starts a clean stop, a second one kills at once.
@@ -80,6 +85,31 @@ func startCPUProfile(path string) {
 		return
 	}
 	stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// keepPeakHeapProfile writes a heap profile to path each time the heap in use
+// reaches a new high (checked every 250 ms), so that the file holds what was
+// live at the run's peak, which is what peak RSS is made of; a profile at
+// exit would show the heap after the pipeline let go of it.
+func keepPeakHeapProfile(path string) {
+	var peak uint64
+	var ms runtime.MemStats
+	for range time.Tick(250 * time.Millisecond) {
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse < peak+peak/20 {
+			continue
+		}
+		peak = ms.HeapInuse
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "beamlens: BEAMLENS_HEAPPROFILE: %v\n", err)
+			return
+		}
+	}
 }
 
 func workerMode(args []string) bool {

@@ -222,8 +222,15 @@ func buildFiles(s beam.Scope, cfg Config) Result {
 		Partials: !cfg.NoWindowStats,
 		Window:   cfg.Window,
 		Batches:  len(learned.Detectors) > 0 || model,
+		// The learned detectors' batches leave the raw records behind
+		// (the GroupByKey that sorts a device's readings holds them all);
+		// the model scorer's dead letters need them.
+		FileBatches: !model,
 	})
 	anomalies, dead := withLearned(s, stage, det, model, cfg.Model)
+	if len(learned.Detectors) > 0 && !model {
+		anomalies = fused.RestoreRaw(s, anomalies, cfg.Decode)
+	}
 	var stats beam.PCollection
 	if !cfg.NoWindowStats {
 		stats = mergePartials(s, cfg, stage.Partials)

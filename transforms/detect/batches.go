@@ -94,8 +94,8 @@ func AppendBatch(dst []byte, rs []events.Reading) []byte {
 	return appendReadings(append(dst, codecVersion), rs)
 }
 
-// DecodeBatch decodes a batch written by EncodeBatch; the readings' Raw
-// bytes alias b.
+// DecodeBatch decodes a batch written by EncodeBatch or a FileBatch; the
+// readings' Raw bytes alias b (a FileBatch's readings have no Raw).
 func DecodeBatch(device string, b []byte) ([]events.Reading, error) {
 	return decodeReadings(device, b)
 }

@@ -69,10 +69,15 @@ func encodeReadings(rs []events.Reading) []byte {
 
 func decodeReadings(device string, b []byte) ([]events.Reading, error) {
 	d := decoder{b: b}
-	if d.byte() != codecVersion {
+	var rs []events.Reading
+	switch d.byte() {
+	case codecVersion:
+		rs = d.readings(device)
+	case fileBatchVersion:
+		rs = d.fileReadings(device)
+	default:
 		return nil, errCorrupt
 	}
-	rs := d.readings(device)
 	if d.err != nil || len(d.b) != 0 {
 		return nil, errCorrupt
 	}

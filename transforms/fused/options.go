@@ -27,6 +27,13 @@ type Options struct {
 	// one KV<device, batch> (detect.EncodeBatch's format), for the learned
 	// detectors and windowstats.PerDevice. Default false.
 	Batches bool
+	// FileBatches makes Files emit its batches in the file layout
+	// (detect.FileBatch): without the readings' raw bytes, which
+	// RestoreRaw reads back for the anomalies. For the bounded learned
+	// scorer, whose GroupByKey holds every batch at once. Only for
+	// consumers that need no Raw but an anomaly's (not the model scorer,
+	// whose dead letters carry readings). Default false.
+	FileBatches bool
 	// RangeBytes is the size of the byte ranges Files splits a file into.
 	// Default jsonl.DefaultRangeBytes.
 	RangeBytes int64

@@ -42,6 +42,7 @@ type processor struct {
 	judge   *detect.Judge
 	agg     *windowstats.Aggregator
 	batches map[string][]events.Reading
+	files   map[string]*detect.FileBatch // per device, with FileBatches
 	batched int
 	buf     []byte
 
@@ -57,11 +58,13 @@ type stageConfig struct {
 	Partials  bool
 	Window    windowstats.Options
 	Batches   bool
+	// FileBatches: see Options.FileBatches.
+	FileBatches bool
 }
 
 func newStageConfig(opts Options) stageConfig {
 	cfg := stageConfig{Decode: opts.Decode, Partials: opts.Partials,
-		Window: opts.Window, Batches: opts.Batches}
+		Window: opts.Window, Batches: opts.Batches, FileBatches: opts.Batches && opts.FileBatches}
 	if opts.Detect != nil {
 		cfg.Stateless, cfg.Detect = detect.SplitStateless(*opts.Detect)
 		cfg.Detect.Detectors = nil
@@ -81,6 +84,9 @@ func newProcessor(cfg stageConfig) (*processor, error) {
 	}
 	if cfg.Batches {
 		p.batches = map[string][]events.Reading{}
+	}
+	if cfg.FileBatches {
+		p.files = map[string]*detect.FileBatch{}
 	}
 	return p, nil
 }
@@ -131,7 +137,20 @@ func (p *processor) record(ctx context.Context, data []byte, size int64, problem
 	if p.agg != nil {
 		p.agg.Add(&r)
 	}
-	if p.batches != nil {
+	if p.files != nil && src.path != "" {
+		fb := p.files[r.DeviceID]
+		if fb != nil && fb.Path() != src.path {
+			p.flushFileBatch(r.DeviceID, fb, out)
+		}
+		if fb == nil || fb.Path() != src.path {
+			fb = detect.NewFileBatch(src.path)
+			p.files[r.DeviceID] = fb
+		}
+		fb.Add(&r, src.offset)
+		if p.batched++; p.batched >= maxBatch*4 || fb.Len() >= maxBatch {
+			p.flushBatches(out)
+		}
+	} else if p.batches != nil {
 		r = r.Clone()
 		r.Source = src.String()
 		p.batches[r.DeviceID] = append(p.batches[r.DeviceID], r)
@@ -168,7 +187,19 @@ func (p *processor) flushBatches(out emitters) {
 		out.batch(beam.EventTime(first), device, detect.EncodeBatch(rs))
 	}
 	clear(p.batches)
+	for device, fb := range p.files {
+		p.flushFileBatch(device, fb, out)
+	}
 	p.batched = 0
+}
+
+// flushFileBatch emits fb's readings of device, if any, and empties it.
+func (p *processor) flushFileBatch(device string, fb *detect.FileBatch, out emitters) {
+	if fb.Len() == 0 {
+		return
+	}
+	out.batch(beam.EventTime(fb.First()), device, append([]byte(nil), fb.Bytes()...))
+	fb.Reset()
 }
 
 // fileSource names a line of a file as jsonl.Read does: PATH@OFFSET.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -287,4 +288,23 @@ func (l *lineReader) skipLine() (int64, error) {
 		}
 		return n, err
 	}
+}
+
+// ReadLineAt returns a copy of the line that starts at offset in r, without
+// its newline, as ScanRange handed it over as Line.Data: for stages that
+// carried only a line's offset and need its bytes back (an anomaly's raw
+// record). A line over events.MaxRecordBytes is an error: ScanRange never
+// made a reading of one.
+func ReadLineAt(r io.ReaderAt, offset int64) ([]byte, error) {
+	lr := lineReader{r: bufio.NewReaderSize(io.NewSectionReader(r, offset, math.MaxInt64-offset), 4096), limit: events.MaxRecordBytes}
+	line, size, _, oversize, err := lr.next()
+	switch {
+	case err != nil && err != io.EOF:
+		return nil, err
+	case size == 0:
+		return nil, fmt.Errorf("no line at offset %d: %w", offset, io.ErrUnexpectedEOF)
+	case oversize:
+		return nil, fmt.Errorf("the line at offset %d is over %d bytes", offset, events.MaxRecordBytes)
+	}
+	return append([]byte(nil), line...), nil
 }
