@@ -73,8 +73,8 @@ func TestPreflightKafkaBrokersDown(t *testing.T) {
 
 func TestPreflightSubscriptionMissing(t *testing.T) {
 	pubsubFake(t, "readings")
-	failsUpFront(t, []string{"anomalies", "--input=pubsub://projects/p/subscriptions/readngs-sub", "--output=-"},
-		`--input: "readngs-sub" in project "p": subscription does not exist`)
+	failsUpFront(t, []string{"anomalies", "--input=pubsub://projects/beamlens-test/subscriptions/readngs-sub", "--output=-"},
+		`--input: "readngs-sub" in project "beamlens-test": subscription does not exist`)
 }
 
 func TestPreflightJobServerAbsent(t *testing.T) {

@@ -117,10 +117,10 @@ func TestPubSubReplayMatchesFile(t *testing.T) {
 		t.Skip("20,000 readings through pstest")
 	}
 	in, want := replayInput(t)
-	srv, _ := pubsubFake(t, "sensor_data")
-	publishFile(t, srv, "sensor_data", in)
+	f := pubsubFake(t, "sensor_data")
+	publishFile(t, f, "sensor_data", in)
 	out := filepath.Join(t.TempDir(), "pubsub-run")
-	if code, _, stderr := runCLI(t, "anomalies", "--input=pubsub://projects/p/subscriptions/sensor_data-sub", "--bounded", "--output="+out); code != 0 {
+	if code, _, stderr := runCLI(t, "anomalies", "--input=pubsub://projects/beamlens-test/subscriptions/sensor_data-sub", "--bounded", "--output="+out); code != 0 {
 		t.Fatal(stderr)
 	}
 	sameStats(t, "Pub/Sub replay", windowStats(t, out), want)

@@ -109,14 +109,14 @@ func counter(stderr, name string) int64 {
 // job (a real process reading a Pub/Sub subscription): it must drain, exit
 // 0 and print its final counters, with every message read.
 func TestSIGINTStopsAStreamingJobCleanly(t *testing.T) {
-	srv, c := pubsubFake(t, "sensor_data", "out", "out.window_stats", "out.dlq")
+	f := pubsubFake(t, "sensor_data", "out", "out.window_stats", "out.dlq")
 	in := filepath.Join(t.TempDir(), "sensors.jsonl")
 	if code, _, stderr := runCLI(t, "gen", "sensors", "--n=600", "--seed=3", "--out="+in); code != 0 {
 		t.Fatal(stderr)
 	}
-	n := publishFile(t, srv, "sensor_data", in)
-	j := startJob(t, []string{"PUBSUB_EMULATOR_HOST=" + srv.Addr}, "anomalies",
-		"--input=pubsub://projects/p/subscriptions/sensor_data-sub", "--output=pubsub://projects/p/topics/out", "--detectors=threshold")
+	n := publishFile(t, f, "sensor_data", in)
+	j := startJob(t, []string{"PUBSUB_EMULATOR_HOST=" + f.Addr}, "anomalies",
+		"--input=pubsub://projects/beamlens-test/subscriptions/sensor_data-sub", "--output=pubsub://projects/beamlens-test/topics/out", "--detectors=threshold")
 	j.waitFor(t, 3*time.Minute, "every message read", func() bool {
 		return strings.Contains(j.stderr.String(), fmt.Sprintf(": %d records read", n))
 	})
@@ -134,7 +134,7 @@ func TestSIGINTStopsAStreamingJobCleanly(t *testing.T) {
 	}
 	// Window statistics of the windows still open at the stop were written
 	// on the way out.
-	if stats := pulled(t, c, "out.window_stats"); stats == 0 {
+	if stats := pulled(t, f, "out.window_stats"); stats == 0 {
 		t.Error("no window statistics written by the stopped job")
 	}
 }

@@ -76,3 +76,15 @@ func SameSet(t testing.TB, got []string, want []any) {
 		}
 	}
 }
+
+// WaitFor polls cond until it holds, and fails the test after timeout.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -211,16 +211,7 @@ func (m *Mahalanobis) learnVector(x []float64, v Verdict) {
 			shrink = math.Sqrt(limit / m.lastD2)
 		}
 	}
-	for i := range d {
-		m.dev[i] = x[i] - m.mean[i]
-		m.mean[i] += w * m.dev[i]
-	}
-	for i := range d {
-		for j := 0; j <= i; j++ {
-			c := (1 - w) * (m.cov[i*d+j] + w*shrink*shrink*m.dev[i]*m.dev[j])
-			m.cov[i*d+j], m.cov[j*d+i] = c, c
-		}
-	}
+	learnMoments(m.mean, m.cov, m.dev, x, w, shrink)
 	m.learnedVector(x, v)
 }
 

@@ -239,16 +239,7 @@ func (p *PCA) learnVector(x []float64, v Verdict) {
 	if !v.Warming && v.Score > clipSigma {
 		shrink = clipSigma / v.Score
 	}
-	for i := range d {
-		p.dev[i] = x[i] - p.mean[i]
-		p.mean[i] += w * p.dev[i]
-	}
-	for i := range d {
-		for j := 0; j <= i; j++ {
-			c := (1 - w) * (p.cov[i*d+j] + w*shrink*shrink*p.dev[i]*p.dev[j])
-			p.cov[i*d+j], p.cov[j*d+i] = c, c
-		}
-	}
+	learnMoments(p.mean, p.cov, p.dev, x, w, shrink)
 	p.learnedVector(x, v)
 	if p.since++; p.since >= pcaRefresh || p.n == uint64(d+1) {
 		p.refresh()

@@ -81,3 +81,24 @@ func baselineNames(metrics []string, stats ...string) []string {
 	}
 	return names
 }
+
+// learnMoments updates a running mean and covariance (d×d, row-major,
+// kept symmetric) with reading x at weight w: exact running moments while
+// w is 1/(n+1), exponential once it is the span's weight. The deviation
+// from the old mean is scaled by shrink in the covariance, so that a
+// reading far out teaches it as if it lay on the clipping boundary. dev is
+// scratch, left holding x - the old mean. Mahalanobis and PCA learn
+// through it.
+func learnMoments(mean, cov, dev, x []float64, w, shrink float64) {
+	d := len(mean)
+	for i := range d {
+		dev[i] = x[i] - mean[i]
+		mean[i] += w * dev[i]
+	}
+	for i := range d {
+		for j := 0; j <= i; j++ {
+			c := (1 - w) * (cov[i*d+j] + w*shrink*shrink*dev[i]*dev[j])
+			cov[i*d+j], cov[j*d+i] = c, c
+		}
+	}
+}

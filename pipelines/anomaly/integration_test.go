@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"sort"
 	"strings"
 	"testing"
@@ -22,10 +22,8 @@ import (
 // (suffixed per run) and checks the exact expected sets. Start a broker with
 // scripts/kafka.sh start and set KAFKA_BOOTSTRAP.
 func TestIntegrationKafkaAnomalies(t *testing.T) {
-	bootstrap := os.Getenv("KAFKA_BOOTSTRAP")
-	if bootstrap == "" {
-		t.Skip("KAFKA_BOOTSTRAP is not set: start a broker with scripts/kafka.sh start and export what it prints")
-	}
+	k := brokertest.RealKafka(t)
+	bootstrap := strings.Join(k.Brokers, ",")
 	dir := t.TempDir()
 	input := writeStream(t, dir, 5000, 21)
 	want := expect(t, input, 100)
@@ -58,7 +56,7 @@ func TestIntegrationKafkaAnomalies(t *testing.T) {
 	ptest.RunAndValidate(t, p)
 
 	var got []string
-	for _, v := range consumeAll(ctx, t, cl, adm, out) {
+	for _, v := range k.ConsumeAll(t, out) {
 		var a map[string]any
 		if err := json.Unmarshal(v, &a); err != nil {
 			t.Fatal(err)
@@ -69,47 +67,7 @@ func TestIntegrationKafkaAnomalies(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want.anomalyIDs, ",") {
 		t.Errorf("anomalies on %s:\n got %v\nwant %v", out, got, want.anomalyIDs)
 	}
-	if dead := consumeAll(ctx, t, cl, adm, in+".dlq"); len(dead) != want.malformed {
+	if dead := k.ConsumeAll(t, in+".dlq"); len(dead) != want.malformed {
 		t.Errorf("%d dead letters on %s.dlq, want %d", len(dead), in, want.malformed)
 	}
-}
-
-// consumeAll reads a topic from the start up to its current end offsets.
-func consumeAll(ctx context.Context, t *testing.T, cl *kgo.Client, adm *kadm.Client, topic string) [][]byte {
-	t.Helper()
-	ends, err := adm.ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int32]int64{}
-	offsets := map[string]map[int32]kgo.Offset{topic: {}}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err == nil && o.Offset > 0 {
-			want[o.Partition] = o.Offset
-			offsets[topic][o.Partition] = kgo.NewOffset().AtStart()
-		}
-	})
-	if len(want) == 0 {
-		return nil
-	}
-	cl.AddConsumePartitions(offsets)
-	defer cl.RemoveConsumePartitions(map[string][]int32{topic: nil})
-	var out [][]byte
-	for len(want) > 0 {
-		fetches := cl.PollFetches(ctx)
-		if err := fetches.Err0(); err != nil {
-			t.Fatal(err)
-		}
-		fetches.EachRecord(func(r *kgo.Record) {
-			end, ok := want[r.Partition]
-			if !ok || r.Offset >= end {
-				return
-			}
-			out = append(out, r.Value)
-			if r.Offset+1 >= end {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return out
 }

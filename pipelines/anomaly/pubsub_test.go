@@ -1,17 +1,14 @@
 package anomaly
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
-	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
-	"cloud.google.com/go/pubsub/v2/pstest"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/models/synth"
@@ -26,28 +23,13 @@ import (
 // generator's labels, are exactly the dead letters on T.dlq; every input
 // message is acknowledged once.
 func TestPubSubAnomalies(t *testing.T) {
-	const project, out = "beamlens-test", "sensor_anomalies"
-	srv := pstest.NewServer()
-	t.Cleanup(func() { srv.Close() })
-	t.Setenv("PUBSUB_EMULATOR_HOST", srv.Addr)
-	ctx := context.Background()
-	c, err := pubsub.NewClient(ctx, project)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	const project, out = brokertest.Project, "sensor_anomalies"
+	srv := brokertest.NewPubSub(t)
 	// Pub/Sub keeps messages only for subscriptions that exist when they
 	// are published: subscribe to every output topic first (the pipeline
 	// creates the topics it misses, not the subscriptions).
 	for _, topic := range []string{"sensor_data", out, out + ".window_stats", out + ".dlq"} {
-		name := "projects/" + project + "/topics/" + topic
-		if _, err := c.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: name}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
-			Name: "projects/" + project + "/subscriptions/" + topic + "-sub", Topic: name}); err != nil {
-			t.Fatal(err)
-		}
+		srv.TopicWithSubscription(t, topic, topic+"-sub")
 	}
 
 	input := writeStream(t, t.TempDir(), 3000, 21)
@@ -79,7 +61,7 @@ func TestPubSubAnomalies(t *testing.T) {
 	ptest.RunAndValidate(t, p)
 
 	var got []string
-	for _, m := range pullAll(t, c, project, out+"-sub") {
+	for _, m := range srv.PullAll(t, out+"-sub") {
 		var a map[string]any
 		if err := json.Unmarshal(m.Data, &a); err != nil {
 			t.Fatalf("anomaly is not JSON: %v: %s", err, m.Data)
@@ -98,7 +80,7 @@ func TestPubSubAnomalies(t *testing.T) {
 	}
 
 	var dead []string
-	for _, m := range pullAll(t, c, project, out+".dlq-sub") {
+	for _, m := range srv.PullAll(t, out+".dlq-sub") {
 		var d struct {
 			Stage, Error, Raw, Source string
 			RawBase64                 string `json:"raw_base64"`
@@ -120,7 +102,7 @@ func TestPubSubAnomalies(t *testing.T) {
 	if strings.Join(dead, "\n") != strings.Join(malformed, "\n") {
 		t.Errorf("dead letters on %s.dlq: got %d, want the %d malformed lines", out, len(dead), len(malformed))
 	}
-	t.Logf("%d window statistics on %s.window_stats", len(pullAll(t, c, project, out+".window_stats-sub")), out)
+	t.Logf("%d window statistics on %s.window_stats", len(srv.PullAll(t, out+".window_stats-sub")), out)
 
 	for _, m := range srv.Messages() {
 		if m.Topic == "projects/"+project+"/topics/sensor_data" && (m.Acks != 1 || m.Deliveries != 1) {
@@ -128,32 +110,4 @@ func TestPubSubAnomalies(t *testing.T) {
 			break
 		}
 	}
-}
-
-// pullAll pulls a subscription until it comes back empty twice, and
-// acknowledges what it got.
-func pullAll(t *testing.T, c *pubsub.Client, project, sub string) []*pubsubpb.PubsubMessage {
-	t.Helper()
-	ctx := context.Background()
-	name := "projects/" + project + "/subscriptions/" + sub
-	var out []*pubsubpb.PubsubMessage
-	for empty := 0; empty < 2; {
-		resp, err := c.SubscriptionAdminClient.Pull(ctx, &pubsubpb.PullRequest{Subscription: name, MaxMessages: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(resp.ReceivedMessages) == 0 {
-			empty++
-			continue
-		}
-		var ids []string
-		for _, m := range resp.ReceivedMessages {
-			out = append(out, m.Message)
-			ids = append(ids, m.AckId)
-		}
-		if err := c.SubscriptionAdminClient.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: name, AckIds: ids}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package kafkaio
 
 import (
 	"context"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"testing"
 	"time"
 
@@ -74,7 +75,7 @@ func TestPartitionConsumer(t *testing.T) {
 	consumerIdleClose = 50 * time.Millisecond
 	defer func() { consumerIdleClose = old }()
 	c.release()
-	waitFor(t, 5*time.Second, "the idle client to close", func() bool {
+	pipetest.WaitFor(t, 5*time.Second, "the idle client to close", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return c.client == nil

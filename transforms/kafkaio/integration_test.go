@@ -12,7 +12,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
-	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -60,7 +59,7 @@ func TestIntegrationKafka(t *testing.T) {
 		for i, r := range recs {
 			want[i] = string(r)
 		}
-		passert.Equals(s, beam.ParDo(s, rawValue, raws), want...)
+		passert.Equals(s, beam.ParDo(s, pipetest.RawData, raws), want...)
 		start := time.Now()
 		ptest.RunAndValidate(t, p)
 		t.Logf("read %d records in %v (%.0f records/s, pipeline start and passert included)", n, time.Since(start), n/time.Since(start).Seconds())
@@ -76,8 +75,8 @@ func TestIntegrationKafka(t *testing.T) {
 	t.Run("ReadUnboundedFromCommitted", func(t *testing.T) {
 		p, s := beam.NewPipelineWithRoot()
 		raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Group: group, Start: Committed, IdleDelay: 100 * time.Millisecond})
-		sink := t.Name()
-		beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+		sink := pipetest.NewSink(t)
+		sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := pipetest.RunAsync(ctx, p)
 		defer pipetest.Stop(t, cancel, done)
@@ -90,9 +89,9 @@ func TestIntegrationKafka(t *testing.T) {
 		if err := cl.ProduceSync(ctx, later...).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
-		pipetest.WaitRunning(t, done, time.Minute, "the records produced while running", func() bool { return len(collected(sink)) >= len(later) })
+		pipetest.WaitRunning(t, done, time.Minute, "the records produced while running", func() bool { return sink.Len() >= len(later) })
 		time.Sleep(500 * time.Millisecond)
-		pipetest.SameSet(t, collected(sink), describeAll(later))
+		pipetest.SameSet(t, sink.Got(), describeAll(later))
 	})
 
 	t.Run("ReadThroughput", func(t *testing.T) {
@@ -116,5 +115,3 @@ func TestIntegrationKafka(t *testing.T) {
 		}
 	})
 }
-
-func rawValue(r events.Raw) string { return string(r.Data) }

@@ -29,7 +29,7 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
 	register.DoFn3x1[context.Context, []byte, func(partitionRange), error](&discoverFn{})
 	register.Emitter1[partitionRange]()
-	register.DoFn5x2[context.Context, *watermarkEstimator, *sdf.LockRTracker, partitionRange,
+	register.DoFn5x2[context.Context, *watermarks.Estimator, *sdf.LockRTracker, partitionRange,
 		func(beam.EventTime, events.Raw), sdf.ProcessContinuation, error](&readFn{})
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
@@ -242,13 +242,13 @@ func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ partitionR
 	return et.Milliseconds()
 }
 
-func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
-	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, fn.TimestampField != "", fn.Backfill)
+func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarks.Estimator {
+	return watermarks.NewEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, fn.TimestampField != "", fn.Backfill)
 }
 
-func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
+func (fn *readFn) WatermarkEstimatorState(we *watermarks.Estimator) int64 { return we.State() }
 
-func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt *sdf.LockRTracker,
+func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, rt *sdf.LockRTracker,
 	_ partitionRange, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
 	rest := rt.GetRestriction().(partitionRange)
 	if rt.IsDone() {
@@ -262,7 +262,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		fn.commit(ctx, c, rest.Start)
 		rt.Rt.(*rangeTracker).stop()
 		c.close()
-		publishWatermark(rest, we.state, true)
+		publishWatermark(rest, we.State(), true)
 		return sdf.StopProcessing(), nil
 	}
 	if !fn.CommitOnStop {
@@ -284,11 +284,10 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		if untimed > 0 {
 			untimedCounter.Inc(ctx, int64(untimed))
 		}
-		if we.ahead > 0 {
-			aheadCounter.Inc(ctx, we.ahead)
-			we.ahead = 0
+		if n := we.TakeAhead(); n > 0 {
+			aheadCounter.Inc(ctx, n)
 		}
-		publishWatermark(rest, we.state, rt.IsDone())
+		publishWatermark(rest, we.State(), rt.IsDone())
 	}()
 	for claimed < fn.BatchRecords {
 		wait := pollWait
@@ -305,7 +304,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		nowMs := time.Now().UnixMilli()
 		if len(recs) == 0 {
 			if fn.caughtUp(ctx, c) {
-				we.idle(time.Now())
+				we.Idle(time.Now())
 			}
 			return sdf.ResumeProcessingIn(time.Duration(fn.IdleMs) * time.Millisecond), nil
 		}
@@ -321,7 +320,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			if !rec.Attrs.IsControl() {
 				ms, timed := fn.eventTime(rec)
 				if timed {
-					we.observe(ms, nowMs)
+					we.Observe(ms, nowMs)
 				} else {
 					untimed++
 				}

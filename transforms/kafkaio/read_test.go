@@ -32,21 +32,17 @@ func TestReadBounded(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Bounded: true, BatchRecords: 100})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), describeAll(recs)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(recs)...)
 	ptest.RunAndValidate(t, p)
 }
 
 func init() {
 	register.Function2x1[int, int, int](sumInts)
 	register.Function1x1[events.Raw, int](one)
-	register.Function2x1[beam.Window, int, string](describeWindowSum)
 }
 
 func sumInts(a, b int) int { return a + b }
 func one(events.Raw) int   { return 1 }
-func describeWindowSum(w beam.Window, n int) string {
-	return fmt.Sprintf("%d", n)
-}
 
 // An unbounded read delivers records produced while it runs, and moves the
 // watermark on partitions that receive nothing, so event-time windows fire
@@ -58,17 +54,15 @@ func TestReadUnbounded(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
-	sink, windows := t.Name(), t.Name()+"/windows"
-	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
-	counted := beam.WindowInto(s, window.NewFixedWindows(time.Second), beam.ParDo(s, one, raws))
-	sums := beam.Combine(s, sumInts, counted)
-	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeWindowSum, sums))
+	sink, windows := pipetest.NewSink(t), pipetest.NewSink(t)
+	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
+	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := pipetest.RunAsync(ctx, p)
 	defer pipetest.Stop(t, cancel, done)
 
-	pipetest.WaitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return len(collected(sink)) >= len(before) })
+	pipetest.WaitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return sink.Len() >= len(before) })
 	var after []*kgo.Record
 	for round := range 3 {
 		// Only partition 0 gets records now: 1 and 2 are idle.
@@ -76,22 +70,14 @@ func TestReadUnbounded(t *testing.T) {
 		produced := time.Now()
 		after = append(after, recs...)
 		want := len(before) + len(after)
-		pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= want })
+		pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return sink.Len() >= want })
 		t.Logf("round %d: produce-to-collect latency %v", round, time.Since(produced))
 	}
 	all := append(before, after...)
-	pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return len(collected(sink)) >= len(all) })
-	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every record", func() bool {
-		n := 0
-		for _, s := range collected(windows) {
-			var k int
-			fmt.Sscan(s, &k)
-			n += k
-		}
-		return n == len(all)
-	})
+	pipetest.WaitRunning(t, done, 30*time.Second, "the records produced while running", func() bool { return sink.Len() >= len(all) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every record", func() bool { return windows.Sum() == len(all) })
 	time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
-	pipetest.SameSet(t, collected(sink), describeAll(all))
+	pipetest.SameSet(t, sink.Got(), describeAll(all))
 }
 
 // With MaxRecordsPerPartition the read is bounded by count: it waits for
@@ -104,11 +90,11 @@ func TestReadMaxRecordsWaitsForLaterRecords(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, MaxRecordsPerPartition: 20, IdleDelay: 100 * time.Millisecond})
-	sink := t.Name()
-	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+	sink := pipetest.NewSink(t)
+	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 
 	done := pipetest.RunAsync(context.Background(), p)
-	pipetest.WaitRunning(t, done, time.Minute, "the first records", func() bool { return len(collected(sink)) == len(before) })
+	pipetest.WaitRunning(t, done, time.Minute, "the first records", func() bool { return sink.Len() == len(before) })
 	time.Sleep(time.Second)
 	select {
 	case err := <-done:
@@ -130,7 +116,7 @@ func TestReadMaxRecordsWaitsForLaterRecords(t *testing.T) {
 			want = append(want, r)
 		}
 	}
-	pipetest.SameSet(t, collected(sink), describeAll(want))
+	pipetest.SameSet(t, sink.Got(), describeAll(want))
 }
 
 // A read with a group commits its progress; a new pipeline starting from
@@ -143,24 +129,24 @@ func TestReadRestartsFromCommittedOffsets(t *testing.T) {
 	opts := ReadOptions{Brokers: brokers, Topic: topic, Group: group, Start: Committed,
 		BatchRecords: 25, IdleDelay: 100 * time.Millisecond}
 	p, s := beam.NewPipelineWithRoot()
-	sink := t.Name()
-	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, Read(s, opts)))
+	sink := pipetest.NewSink(t)
+	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, Read(s, opts)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := pipetest.RunAsync(ctx, p)
-	pipetest.WaitRunning(t, done, time.Minute, "the first run to read its records", func() bool { return len(collected(sink)) >= len(first) })
+	pipetest.WaitRunning(t, done, time.Minute, "the first run to read its records", func() bool { return sink.Len() >= len(first) })
 	// Once caught up, each resumed range commits where it resumes: the end.
 	pipetest.WaitRunning(t, done, 30*time.Second, "the group to commit the end offsets", func() bool {
 		c := committedOffsetsOf(t, brokers, group, topic)
 		return c[0] == 100 && c[1] == 100 && c[2] == 100
 	})
 	pipetest.Stop(t, cancel, done)
-	pipetest.SameSet(t, collected(sink), describeAll(first))
+	pipetest.SameSet(t, sink.Got(), describeAll(first))
 
 	// Records produced while no pipeline runs.
 	second := produce(t, brokers, topic, parts, 300, 150)
 	opts.Bounded = true
 	p, s = beam.NewPipelineWithRoot()
-	passert.Equals(s, beam.ParDo(s, describeRaw, Read(s, opts)), describeAll(second)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, Read(s, opts)), describeAll(second)...)
 	ptest.RunAndValidate(t, p)
 	if c := committedOffsetsOf(t, brokers, group, topic); c[0] != 150 || c[1] != 150 || c[2] != 150 {
 		t.Errorf("after the bounded run the group's offsets are %v, want 150 each", c)
@@ -208,7 +194,7 @@ func TestReadRetriesBrokerErrors(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Bounded: true, BatchRecords: 100})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), describeAll(recs)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(recs)...)
 	ptest.RunAndValidate(t, p)
 	if listDrops.Load() < 2 || fetchErrs.Load() < 3 || metaFaults.Hits() < 2 {
 		t.Errorf("injected %d dropped ListOffsets, %d failed fetches and %d failed metadata requests, want 2, 3 and 2",

@@ -23,7 +23,6 @@ import (
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
-	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"google.golang.org/protobuf/proto"
 )
@@ -92,8 +91,6 @@ func TestPasswordNotInJobGraph(t *testing.T) {
 		t.Fatal("the job graph does not name the password's variable: is this test looking at the DoFns?")
 	}
 }
-
-func rawData(r events.Raw) []byte { return r.Data }
 
 // writeCA creates a self-signed certificate for 127.0.0.1, returning the
 // server's TLS configuration and the path of the CA file a client trusts.

@@ -2,6 +2,8 @@ package pubsubio
 
 import (
 	"context"
+	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"testing"
 	"time"
 
@@ -13,9 +15,9 @@ import (
 // settle holds a batch until AckDelay has passed, extending its deadline
 // when it comes near, then acknowledges it.
 func TestSettleHoldsForAckDelay(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
-	ids := f.publish(t, "readings", 0, 3)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
+	ids := f.PublishReadings(t, "readings", 0, 3)
 	ctx := context.Background()
 	fn := &readFn{Project: project, Subscription: "readings-sub", AckDelayMs: time.Minute.Milliseconds()}
 	if err := fn.Setup(ctx); err != nil {
@@ -51,7 +53,7 @@ func TestSettleHoldsForAckDelay(t *testing.T) {
 	if held := fn.settle(ctx, held, now.Add(time.Minute)); len(held) != 0 {
 		t.Errorf("still held after AckDelay: %v", held)
 	}
-	if !f.allAckedOnce(ids) {
+	if !f.AllAckedOnce(ids) {
 		t.Error("not acknowledged after AckDelay")
 	}
 }
@@ -59,13 +61,13 @@ func TestSettleHoldsForAckDelay(t *testing.T) {
 // A bounded read with AckDelay ends only once it has acknowledged
 // everything, no sooner than AckDelay after the last pull.
 func TestReadAckDelay(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
-	ids := f.publish(t, "readings", 0, 100)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
+	ids := f.PublishReadings(t, "readings", 0, 100)
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 100, AckDelay: 1500 * time.Millisecond})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(f, "readings-sub", ids)...)
 	start := time.Now()
 	ptest.RunAndValidate(t, p)
 	if el := time.Since(start); el < 1500*time.Millisecond {

@@ -3,13 +3,14 @@ package pubsubio
 import (
 	"context"
 	"errors"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"testing"
 	"time"
 )
 
 func TestCheckSubscription(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := CheckSubscription(ctx, project, "readings-sub"); err != nil {

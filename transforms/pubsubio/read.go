@@ -27,7 +27,7 @@ func init() {
 	beam.RegisterType(restType)
 	beam.RegisterCoder(restType, encodeRestriction, decodeRestriction)
 	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
-	register.DoFn5x2[context.Context, *watermarkEstimator, *readTracker, string,
+	register.DoFn5x2[context.Context, *watermarks.Estimator, *readTracker, string,
 		func(beam.EventTime, events.Raw), sdf.ProcessContinuation, error](&readFn{})
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
@@ -179,14 +179,14 @@ func (fn *readFn) InitialWatermarkEstimatorState(et beam.EventTime, _ readRestri
 	return et.Milliseconds()
 }
 
-func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarkEstimator {
+func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarks.Estimator {
 	dataTime := fn.TimestampField != "" || fn.TimestampAttribute != ""
-	return newWatermarkEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, dataTime, fn.StopAfterIdleMs > 0)
+	return watermarks.NewEstimator(state, time.Duration(fn.WatermarkLagMs)*time.Millisecond, dataTime, fn.StopAfterIdleMs > 0)
 }
 
-func (fn *readFn) WatermarkEstimatorState(we *watermarkEstimator) int64 { return we.state }
+func (fn *readFn) WatermarkEstimatorState(we *watermarks.Estimator) int64 { return we.State() }
 
-func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt *readTracker,
+func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, rt *readTracker,
 	_ string, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
 	if rt.IsDone() {
 		return sdf.StopProcessing(), nil
@@ -222,11 +222,10 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		if untimed > 0 {
 			untimedCounter.Inc(ctx, int64(untimed))
 		}
-		if we.ahead > 0 {
-			aheadCounter.Inc(ctx, we.ahead)
-			we.ahead = 0
+		if n := we.TakeAhead(); n > 0 {
+			aheadCounter.Inc(ctx, n)
 		}
-		publishWatermark(fn.subName, we.state, rt.IsDone())
+		publishWatermark(fn.subName, we.State(), rt.IsDone())
 	}()
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
 	for {
@@ -257,7 +256,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 		}
 		if len(msgs) == 0 {
 			now := time.Now()
-			we.idle(now)
+			we.Idle(now)
 			if fn.StopAfterIdleMs > 0 && now.UnixMilli()-active >= fn.StopAfterIdleMs {
 				rt.finishing()
 			}
@@ -278,7 +277,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarkEstimator, rt
 			}
 			ms, timed, raw := fn.toRaw(m.GetMessage())
 			if timed {
-				we.observe(ms, nowMs)
+				we.Observe(ms, nowMs)
 			} else {
 				untimed++
 			}

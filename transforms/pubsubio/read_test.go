@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/pipetest"
 	"strings"
 	"testing"
@@ -22,21 +23,11 @@ import (
 func init() {
 	register.Function2x1[int, int, int](sumInts)
 	register.Function1x1[events.Raw, int](one)
-	register.Function1x1[int, string](describeSum)
 	register.DoFn1x1[events.Raw, error](&failFn{})
 }
 
-func sumInts(a, b int) int     { return a + b }
-func one(events.Raw) int       { return 1 }
-func describeSum(n int) string { return fmt.Sprint(n) }
-func sumOf(sums []string) (n int) {
-	for _, s := range sums {
-		var k int
-		fmt.Sscan(s, &k)
-		n += k
-	}
-	return n
-}
+func sumInts(a, b int) int { return a + b }
+func one(events.Raw) int   { return 1 }
 
 // failFn fails every element, as a downstream transform whose bundle
 // cannot complete.
@@ -46,9 +37,9 @@ func (failFn) ProcessElement(events.Raw) error { return errors.New("downstream f
 
 // checkAckedOnce checks that each message was delivered and acknowledged
 // exactly once: read exactly once, and nothing left to redeliver.
-func checkAckedOnce(t *testing.T, f *fake, ids []string) {
+func checkAckedOnce(t *testing.T, f *brokertest.PubSub, ids []string) {
 	t.Helper()
-	deliveries, acks := f.acks(ids)
+	deliveries, acks := f.Acks()
 	bad := 0
 	for _, id := range ids {
 		if deliveries[id] != 1 || acks[id] != 1 {
@@ -63,13 +54,13 @@ func checkAckedOnce(t *testing.T, f *fake, ids []string) {
 // source, data and publish time as event time, and acknowledges each once
 // before the pipeline ends.
 func TestReadBoundedByCount(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
-	ids := f.publish(t, "readings", 0, 500)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
+	ids := f.PublishReadings(t, "readings", 0, 500)
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 500, BatchMessages: 100})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(f, "readings-sub", ids)...)
 	ptest.RunAndValidate(t, p)
 	checkAckedOnce(t, f, ids)
 }
@@ -77,13 +68,13 @@ func TestReadBoundedByCount(t *testing.T) {
 // A read bounded by idleness drains the backlog and ends once the
 // subscription has been quiet for StopAfterIdle.
 func TestReadStopsWhenIdle(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
-	ids := f.publish(t, "readings", 0, 300)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
+	ids := f.PublishReadings(t, "readings", 0, 300)
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", StopAfterIdle: time.Second, BatchMessages: 64})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(f, "readings-sub", ids)...)
 	start := time.Now()
 	ptest.RunAndValidate(t, p)
 	t.Logf("read and stopped in %v", time.Since(start))
@@ -93,19 +84,19 @@ func TestReadStopsWhenIdle(t *testing.T) {
 // With MaxMessages the read waits for messages published after it started
 // and ends when it has them all.
 func TestReadPicksUpLaterMessages(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "live", "live-sub")
-	ids := f.publish(t, "live", 0, 20)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "live", "live-sub")
+	ids := f.PublishReadings(t, "live", 0, 20)
 
 	p, s := beam.NewPipelineWithRoot()
-	sink := sinkName(t)
+	sink := pipetest.NewSink(t)
 	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", MaxMessages: 60, IdleDelay: 50 * time.Millisecond})
-	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
+	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	done := pipetest.RunAsync(context.Background(), p)
 
 	for round := range 2 {
-		pipetest.WaitRunning(t, done, time.Minute, "the messages published so far", func() bool { return len(collected(sink)) >= len(ids) })
-		ids = append(ids, f.publish(t, "live", 100+20*round, 20)...)
+		pipetest.WaitRunning(t, done, time.Minute, "the messages published so far", func() bool { return sink.Len() >= len(ids) })
+		ids = append(ids, f.PublishReadings(t, "live", 100+20*round, 20)...)
 	}
 	select {
 	case err := <-done:
@@ -115,7 +106,7 @@ func TestReadPicksUpLaterMessages(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the read did not end after MaxMessages")
 	}
-	pipetest.SameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	pipetest.SameSet(t, sink.Got(), describeAll(f, "live-sub", ids))
 	checkAckedOnce(t, f, ids)
 }
 
@@ -123,32 +114,31 @@ func TestReadPicksUpLaterMessages(t *testing.T) {
 // acknowledges them while it runs, and moves the watermark when the
 // subscription is quiet, so that event-time windows fire.
 func TestReadUnbounded(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "live", "live-sub")
-	ids := f.publish(t, "live", 0, 30)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "live", "live-sub")
+	ids := f.PublishReadings(t, "live", 0, 30)
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
-	sink, windows := sinkName(t), sinkName(t)
-	beam.ParDo0(s, &collectFn{Sink: sink}, beam.ParDo(s, describeRaw, raws))
-	counted := beam.WindowInto(s, window.NewFixedWindows(time.Second), beam.ParDo(s, one, raws))
-	beam.ParDo0(s, &collectFn{Sink: windows}, beam.ParDo(s, describeSum, beam.Combine(s, sumInts, counted)))
+	sink, windows := pipetest.NewSink(t), pipetest.NewSink(t)
+	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
+	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := pipetest.RunAsync(ctx, p)
 	defer pipetest.Stop(t, cancel, done)
 
-	pipetest.WaitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return len(collected(sink)) >= len(ids) })
+	pipetest.WaitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return sink.Len() >= len(ids) })
 	for round := range 3 {
-		ids = append(ids, f.publish(t, "live", 100+10*round, 10)...)
+		ids = append(ids, f.PublishReadings(t, "live", 100+10*round, 10)...)
 		published := time.Now()
-		pipetest.WaitRunning(t, done, 30*time.Second, "the messages published while running", func() bool { return len(collected(sink)) >= len(ids) })
+		pipetest.WaitRunning(t, done, 30*time.Second, "the messages published while running", func() bool { return sink.Len() >= len(ids) })
 		t.Logf("round %d: publish-to-collect latency %v", round, time.Since(published))
 	}
-	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every message", func() bool { return sumOf(collected(windows)) == len(ids) })
-	pipetest.WaitRunning(t, done, 30*time.Second, "every message to be acknowledged", func() bool { return f.allAckedOnce(ids) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "event-time windows to fire for every message", func() bool { return windows.Sum() == len(ids) })
+	pipetest.WaitRunning(t, done, 30*time.Second, "every message to be acknowledged", func() bool { return f.AllAckedOnce(ids) })
 	time.Sleep(300 * time.Millisecond) // room for a duplicate to show up
-	pipetest.SameSet(t, collected(sink), f.describeAll("live-sub", ids))
+	pipetest.SameSet(t, sink.Got(), describeAll(f, "live-sub", ids))
 	checkAckedOnce(t, f, ids)
 }
 
@@ -156,8 +146,8 @@ func TestReadUnbounded(t *testing.T) {
 // a valid timestamp attribute - comes with a Problem, so that it becomes a
 // dead letter; a valid attribute is the event time.
 func TestReadProblems(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "odd", "odd-sub")
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "odd", "odd-sub")
 	topic := topicName(project, "odd")
 	huge := make([]byte, events.MaxRecordBytes+1)
 	for i := range huge {
@@ -181,16 +171,16 @@ func TestReadProblems(t *testing.T) {
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "odd-sub", TimestampAttribute: "ts", MaxMessages: 5})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), want...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), want...)
 	ptest.RunAndValidate(t, p)
 }
 
 // Messages of a bundle that fails are not acknowledged: Pub/Sub redelivers
 // them once their deadline runs out, and the next run reads them all.
 func TestReadRedeliversAfterFailedBundle(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
-	ids := f.publish(t, "readings", 0, 50)
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
+	ids := f.PublishReadings(t, "readings", 0, 50)
 
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 50})
@@ -198,16 +188,16 @@ func TestReadRedeliversAfterFailedBundle(t *testing.T) {
 	if err := ptest.Run(p); err == nil || !strings.Contains(err.Error(), "downstream failure") {
 		t.Fatalf("run with a failing bundle: err %v, want the downstream failure", err)
 	}
-	if _, acks := f.acks(ids); len(acks) == 0 || acks[ids[0]] != 0 {
+	if _, acks := f.Acks(); len(acks) == 0 || acks[ids[0]] != 0 {
 		t.Fatalf("a message of the failed bundle was acknowledged: %v", acks)
 	}
 
-	f.advance(2 * time.Minute) // the failed run's leases run out
+	f.Advance(2 * time.Minute) // the failed run's leases run out
 	p, s = beam.NewPipelineWithRoot()
 	raws = Read(s, ReadOptions{Project: project, Subscription: "readings-sub", MaxMessages: 50})
-	passert.Equals(s, beam.ParDo(s, describeRaw, raws), f.describeAll("readings-sub", ids)...)
+	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(f, "readings-sub", ids)...)
 	ptest.RunAndValidate(t, p)
-	for id, n := range func() map[string]int { _, a := f.acks(ids); return a }() {
+	for id, n := range func() map[string]int { _, a := f.Acks(); return a }() {
 		if n != 1 {
 			t.Errorf("message %s acknowledged %d times after the second run, want 1", id, n)
 		}
@@ -216,8 +206,8 @@ func TestReadRedeliversAfterFailedBundle(t *testing.T) {
 
 // A subscription that does not exist fails the pipeline.
 func TestReadMissingSubscription(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "readings", "readings-sub")
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "readings", "readings-sub")
 	p, s := beam.NewPipelineWithRoot()
 	Read(s, ReadOptions{Project: project, Subscription: "nowhere", MaxMessages: 1})
 	err := ptest.Run(p)
@@ -233,8 +223,8 @@ func TestReadMissingSubscription(t *testing.T) {
 // its watermark until it ends, so one-minute event-time windows count
 // every reading, at its own time.
 func TestReadFieldTimeBackfill(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "replay", "replay-sub")
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "replay", "replay-sub")
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	good := 0
 	for i := range 400 {

@@ -2,6 +2,7 @@ package pubsubio
 
 import (
 	"fmt"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"sort"
 	"strings"
 	"testing"
@@ -41,8 +42,8 @@ func sameStrings(t *testing.T, what string, got, want []string) {
 // Every element becomes one message, once, with the attributes and, with
 // OrderingKeyField, the ordering key.
 func TestWrite(t *testing.T) {
-	f := newFake(t)
-	f.topicWithSubscription(t, "out", "out-sub")
+	f := brokertest.NewPubSub(t)
+	f.TopicWithSubscription(t, "out", "out-sub")
 	recs, want := lines(250)
 	recs = append(recs, []byte(`not json`))
 	want = append(want, `not json`)
@@ -52,7 +53,7 @@ func TestWrite(t *testing.T) {
 		Attributes: map[string]string{"source": "beamlens"}, BatchMessages: 50}, beam.Create(s, recs...))
 	ptest.RunAndValidate(t, p)
 
-	data, keys := f.pullAll(t, "out-sub")
+	data, keys := pulled(t, f, "out-sub")
 	sameStrings(t, "published", data, want)
 	for i, d := range data {
 		wantKey := ""
@@ -76,27 +77,27 @@ func TestWrite(t *testing.T) {
 // A transient failure (Unavailable) is retried by the client library
 // within the bundle: every message arrives, once.
 func TestWriteRetriesTransientErrors(t *testing.T) {
-	r := &failFirst{n: 2, code: codes.Unavailable}
-	f := newFake(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
-	f.topicWithSubscription(t, "out", "out-sub")
+	r := failFirst(codes.Unavailable, 2)
+	f := brokertest.NewPubSub(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
+	f.TopicWithSubscription(t, "out", "out-sub")
 	recs, want := lines(100)
 
 	p, s := beam.NewPipelineWithRoot()
 	Write(s, WriteOptions{Project: project, Topic: "out", BatchMessages: 10}, beam.Create(s, recs...))
 	ptest.RunAndValidate(t, p)
-	data, _ := f.pullAll(t, "out-sub")
+	data, _ := pulled(t, f, "out-sub")
 	sameStrings(t, "published", data, want)
-	if r.calls < 3 {
-		t.Errorf("%d publish calls: the injected failures were not met", r.calls)
+	if r.Calls() < 3 {
+		t.Errorf("%d publish calls: the injected failures were not met", r.Calls())
 	}
 }
 
 // A permanent failure fails the bundle, and so the pipeline on prism (which
 // retries no bundle): never a silent drop.
 func TestWriteFailureFailsThePipeline(t *testing.T) {
-	r := &failFirst{n: 1, code: codes.PermissionDenied}
-	f := newFake(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
-	f.topicWithSubscription(t, "out", "out-sub")
+	r := failFirst(codes.PermissionDenied, 1)
+	f := brokertest.NewPubSub(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
+	f.TopicWithSubscription(t, "out", "out-sub")
 	recs, _ := lines(20)
 
 	p, s := beam.NewPipelineWithRoot()
@@ -111,12 +112,12 @@ func TestWriteFailureFailsThePipeline(t *testing.T) {
 // fails with it, so they are not acknowledged; Pub/Sub redelivers them and
 // the next run publishes every one of them. Nothing is lost.
 func TestWriteFailureLosesNothing(t *testing.T) {
-	r := &failFirst{code: codes.PermissionDenied}
-	f := newFake(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
-	f.topicWithSubscription(t, "in", "in-sub")
-	f.topicWithSubscription(t, "out", "out-sub")
-	ids := f.publish(t, "in", 0, 40)
-	r.arm(1) // the pipeline's first publish fails, not the test's
+	r := failFirst(codes.PermissionDenied, 0)
+	f := brokertest.NewPubSub(t, pstest.ServerReactorOption{FuncName: "Publish", Reactor: r})
+	f.TopicWithSubscription(t, "in", "in-sub")
+	f.TopicWithSubscription(t, "out", "out-sub")
+	ids := f.PublishReadings(t, "in", 0, 40)
+	r.Arm(1) // the pipeline's first publish fails, not the test's
 	var want []string
 	for _, id := range ids {
 		want = append(want, string(f.Message(id).Data))
@@ -131,14 +132,14 @@ func TestWriteFailureLosesNothing(t *testing.T) {
 	if err := copyOnce(); err == nil {
 		t.Fatal("the first run succeeded despite the failed publish")
 	}
-	if _, acks := f.acks(ids); acks[ids[0]] != 0 {
+	if _, acks := f.Acks(); acks[ids[0]] != 0 {
 		t.Fatalf("a message whose copy failed was acknowledged")
 	}
-	f.advance(2 * time.Minute) // the failed run's leases run out
+	f.Advance(2 * time.Minute) // the failed run's leases run out
 	if err := copyOnce(); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := f.pullAll(t, "out-sub")
+	data, _ := pulled(t, f, "out-sub")
 	// The first run may have published some messages before it failed: at
 	// least once means every message, possibly more than once.
 	got := map[string]bool{}
@@ -150,14 +151,14 @@ func TestWriteFailureLosesNothing(t *testing.T) {
 			t.Errorf("message %s was lost", w)
 		}
 	}
-	if !f.allAckedOnce(ids) {
+	if !f.AllAckedOnce(ids) {
 		t.Error("not every input message was acknowledged after the second run")
 	}
 }
 
 // CreateTopic creates a missing topic; without it a missing topic fails.
 func TestWriteTopicCreation(t *testing.T) {
-	f := newFake(t)
+	f := brokertest.NewPubSub(t)
 	recs, want := lines(5)
 
 	p, s := beam.NewPipelineWithRoot()
@@ -168,12 +169,12 @@ func TestWriteTopicCreation(t *testing.T) {
 
 	// Pub/Sub keeps messages only for subscriptions that exist when they
 	// are published: subscribe to the topic CreateTopic will find.
-	f.topicWithSubscription(t, "created", "created-sub")
+	f.TopicWithSubscription(t, "created", "created-sub")
 	p, s = beam.NewPipelineWithRoot()
 	Write(s, WriteOptions{Project: project, Topic: "fresh", CreateTopic: true}, beam.Create(s, recs...))
 	Write(s, WriteOptions{Project: project, Topic: "created", CreateTopic: true}, beam.Create(s, recs...))
 	ptest.RunAndValidate(t, p)
-	data, _ := f.pullAll(t, "created-sub")
+	data, _ := pulled(t, f, "created-sub")
 	sameStrings(t, "published to an existing topic with CreateTopic", data, want)
 	var fresh int
 	for _, m := range f.Messages() {
