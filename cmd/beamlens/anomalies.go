@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/models/detectors"
+	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	"github.com/beamlens/beamlens/transforms/detect"
 	"github.com/beamlens/beamlens/transforms/modelscore"
@@ -39,7 +40,7 @@ func (f *anomalyFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.detectors, "detectors", "ensemble", "comma-separated detectors ("+strings.Join(detectors.Names(), ", ")+
 		"), or a YAML/JSON spec FILE (.yaml, .yml, .json); the default ensemble is likelihood+stuck, either alarm counting; threshold is the article's metric > --threshold; model is a model you bring (--model)")
 	f.model.bind(fs)
-	fs.StringVar(&f.metric, "metric", "temperature", "the metric the detectors score (a name from --metrics; readings carrying none of it are dead letters)")
+	fs.StringVar(&f.metric, "metric", "temperature", "the metrics the detectors score, comma-separated NAMEs from --metrics (readings carrying none of them are dead letters); unset, every name --metrics lists when it lists them without all, else temperature. With several, univariate detectors score each on its own, multivariate ones (mahalanobis, hst, pca) their vector, and the default detectors become ensemble,pca")
 	fs.Float64Var(&f.threshold, "threshold", detectors.DefaultThreshold, "limit of the threshold detector: a reading is an anomaly when metric > threshold")
 	fs.Float64Var(&f.scoreThreshold, "score-threshold", detectors.StreamScoreThreshold, "learned detectors flag a score above this (z-like: standard deviations from normal); a spec file's score_threshold wins")
 	fs.DurationVar(&f.allowedLateness, "allowed-lateness", 5*time.Minute, "streaming input: how far behind the newest reading of its device already scored a reading may arrive and still be scored (out of order); later ones become dead letters")
@@ -71,10 +72,14 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 			return anomaly.Config{}, usagef("--window: %v", err)
 		}
 	}
-	if f.metric == "" {
-		return anomaly.Config{}, usagef("--metric is empty")
+	scored, err := f.scoredMetrics()
+	if err != nil {
+		return anomaly.Config{}, err
 	}
-	required := []string{f.metric}
+	if len(scored) > 1 && !f.isSet("detectors") {
+		names = []string{"ensemble", "pca"}
+	}
+	required := scored
 	var model modelscore.Options
 	if slices.Contains(names, detectors.Model) {
 		features, err := modelFeatures(f.records.metrics)
@@ -87,8 +92,13 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		// A reading the model cannot take is a dead letter at decoding,
 		// with the metric it lacks; --metric matters only to the others.
 		required = features
-		if len(names) > 1 && !slices.Contains(required, f.metric) {
-			required = append([]string{f.metric}, features...)
+		if len(names) > 1 {
+			required = slices.Clone(scored)
+			for _, m := range features {
+				if !slices.Contains(required, m) {
+					required = append(required, m)
+				}
+			}
 		}
 	}
 	dec, err := f.records.decodeOptions(f.maxFuture, required...)
@@ -111,13 +121,63 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Output: out,
 		Decode: dec,
 		Dedup:  dd,
-		Detect: detect.Options{Detectors: names, Learned: learned, Metric: f.metric, Threshold: learned.Threshold,
+		Detect: detect.Options{Detectors: names, Learned: learned, Metric: scored[0], Metrics: metricsList(scored), Threshold: learned.Threshold,
 			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
 			StateTTL: f.stateTTL},
 		Model:         model,
 		Window:        windowstats.Options{Size: size, Period: period},
 		NoWindowStats: noStats,
 	}, nil
+}
+
+// scoredMetrics is the list of metrics the detectors score: --metric when
+// given, else every name --metrics maps when it lists them without all
+// (a vector detector needs the same metrics on every reading, which all
+// cannot promise), else --metric's default, temperature.
+func (f *anomalyFlags) scoredMetrics() ([]string, error) {
+	if !f.isSet("metric") {
+		mapped, all, err := events.ParseMetrics(f.records.metrics)
+		if err != nil {
+			return nil, usagef("--metrics: %v", err)
+		}
+		if !all && len(mapped) > 0 {
+			var names []string
+			for _, m := range mapped {
+				if !slices.Contains(names, m.Name) {
+					names = append(names, m.Name)
+				}
+			}
+			return names, nil
+		}
+	}
+	var names []string
+	for _, m := range strings.Split(f.metric, ",") {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			return nil, usagef("--metric %q: a metric name is empty", f.metric)
+		}
+		if slices.Contains(names, m) {
+			return nil, usagef("--metric %q: %s is named twice", f.metric, m)
+		}
+		names = append(names, m)
+	}
+	return names, nil
+}
+
+// metricsList is detect.Options.Metrics for the scored metrics: nil for
+// one, so a lone threshold keeps the fused stage's fast path.
+func metricsList(scored []string) []string {
+	if len(scored) < 2 {
+		return nil
+	}
+	return scored
+}
+
+// isSet reports whether the flag was given on the command line.
+func (f *anomalyFlags) isSet(name string) bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 // detectorSpec reads --detectors: a spec file or a comma-separated list.

@@ -35,7 +35,7 @@ func (f *recordFlags) bindCommon(fs *flag.FlagSet) {
 func (f *recordFlags) bindReadings(fs *flag.FlagSet) {
 	f.bindCommon(fs)
 	fs.StringVar(&f.deviceField, "device-field", "device_id", "the field holding the device id: a dotted `PATH` (see --timestamp-field)")
-	fs.StringVar(&f.metrics, "metrics", "all", "which fields are metrics: all (every numeric top-level field) or a comma-separated list of PATH or PATH:NAME (DHT11.Temperature:temperature, state.reported.t:temperature); all may be combined with paths. A reading carrying none of the scored --metric is a dead letter")
+	fs.StringVar(&f.metrics, "metrics", "all", "which fields are metrics: all (every numeric top-level field) or a comma-separated list of PATH or PATH:NAME (DHT11.Temperature:temperature, state.reported.t:temperature); all may be combined with paths. Without all and without --metric, the detectors score every name listed (see --metric). A reading carrying none of the scored metrics is a dead letter")
 	fs.StringVar(&f.dedupKey, "dedup", "", "drop redelivered copies of a reading: the `FIELDS` that identify it, joined by + (reading_id, device_id+timestamp); the first copy within --dedup-window wins. Needs keyed state: prism or flink, not --runner=direct")
 	fs.DurationVar(&f.dedupWindow, "dedup-window", dedup.DefaultWindow, "with --dedup: how far apart in event time two copies may be and still be one reading; ids older than this behind their device's newest reading are forgotten")
 }

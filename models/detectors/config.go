@@ -132,7 +132,7 @@ type Config struct {
 	// Range[1]] as the reference's do. Default: learned (RangePoints).
 	Range [2]float64
 	// LongWindow is the span of likelihood's long baseline. Default
-	// DefaultLongWindow (3000); from 4 to 65536.
+	// DefaultLongWindow (4500); from 4 to 65536.
 	LongWindow int
 	// MaxContexts bounds cad's pattern memory (and so its state: about 10
 	// bytes a context). Default DefaultMaxContexts (32768), at most 1<<20.
