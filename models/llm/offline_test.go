@@ -174,6 +174,13 @@ func BenchmarkOfflineThemes(b *testing.B) {
 //     once: price 1.00 / 0.92, customer service 0.91 / 0.71, battery life
 //     1.00 / 0.58. Two changes came after it (the runtime rule, "no
 //     complaints"): battery life 1.00 / 0.83, customer service 1.00 / 0.71.
+//   - labelled_reviews_4.jsonl (96: products, restaurants, hotels, apps,
+//     telecom, airlines, devices; typos, slang, sarcasm, 23 with none of
+//     the three themes and hard negatives such as "battery compartment
+//     cover" or "cell service") was written 2026-12-01 without looking at
+//     the lexicon and scored once, before any change: price 0.92 / 0.88,
+//     customer service 0.85 / 0.79, battery life 0.80 / 0.91. This is the
+//     honest estimate of the model of then on unseen reviews.
 //
 // The target, 0.8 both ways for each theme on real reviews, is asserted on
 // the first two; on the third the floors are its measured scores, less
@@ -186,6 +193,7 @@ func TestOfflineOnLabelledReviews(t *testing.T) {
 		{"labelled_reviews.jsonl", nil},
 		{"labelled_reviews_2.jsonl", nil},
 		{"labelled_reviews_3.jsonl", map[string][2]float64{"price": {0.9, 0.83}, "customer service": {0.9, 0.64}, "battery life": {0.9, 0.75}}},
+		{"labelled_reviews_4.jsonl", map[string][2]float64{"price": {0.9, 0.84}, "customer service": {0.8, 0.75}, "battery life": {0.8, 0.86}}},
 	} {
 		t.Run(set.file, func(t *testing.T) {
 			scoreLabelled(t, "testdata/"+set.file, set.min)
