@@ -92,6 +92,38 @@ func TestOfflineBeyondSynth(t *testing.T) {
 	}
 }
 
+// TestOfflineSenses checks the words whose theme their clause decides
+// (senses.go) and the clause rules for a battery's level and for people
+// serving at a place.
+func TestOfflineSenses(t *testing.T) {
+	o := NewOffline()
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"They charge $5 for a refill.", []string{"price"}},
+		{"It charges from empty in 90 minutes.", []string{"battery life"}},
+		{"For $30 it charges fast.", []string{"price", "battery life"}},
+		{"We spent the whole weekend there.", []string{}},
+		{"Spent $40 on accessories.", []string{"price"}},
+		{"The battery cover is hard to open.", []string{}},
+		{"The batteries last about a month.", []string{"battery life"}},
+		{"Sugar free syrup, hands free calls.", []string{}},
+		{"Mobile service is spotty in the valley.", []string{}},
+		{"The service was slow.", []string{"customer service"}},
+		{"The lady at the pharmacy sorted it out.", []string{"customer service"}},
+		{"The people at the next table were loud.", []string{"noise"}},
+		{"Down to 15% by dinner.", []string{"battery life"}},
+		{"Got 20% off in the spring sale.", []string{"price"}},
+		{"Brightness stays at 40% most of the time.", []string{"display"}},
+	}
+	for _, c := range cases {
+		if got := o.Themes(c.text); !slices.Equal(got, c.want) {
+			t.Errorf("Themes(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
 func TestOfflineExtract(t *testing.T) {
 	o := NewOffline()
 	res, err := o.Extract(context.Background(), []Item{
@@ -246,4 +278,31 @@ func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
 			t.Errorf("%s: precision %.2f, recall %.2f; want at least %.2f and %.2f", th, p, r, min[0], min[1])
 		}
 	}
+}
+
+// BenchmarkOfflineLabelled runs the offline model over every hand-labelled
+// review (testdata/labelled_reviews*.jsonl), the way real reviews vary in
+// length and wording; ns/op is for the whole set.
+func BenchmarkOfflineLabelled(b *testing.B) {
+	var texts []string
+	for _, f := range []string{"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl", "labelled_reviews_4.jsonl"} {
+		data, err := os.ReadFile("testdata/" + f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			var r struct{ Text string }
+			if err := json.Unmarshal(line, &r); err != nil {
+				b.Fatal(err)
+			}
+			texts = append(texts, r.Text)
+		}
+	}
+	o := NewOffline()
+	for b.Loop() {
+		for _, t := range texts {
+			o.Themes(t)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/review")
 }
