@@ -192,8 +192,8 @@ func BenchmarkOfflineThemes(b *testing.B) {
 // restaurant and hotel reviews written the way people write them (not by
 // the generator) and labelled by hand for three themes, by the rules a
 // person would use: a review about the waiter's attitude is customer
-// service, one about what the bill came to is price. Three sets, each
-// written in one sitting without looking at the lexicon (testdata/README.md):
+// service, one about what the bill came to is price. Five sets, each
+// written in one sitting (testdata/README.md):
 //
 //   - labelled_reviews.jsonl (48) was written with the first synonym sets:
 //     optimistic, a regression guard.
@@ -209,31 +209,31 @@ func BenchmarkOfflineThemes(b *testing.B) {
 //   - labelled_reviews_4.jsonl (96: products, restaurants, hotels, apps,
 //     telecom, airlines, devices; typos, slang, sarcasm, 23 with none of
 //     the three themes and hard negatives such as "battery compartment
-//     cover" or "cell service") was written 2026-12-01 without looking at
-//     the lexicon and scored once, before any change: price 0.92 / 0.88,
-//     customer service 0.85 / 0.79, battery life 0.80 / 0.91. This is the
-//     honest estimate of the model of then on unseen reviews.
+//     cover" or "cell service") was written without looking at the
+//     lexicon and scored once, before any change: price 0.92 / 0.88,
+//     customer service 0.85 / 0.79, battery life 0.80 / 0.91: the honest
+//     estimate of that model on unseen reviews. Its misses guided the
+//     third widening (senses.go: a word's sense from its clause; people
+//     who serve, reaching a person, costing nothing, utility services):
+//     0.96 / 0.96, 1.00 / 0.97, 1.00 / 1.00, optimistic since.
+//   - labelled_reviews_5.jsonl (70, 18 with none of the three) was written
+//     after the third widening, by someone who had read the lexicon by
+//     then, and scored once: price 0.85 / 0.94, customer service
+//     1.00 / 0.80, battery life 0.93 / 0.87.
 //
-// The target, 0.8 both ways for each theme on real reviews, is asserted on
-// the first two; on the third the floors are its measured scores, less
-// one review, so that a change that loses ground shows.
+// The target, 0.8 both ways for each theme, is asserted on every set.
 func TestOfflineOnLabelledReviews(t *testing.T) {
-	for _, set := range []struct {
-		file string
-		min  map[string][2]float64 // theme: precision, recall
-	}{
-		{"labelled_reviews.jsonl", nil},
-		{"labelled_reviews_2.jsonl", nil},
-		{"labelled_reviews_3.jsonl", map[string][2]float64{"price": {0.9, 0.83}, "customer service": {0.9, 0.64}, "battery life": {0.9, 0.75}}},
-		{"labelled_reviews_4.jsonl", map[string][2]float64{"price": {0.9, 0.84}, "customer service": {0.8, 0.75}, "battery life": {0.8, 0.86}}},
+	for _, file := range []string{
+		"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl",
+		"labelled_reviews_4.jsonl", "labelled_reviews_5.jsonl",
 	} {
-		t.Run(set.file, func(t *testing.T) {
-			scoreLabelled(t, "testdata/"+set.file, set.min)
+		t.Run(file, func(t *testing.T) {
+			scoreLabelled(t, "testdata/"+file)
 		})
 	}
 }
 
-func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
+func scoreLabelled(t *testing.T, path string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -270,12 +270,8 @@ func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
 		p := float64(tp[th]) / float64(max(1, tp[th]+fp[th]))
 		r := float64(tp[th]) / float64(max(1, tp[th]+fn[th]))
 		t.Logf("%-16s precision %.2f recall %.2f (tp %d, fp %d, fn %d) over %d reviews", th, p, r, tp[th], fp[th], fn[th], n)
-		min := [2]float64{0.8, 0.8}
-		if f, ok := floors[th]; ok {
-			min = f
-		}
-		if p < min[0] || r < min[1] {
-			t.Errorf("%s: precision %.2f, recall %.2f; want at least %.2f and %.2f", th, p, r, min[0], min[1])
+		if p < 0.8 || r < 0.8 {
+			t.Errorf("%s: precision %.2f, recall %.2f; want at least 0.80 both", th, p, r)
 		}
 	}
 }
@@ -285,7 +281,7 @@ func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
 // length and wording; ns/op is for the whole set.
 func BenchmarkOfflineLabelled(b *testing.B) {
 	var texts []string
-	for _, f := range []string{"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl", "labelled_reviews_4.jsonl"} {
+	for _, f := range []string{"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl", "labelled_reviews_4.jsonl", "labelled_reviews_5.jsonl"} {
 		data, err := os.ReadFile("testdata/" + f)
 		if err != nil {
 			b.Fatal(err)
