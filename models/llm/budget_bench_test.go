@@ -91,5 +91,8 @@ func BenchmarkStrictBudget(b *testing.B) {
 		b.ReportMetric(float64(st.OverBudget), "429s")
 		b.ReportMetric(float64(st.Requests), "requests")
 		b.ReportMetric(rate, "reviews/s")
+		cs := e.Stats()
+		b.ReportMetric(float64(cs.SendLagP99.Microseconds())/1000, "ms-lag-p99")
+		b.ReportMetric(float64(cs.SendLagMax.Microseconds())/1000, "ms-lag-max")
 	}
 }

@@ -34,6 +34,17 @@ var defaultLexicon = Lexicon{
 		"play time", "playtime", "playback time", "listening time", "talk time",
 		"flight time", "air time", "range", "miles of range", "mile range",
 		"top up", "topped up", "topping up", "power cord",
+		// A robot's runtime: it goes back to its dock to charge; and the
+		// modes that stretch a charge; and lasting the working day.
+		"back to the dock", "back to its dock", "back to dock", "back to the base",
+		"back to its base", "return to dock", "returns to its dock", "returns to the dock",
+		"low power mode", "power saving", "power saving mode",
+		"me through the day", "it through the day", "through a full day", "through the whole day",
+		"through a whole day", "through a work day", "through the work day", "through a workday",
+		"through the workday", "through my workday", "me through a day",
+		"hours of use", "hours of browsing", "hours of music", "hours of video",
+		"hours of playback", "hours of streaming", "hours of gaming", "hours of screen",
+		"hours of listening", "hours of talk",
 	},
 	"delivery": {
 		"delivery", "deliver", "shipping", "shipment", "ship", "courier", "parcel",
@@ -71,6 +82,31 @@ var defaultLexicon = Lexicon{
 		"behind the counter", "take our order", "took our order",
 		"taken our order", "take my order", "took my order", "checked on us",
 		"check on us", "served us", "serve us",
+		"served by",
+		// Synonym set: more of the people who serve (travel, hotels, shops,
+		// garages), WordNet's attendant, steward, host, porter, teller ...
+		"attendant", "flight attendant", "cabin crew", "steward", "stewardess",
+		"=host", "=hosts", "our host", "housekeeping", "housekeeper", "valet", "porter",
+		"bellhop", "bellboy", "doorman", "sommelier", "maitre d", "tour guide", "teller",
+		"pharmacist", "mechanic", "dealership", "landlord", "supervisor", "staffer",
+		// ... how they treat people, more of it ...
+		"friendly", "unfriendly", "welcomed us", "welcomed me", "greeted us", "greeted me",
+		"greeted by", "smiled", "with a smile", "patient with", "accommodating",
+		"above and beyond", "out of their way", "out of her way", "out of his way",
+		"dismissive", "condescending", "rolled her eyes", "rolled his eyes",
+		"rolled their eyes", "eye roll", "arrogant", "snooty", "snotty", "so kind",
+		"very kind", "super kind", "really kind",
+		// ... and reaching a person at all (or a bot instead of one).
+		"a human", "real person", "actual person", "live person", "real human",
+		"actual human", "chatbot", "bot", "spoke to", "spoke with", "speak to",
+		"speak with", "talk to someone", "talked to someone", "talk to a", "talked to a",
+		"i =called", "we =called", "=called them", "=called the", "=called their",
+		"=phoned", "on the phone with", "heard back", "never heard back", "ghosted",
+		"runaround", "run around", "opened a ticket", "case number", "canned reply",
+		"canned response", "automated reply", "automated response", "at reception",
+		"at the reception", "reception desk", "reception staff", "call reception",
+		"rang reception", "asked reception", "told reception", "from reception",
+		"reception said", "reception told", "upsell", "upsold", "upselling",
 	},
 	"price": {
 		"price", "pricey", "overpriced", "expensive", "cheap", "cheaper", "cheapest",
@@ -93,6 +129,17 @@ var defaultLexicon = Lexicon{
 		"cash grab", "cash", "splurge", "spend", "spent", "afford",
 		"price hike", "price increase", "deal", "deals", "a steal",
 		"you get what you pay for",
+		// Synonym set: costing nothing (see the empty theme for "sugar
+		// free" and the like), paying for more, billing, and what people say
+		// of a price that is too high.
+		"is free", "was free", "are free", "its free", "free version", "free tier", "free trial",
+		"free plan", "free to play", "paywall", "in app purchase", "microtransaction",
+		"upcharge", "billed", "invoice", "service charge", "service fee",
+		"cover charge", "arm and a leg", "robbery", "highway robbery", "daylight robbery",
+		"save money", "saved money", "saves money", "saving money", "budget friendly",
+		"wallet friendly", "pricier", "priciest", "dollar", "penny", "euro", "rupee",
+		"coupon", "voucher", "promo", "promo code", "full price", "overpay", "overpaid",
+		"underpriced", "cost effective", "% off", "percent off", "charge you", "charges you", "charge people",
 	},
 	"quality": {
 		"quality", "build quality", "well made", "poorly made", "badly made",
@@ -154,5 +201,35 @@ var defaultLexicon = Lexicon{
 		"no complaints", "no complaint", "complaints about",
 		// Billing, not charging a battery.
 		"charged my card", "charged my credit card", "double charged",
+		// Free of something, not costing nothing; and given free, a
+		// gesture rather than a price.
+		"free of charge", "feel free", "free time", "free up", "free from", "free of", "hands free", "handsfree",
+		"sugar free", "gluten free", "dairy free", "fat free", "caffeine free", "alcohol free",
+		"nut free", "meat free", "hassle free", "stress free", "trouble free", "worry free",
+		"pain free", "fuss free", "lag free", "glitch free", "bug free", "tangle free",
+		"smoke free", "cruelty free", "scratch free", "bpa free", "tool free", "wire free",
+		"cord free", "clutter free", "ad free", "toll free", "free range", "break free",
+		"set free",
+		// Friendly to someone, not to the customer.
+		"kid friendly", "family friendly", "pet friendly", "dog friendly", "eco friendly",
+		"environmentally friendly", "beginner friendly", "travel friendly", "skin friendly",
+		"vegan friendly", "vegetarian friendly",
+		// A service that is a utility or a network, not people serving; and
+		// a car or a device being serviced.
+		"cell service", "cellular service", "mobile service", "internet service", "wifi service",
+		"streaming service", "shuttle service", "bus service", "train service", "rail service",
+		"ferry service", "taxi service", "subscription service", "music service", "video service",
+		"cloud service", "email service", "data service", "service area", "service outage",
+		"service provider", "=serviced", "=servicing", "=serviceable",
+		// A cell of a phone network, not of a battery.
+		"cell phone", "cell signal", "cell coverage", "cell reception", "cell tower",
+		"cell network", "cell plan", "cell data",
+		// Support that holds a body up.
+		"lumbar support", "arch support", "back support", "neck support", "ankle support",
+		"knee support", "wrist support", "head support",
+		// Juice to drink.
+		"orange juice", "apple juice", "grape juice", "tomato juice", "cranberry juice",
+		"pineapple juice", "lemon juice", "lime juice", "carrot juice", "mango juice",
+		"fresh juice", "green juice",
 	},
 }

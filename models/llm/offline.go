@@ -19,11 +19,17 @@ type Offline struct {
 	// byFirst indexes phrases by their first stemmed word, longest first.
 	byFirst map[string][]phrase
 	// runtime: the lexicon has battery life, which is also found said
-	// without a word of its lexicon (see saysRuntime).
+	// without a word of its lexicon (see saysRuntime, saysLevel).
 	runtime bool
+	// serving: the lexicon has customer service, also found as a person at
+	// a place where people serve (see saysServingPeople).
+	serving bool
 }
 
-const batteryLife = "battery life"
+const (
+	batteryLife     = "battery life"
+	customerService = "customer service"
+)
 
 // Stems of the verbs and time spans by which a review says how long a
 // device runs on a charge without naming the battery.
@@ -105,6 +111,7 @@ func NewOfflineLexicon(lex Lexicon) (*Offline, error) {
 		}
 	}
 	_, o.runtime = lex[batteryLife]
+	_, o.serving = lex[customerService]
 	for _, ps := range o.byFirst {
 		sort.SliceStable(ps, func(i, j int) bool { return len(ps[i].words) > len(ps[j].words) })
 	}
@@ -135,20 +142,40 @@ func compilePhrase(p, theme string) (phrase, bool) {
 // not nil, when there are none.
 func (o *Offline) Themes(text string) []string {
 	out := []string{}
-	ws := tokens(text)
-	for i := 0; i < len(ws); {
-		p, ok := o.match(ws[i:])
-		if !ok {
-			i++
-			continue
+	add := func(theme string) {
+		if theme != "" && !slices.Contains(out, theme) {
+			out = append(out, theme)
 		}
-		if p.theme != "" && !slices.Contains(out, p.theme) {
-			out = append(out, p.theme)
-		}
-		i += len(p.words)
 	}
-	if o.runtime && !slices.Contains(out, batteryLife) && saysRuntime(ws) {
+	ws := tokens(text)
+	for start := 0; start < len(ws); {
+		end := start
+		for end < len(ws) && ws[end].stem != boundary {
+			end++
+		}
+		clause := ws[start:end]
+		for i := 0; i < len(clause); {
+			p, ok := o.match(clause[i:])
+			if !ok {
+				i++
+				continue
+			}
+			theme := p.theme
+			if len(p.words) == 1 && !p.exact[0] {
+				if s, ok := senses[p.words[0]]; ok && s.from == theme {
+					theme = s.resolve(clause)
+				}
+			}
+			add(theme)
+			i += len(p.words)
+		}
+		start = end + 1
+	}
+	if o.runtime && !slices.Contains(out, batteryLife) && (saysRuntime(ws) || saysLevel(ws)) {
 		out = append(out, batteryLife)
+	}
+	if o.serving && !slices.Contains(out, customerService) && saysServingPeople(ws) {
+		out = append(out, customerService)
 	}
 	return out
 }

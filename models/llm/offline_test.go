@@ -92,6 +92,38 @@ func TestOfflineBeyondSynth(t *testing.T) {
 	}
 }
 
+// TestOfflineSenses checks the words whose theme their clause decides
+// (senses.go) and the clause rules for a battery's level and for people
+// serving at a place.
+func TestOfflineSenses(t *testing.T) {
+	o := NewOffline()
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"They charge $5 for a refill.", []string{"price"}},
+		{"It charges from empty in 90 minutes.", []string{"battery life"}},
+		{"For $30 it charges fast.", []string{"price", "battery life"}},
+		{"We spent the whole weekend there.", []string{}},
+		{"Spent $40 on accessories.", []string{"price"}},
+		{"The battery cover is hard to open.", []string{}},
+		{"The batteries last about a month.", []string{"battery life"}},
+		{"Sugar free syrup, hands free calls.", []string{}},
+		{"Mobile service is spotty in the valley.", []string{}},
+		{"The service was slow.", []string{"customer service"}},
+		{"The lady at the pharmacy sorted it out.", []string{"customer service"}},
+		{"The people at the next table were loud.", []string{"noise"}},
+		{"Down to 15% by dinner.", []string{"battery life"}},
+		{"Got 20% off in the spring sale.", []string{"price"}},
+		{"Brightness stays at 40% most of the time.", []string{"display"}},
+	}
+	for _, c := range cases {
+		if got := o.Themes(c.text); !slices.Equal(got, c.want) {
+			t.Errorf("Themes(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
 func TestOfflineExtract(t *testing.T) {
 	o := NewOffline()
 	res, err := o.Extract(context.Background(), []Item{
@@ -160,8 +192,8 @@ func BenchmarkOfflineThemes(b *testing.B) {
 // restaurant and hotel reviews written the way people write them (not by
 // the generator) and labelled by hand for three themes, by the rules a
 // person would use: a review about the waiter's attitude is customer
-// service, one about what the bill came to is price. Three sets, each
-// written in one sitting without looking at the lexicon (testdata/README.md):
+// service, one about what the bill came to is price. Five sets, each
+// written in one sitting (testdata/README.md):
 //
 //   - labelled_reviews.jsonl (48) was written with the first synonym sets:
 //     optimistic, a regression guard.
@@ -174,26 +206,34 @@ func BenchmarkOfflineThemes(b *testing.B) {
 //     once: price 1.00 / 0.92, customer service 0.91 / 0.71, battery life
 //     1.00 / 0.58. Two changes came after it (the runtime rule, "no
 //     complaints"): battery life 1.00 / 0.83, customer service 1.00 / 0.71.
+//   - labelled_reviews_4.jsonl (96: products, restaurants, hotels, apps,
+//     telecom, airlines, devices; typos, slang, sarcasm, 23 with none of
+//     the three themes and hard negatives such as "battery compartment
+//     cover" or "cell service") was written without looking at the
+//     lexicon and scored once, before any change: price 0.92 / 0.88,
+//     customer service 0.85 / 0.79, battery life 0.80 / 0.91: the honest
+//     estimate of that model on unseen reviews. Its misses guided the
+//     third widening (senses.go: a word's sense from its clause; people
+//     who serve, reaching a person, costing nothing, utility services):
+//     0.96 / 0.96, 1.00 / 0.97, 1.00 / 1.00, optimistic since.
+//   - labelled_reviews_5.jsonl (70, 18 with none of the three) was written
+//     after the third widening, by someone who had read the lexicon by
+//     then, and scored once: price 0.85 / 0.94, customer service
+//     1.00 / 0.80, battery life 0.93 / 0.87.
 //
-// The target, 0.8 both ways for each theme on real reviews, is asserted on
-// the first two; on the third the floors are its measured scores, less
-// one review, so that a change that loses ground shows.
+// The target, 0.8 both ways for each theme, is asserted on every set.
 func TestOfflineOnLabelledReviews(t *testing.T) {
-	for _, set := range []struct {
-		file string
-		min  map[string][2]float64 // theme: precision, recall
-	}{
-		{"labelled_reviews.jsonl", nil},
-		{"labelled_reviews_2.jsonl", nil},
-		{"labelled_reviews_3.jsonl", map[string][2]float64{"price": {0.9, 0.83}, "customer service": {0.9, 0.64}, "battery life": {0.9, 0.75}}},
+	for _, file := range []string{
+		"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl",
+		"labelled_reviews_4.jsonl", "labelled_reviews_5.jsonl",
 	} {
-		t.Run(set.file, func(t *testing.T) {
-			scoreLabelled(t, "testdata/"+set.file, set.min)
+		t.Run(file, func(t *testing.T) {
+			scoreLabelled(t, "testdata/"+file)
 		})
 	}
 }
 
-func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
+func scoreLabelled(t *testing.T, path string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -230,12 +270,35 @@ func scoreLabelled(t *testing.T, path string, floors map[string][2]float64) {
 		p := float64(tp[th]) / float64(max(1, tp[th]+fp[th]))
 		r := float64(tp[th]) / float64(max(1, tp[th]+fn[th]))
 		t.Logf("%-16s precision %.2f recall %.2f (tp %d, fp %d, fn %d) over %d reviews", th, p, r, tp[th], fp[th], fn[th], n)
-		min := [2]float64{0.8, 0.8}
-		if f, ok := floors[th]; ok {
-			min = f
-		}
-		if p < min[0] || r < min[1] {
-			t.Errorf("%s: precision %.2f, recall %.2f; want at least %.2f and %.2f", th, p, r, min[0], min[1])
+		if p < 0.8 || r < 0.8 {
+			t.Errorf("%s: precision %.2f, recall %.2f; want at least 0.80 both", th, p, r)
 		}
 	}
+}
+
+// BenchmarkOfflineLabelled runs the offline model over every hand-labelled
+// review (testdata/labelled_reviews*.jsonl), the way real reviews vary in
+// length and wording; ns/op is for the whole set.
+func BenchmarkOfflineLabelled(b *testing.B) {
+	var texts []string
+	for _, f := range []string{"labelled_reviews.jsonl", "labelled_reviews_2.jsonl", "labelled_reviews_3.jsonl", "labelled_reviews_4.jsonl", "labelled_reviews_5.jsonl"} {
+		data, err := os.ReadFile("testdata/" + f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			var r struct{ Text string }
+			if err := json.Unmarshal(line, &r); err != nil {
+				b.Fatal(err)
+			}
+			texts = append(texts, r.Text)
+		}
+	}
+	o := NewOffline()
+	for b.Loop() {
+		for _, t := range texts {
+			o.Themes(t)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(texts)), "ns/review")
 }

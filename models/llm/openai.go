@@ -34,6 +34,7 @@ type OpenAIExtractor struct {
 	breaker *breaker
 	pacer   *pacer       // nil: no request limit
 	pause   atomic.Int64 // unix nanoseconds before which no request starts
+	spacing spacing      // requests an interval apart as written (with reqLim)
 	stats   counters
 }
 

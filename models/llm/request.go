@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
@@ -384,13 +385,21 @@ func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionReq
 	info := &callInfo{}
 	rctx, cancel := context.WithTimeout(context.WithValue(ctx, callInfoKey{}, info), e.opts.RequestTimeout)
 	defer cancel()
+	if e.reqLim != nil {
+		at, w := g.reqAt, &written{}
+		g.spacing, g.written = &e.spacing, w
+		rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) { e.spacing.wrote(w, at, time.Now()) },
+		})
+	}
 	e.stats.calls.Add(1)
 	resp, err := e.client.CreateChatCompletion(rctx, req)
 	return resp, info, g, err
 }
 
 // takeRequest waits until the request limiter has a token now, after any
-// pause a 429 set, and takes it. A token reserved ahead (rate.Limiter's
+// pause a 429 set, and an interval after the latest request was written
+// (see spacing), and takes it. A token reserved ahead (rate.Limiter's
 // Wait) would fix the request's moment at the reservation: a request that
 // wakes a few milliseconds late then leaves less than an interval before
 // the next one, which a strict server (burst 1) refuses. Taken at the
@@ -409,6 +418,13 @@ func (e *OpenAIExtractor) takeRequest(ctx context.Context) (*rate.Reservation, t
 			}
 			continue
 		}
+		interval := time.Duration(float64(time.Second) / float64(e.reqLim.Limit()))
+		if next := e.spacing.earliest(interval); now.Before(next) {
+			if err := sleep(ctx, next.Sub(now)); err != nil {
+				return nil, time.Time{}, err
+			}
+			continue
+		}
 		r := e.reqLim.ReserveN(now, 1)
 		if r.DelayFrom(now) > 0 { // another request took it first
 			r.CancelAt(now)
@@ -422,6 +438,8 @@ func (e *OpenAIExtractor) takeRequest(ctx context.Context) (*rate.Reservation, t
 type grant struct {
 	req, tok     *rate.Reservation
 	reqAt, tokAt time.Time
+	spacing      *spacing
+	written      *written
 }
 
 // giveBack returns the tokens of a request the service did not count (a
@@ -434,6 +452,9 @@ func (g grant) giveBack() {
 	}
 	if g.tok != nil {
 		g.tok.CancelAt(g.tokAt)
+	}
+	if g.spacing != nil {
+		g.spacing.forget(g.written)
 	}
 }
 

@@ -3,6 +3,7 @@ package llm
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stats counts an OpenAIExtractor's work since it was made. Over calls that
@@ -45,6 +46,11 @@ type Stats struct {
 	LastGaveUp error
 	// ResponseFormat is the format now in use.
 	ResponseFormat string
+	// SendLagP50, SendLagP99 and SendLagMax are the median, 99th percentile
+	// and largest, over the latest 256 requests under a request limit, of
+	// the time from a request's rate token to its last byte written: the
+	// jitter on the client's side of a rate budget.
+	SendLagP50, SendLagP99, SendLagMax time.Duration
 }
 
 type counters struct {
@@ -64,6 +70,7 @@ func (e *OpenAIExtractor) Stats() Stats {
 		RateLimited: c.rateLimited.Load(), GaveUp: c.gaveUp.Load(),
 		ResponseFormat: formats[e.format.Load()],
 	}
+	st.SendLagP50, st.SendLagP99, st.SendLagMax = e.spacing.lagQuantiles()
 	_, st.BreakerOpens, _ = e.breaker.state()
 	if st.GaveUp > 0 {
 		e.breaker.mu.Lock()

@@ -41,6 +41,10 @@ func tokens(text string) []word {
 			// currency: "$40", "40€" and "£5" all say "¤".
 			flush()
 			out = append(out, word{raw: "¤", stem: "¤"})
+		case r == '%':
+			// A percentage ("still at 30%") is a word too.
+			flush()
+			out = append(out, word{raw: "%", stem: "%"})
 		case r == '\'' || r == '\u2019':
 		case strings.ContainsRune(".,;:!?()[]\n", r):
 			flush()

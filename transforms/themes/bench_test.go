@@ -131,6 +131,9 @@ func (r benchResult) report(b *testing.B) {
 	b.ReportMetric(float64(r.server.PromptTokens+r.server.CompletionTokens)/float64(r.reviews), "tokens/review")
 	b.ReportMetric(float64(r.client.CacheHits), "cache-hits")
 	b.ReportMetric(float64(r.reviews), "reviews")
+	b.ReportMetric(float64(r.client.SendLagP50.Microseconds())/1000, "ms-lag-p50")
+	b.ReportMetric(float64(r.client.SendLagP99.Microseconds())/1000, "ms-lag-p99")
+	b.ReportMetric(float64(r.client.SendLagMax.Microseconds())/1000, "ms-lag-max")
 	if r.extractCalls > 0 {
 		b.ReportMetric(float64(r.extractCalls), "extract-calls")
 		b.ReportMetric(float64(r.fullBatches), "full-batches")
@@ -147,7 +150,7 @@ func (r benchResult) report(b *testing.B) {
 // about 3 requests a second).
 func runBench(b *testing.B, burst, cacheSize int, source func(s beam.Scope) beam.PCollection, n int) benchResult {
 	b.Helper()
-	srv := llmtest.NewServer(llmtest.Config{Latency: benchLatency, RequestsPerMinute: benchRPM, Burst: burst})
+	srv := startBenchServer(b, burst)
 	defer srv.Close()
 	o := benchOptions(srv)
 	o.RequestsPerMinute = envInt(b, "BEAMLENS_BENCH_CLIENT_RPM", benchRPM)
@@ -181,7 +184,7 @@ func runBench(b *testing.B, burst, cacheSize int, source func(s beam.Scope) beam
 // at a time, no cache.
 func runSequential(b *testing.B, burst int, reviews []events.Review) benchResult {
 	b.Helper()
-	srv := llmtest.NewServer(llmtest.Config{Latency: benchLatency, RequestsPerMinute: benchRPM, Burst: burst})
+	srv := startBenchServer(b, burst)
 	defer srv.Close()
 	o := benchOptions(srv)
 	o.BatchSize, o.MaxConcurrency, o.CacheSize = 1, 1, -1
@@ -206,7 +209,7 @@ func runSequential(b *testing.B, burst int, reviews []events.Review) benchResult
 		articleToks: float64(articleToks) / float64(len(reviews))}
 }
 
-func benchOptions(srv *llmtest.Server) llm.Options {
+func benchOptions(srv benchServer) llm.Options {
 	return llm.Options{
 		BaseURL: srv.URL(), Model: "bench", NoAPIKey: true, APIKeyEnv: "BEAMLENS_BENCH_NO_SUCH_VARIABLE",
 		BatchSize: benchBatch, MaxConcurrency: 4, RequestsPerMinute: benchRPM, TokensPerMinute: -1,
