@@ -173,8 +173,12 @@ func metricsList(scored []string) []string {
 	return scored
 }
 
-// isSet reports whether the flag was given on the command line.
+// isSet reports whether the flag was given on the command line. Flags
+// filled in by code (the demo's, with no FlagSet) all count as given.
 func (f *anomalyFlags) isSet(name string) bool {
+	if f.fs == nil {
+		return true
+	}
 	set := false
 	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
 	return set
