@@ -2,11 +2,14 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/pipelines/eval"
 	"io"
-	"math"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,19 +19,11 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/models/detectors"
-	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/models/nab"
 	"github.com/beamlens/beamlens/runners"
-	"github.com/beamlens/beamlens/transforms/decode"
 	"github.com/beamlens/beamlens/transforms/detect"
-	"github.com/beamlens/beamlens/transforms/jsonl"
 )
-
-func init() {
-	register.Function1x1(scoreLine)
-}
 
 // nabMetric is the field each NAB row's value travels in.
 const nabMetric = "value"
@@ -77,28 +72,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	opts := detect.Options{Detectors: names, Learned: learned, Metric: nabMetric, Threshold: learned.Threshold,
 		ThresholdSet: true, EveryScore: true}
 	ro.JobLabel = "eval-nab"
-	_, err = buildAndRun(ctx, func(s beam.Scope) {
-		if !*nabRange {
-			readings, _ := decode.Readings(s, jsonl.Read(s, filepath.Join(*out, nabInputDir, "[0-9][0-9][0-9].jsonl")), decode.Options{MaxFuture: -1})
-			scored, _ := detect.Detect(s, readings, opts)
-			jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, scored))
-			return
-		}
+	cfg := eval.Config{Detect: opts, Scores: scoresPath, DeadLetters: filepath.Join(*out, "deadletters.jsonl"),
+		Glob: filepath.Join(*out, nabInputDir, "[0-9][0-9][0-9].jsonl")}
+	if *nabRange {
 		// One detection per series, each told its series' range and rest
 		// period: what NAB's runner hands a detector.
-		var all []beam.PCollection
 		for _, in := range inputs {
 			r := series[in.name]
-			o := opts
-			o.Learned.Range = [2]float64{slices.Min(r.Values), slices.Max(r.Values)}
-			o.Learned.Cooldown = max(1, nab.ProbationaryRows(len(r.Values))/5)
-			ss := s.Scope(in.name)
-			readings, _ := decode.Readings(ss, jsonl.Read(ss, in.path), decode.Options{MaxFuture: -1})
-			scored, _ := detect.Detect(ss, readings, o)
-			all = append(all, scored)
+			cfg.Series = append(cfg.Series, eval.Series{Name: in.name, Path: in.path,
+				Range: [2]float64{slices.Min(r.Values), slices.Max(r.Values)}, Cooldown: max(1, nab.ProbationaryRows(len(r.Values))/5)})
 		}
-		jsonl.Write(s, scoresPath, beam.ParDo(s, scoreLine, beam.Flatten(s, all...)))
-	}, ro, stderr, false)
+	}
+	_, err = buildAndRun(ctx, func(s beam.Scope) { eval.Build(s, cfg) }, ro, stderr, false)
 	if err != nil {
 		return err
 	}
@@ -133,7 +118,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *nabRange {
 		label += " (NAB range)"
 	}
-	return reportNAB(stdout, *corpus, *out, label, scores, thresholds, len(series), time.Since(start))
+	if err := reportNAB(stdout, *corpus, *out, label, scores, thresholds, len(series), time.Since(start)); err != nil {
+		return err
+	}
+	return reportDeadLetters(stdout, cfg.DeadLetters)
 }
 
 // seriesInput is one series' readings file.
@@ -203,26 +191,6 @@ func writeSeries(path, name string, r nab.Results) error {
 		return err
 	}
 	return f.Close()
-}
-
-// scoreLine is one judged row: device, event time, and the score mapped to
-// NAB's [0, 1].
-func scoreLine(a events.Anomaly) []byte {
-	return fmt.Appendf(nil, `{"d":%q,"t":%d,"s":%s}`, a.Reading.DeviceID, a.Reading.EventTimeMs,
-		strconv.FormatFloat(unitScore(a.Score, a.Threshold), 'g', -1, 64))
-}
-
-// unitScore maps a detector's score to [0, 1] for NAB, monotonically (so
-// NAB's threshold search sees the same ranking): s/(s+T) for a positive
-// score s and threshold T, so the detector's own threshold lands on 0.5.
-func unitScore(s, threshold float64) float64 {
-	if !(s > 0) || math.IsInf(s, 0) {
-		if math.IsInf(s, 1) {
-			return 1
-		}
-		return 0
-	}
-	return s / (s + math.Max(threshold, 1e-9))
 }
 
 // attachScores reads the judged rows back into their series; a row judged
@@ -320,5 +288,20 @@ func reportNAB(stdout io.Writer, corpus, out, name string, scores, thresholds ma
 	}
 	fmt.Fprintf(stdout, "wrote %s, %s and NAB-format results under %s\n",
 		filepath.Join(out, "scores.json"), filepath.Join(out, "scores.svg"), filepath.Join(out, "results"))
+	return nil
+}
+
+// reportDeadLetters says how many rows became dead letters instead of
+// scores (a row NAB cannot score), and where they are.
+func reportDeadLetters(stdout io.Writer, path string) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	n := bytes.Count(b, []byte("\n"))
+	fmt.Fprintf(stdout, "dead letters: %d (%s)\n", n, path)
 	return nil
 }
