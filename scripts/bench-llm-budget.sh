@@ -7,7 +7,9 @@
 # the ceiling is 600/min x 20 = 200 reviews/s. Runs the series of RUNS runs
 # (default 10) of each scenario and prints every run and the series:
 #
-#   stage    themes.Extract on prism (BenchmarkExtractLLM in transforms/themes):
+#   stage    themes.Extract on prism (BenchmarkExtractLLM in transforms/themes;
+#            the fake server runs in a child process of the test binary unless
+#            BEAMLENS_BENCH_SERVER=inproc):
 #            batched, every review in one bounded collection (the file
 #            input's case); stream, 300 reviews/s from an unbounded source
 #            in ticks of 10 ms (the Kafka input's case)
