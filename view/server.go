@@ -223,18 +223,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ErrNotLoopback is wrapped by Listen's error for an address beyond the
+// loopback interface when public is not set.
+var ErrNotLoopback = errors.New("not a loopback address")
+
 // Listen opens addr, refusing an address beyond the loopback interface
-// unless public is set: the view shows a pipeline's data to whoever can
-// reach it.
+// unless public is set: the view and /metrics show a pipeline's data to
+// whoever can reach them. Its errors name the address, not a flag: the
+// caller knows which flag gave it and what the user may do about it.
 func Listen(addr string, public bool) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("--listen %q: %w", addr, err)
+		return nil, fmt.Errorf("%q: %w", addr, err)
 	}
 	if !public {
 		ip := net.ParseIP(host)
 		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return nil, fmt.Errorf("--listen %q is not a loopback address: the view would show your data to the network; add --public if you mean it", addr)
+			return nil, fmt.Errorf("%q is %w", addr, ErrNotLoopback)
 		}
 	}
 	return net.Listen("tcp", addr)

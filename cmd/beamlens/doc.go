@@ -1,5 +1,5 @@
 // Command beamlens runs beamlens's streaming data-science pipelines: sensor
-// anomaly detection and (soon) review themes, on prism, direct or Flink, over
+// anomaly detection and review themes, on prism, direct or Flink, over
 // JSON Lines files, Kafka or Pub/Sub. "beamlens demo" runs the anomaly
 // pipeline on a generated stream with no services and no API key.
 //

@@ -11,12 +11,9 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/runners"
-	"github.com/beamlens/beamlens/transforms/deadletter"
-	"github.com/beamlens/beamlens/transforms/jsonl"
-	"github.com/beamlens/beamlens/transforms/kafkaio"
-	"github.com/beamlens/beamlens/transforms/pubsubio"
 )
 
 // progressEvery is how often a running job reports on stderr; the first
@@ -60,7 +57,7 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 				return
 			case <-t.C:
 				now := time.Now()
-				lag, hasLag := watermarkLag(now)
+				lag, hasLag := metrics.WatermarkLag(now)
 				fmt.Fprintln(stderr, pr.line(now, recordsRead(), recordsWritten(), lag, hasLag))
 			}
 		}
@@ -71,7 +68,7 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 	if err != nil && !errors.Is(err, runners.ErrCancelled) {
 		return nil, fmt.Errorf("pipeline failed on %s: %w", o.Runner, err)
 	}
-	counts := runners.Counters(qr, deadletter.Namespace)
+	counts := runners.Counters(qr, metrics.Namespace)
 	if len(counts) == 0 && err != nil {
 		// Cancelled without the runner's counters: this process's own.
 		counts["records_read"], counts["records_written"] = recordsRead(), recordsWritten()
@@ -83,28 +80,11 @@ func execute(ctx context.Context, p *beam.Pipeline, o runners.Options, stderr io
 // recordsRead is how many records this process's workers have read so far,
 // from every source; with loopback workers (prism, Flink LOOPBACK) that is
 // the whole job.
-func recordsRead() int64 {
-	return jsonl.LinesRead() + kafkaio.RecordsRead() + pubsubio.MessagesRead()
-}
+func recordsRead() int64 { return metrics.Count(metrics.RecordsRead) }
 
 // recordsWritten is how many records this process's workers have written
 // to every sink so far (files, stdout, Kafka, Pub/Sub).
-func recordsWritten() int64 {
-	return jsonl.LinesWritten() + kafkaio.RecordsWritten() + pubsubio.MessagesPublished()
-}
-
-// watermarkLag is how far the oldest watermark of this process's unbounded
-// reads (Kafka, Pub/Sub) trails now; ok is false when there is none, as
-// with file inputs, whose watermark jumps to the end once they are read.
-func watermarkLag(now time.Time) (lag time.Duration, ok bool) {
-	var oldest time.Time
-	for _, wm := range []func() (time.Time, bool){kafkaio.Watermark, pubsubio.Watermark} {
-		if t, has := wm(); has && (!ok || t.Before(oldest)) {
-			oldest, ok = t, true
-		}
-	}
-	return now.Sub(oldest), ok
-}
+func recordsWritten() int64 { return metrics.Count(metrics.RecordsWritten) }
 
 // printCounters prints the run's Beam counters, and the LLM usage this
 // process's extractors counted (tokens and retries have no Beam counter),

@@ -50,8 +50,11 @@ func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("--poll must be positive")
 	}
 	ln, err := view.Listen(*listen, *public)
+	if errors.Is(err, view.ErrNotLoopback) {
+		return usagef("--listen %v: the view would show your data to the network; add --public if you mean it", err)
+	}
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("--listen %v", err)
 	}
 	srv := view.New(src, *every)
 	ctx, cancel := context.WithCancel(ctx)

@@ -65,7 +65,8 @@
 // that shapes it and is refused by a detector configured differently
 // (ErrStateMismatch); thresholds and warm-up may change between runs.
 //
-// Only the standard library is used. The rolling windows need exact
+// The detectors use only the standard library; the spec files (spec.go)
+// are read with go.yaml.in/yaml/v3. The rolling windows need exact
 // deletion of the point leaving them, which quantile sketches (DDSketch,
 // t-digest) do not offer, so they are sorted arrays kept in place; the
 // linear algebra is a Cholesky factorisation of a handful of metrics, which

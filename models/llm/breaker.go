@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/metrics"
 )
 
 // The circuit breaker's probe schedule: after a request has used up its
@@ -106,6 +108,7 @@ func (b *breaker) trip(err error, probe bool) {
 	case !b.open:
 		b.open, b.openedAt, b.step = true, now, firstProbe
 		b.opens++
+		metrics.LLMBreakerOpens.Inc()
 	case probe:
 		b.probing = false
 		b.step = min(2*b.step, maxProbe)

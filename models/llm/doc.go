@@ -41,7 +41,11 @@
 //
 // Libraries: github.com/sashabaranov/go-openai speaks the chat completions
 // API (requests, errors, Azure routing); golang.org/x/time/rate is the
-// client-side limiter; go.yaml.in/yaml/v3 reads synonyms files. The LRU cache is a few lines on container/list.
+// client-side limiter; go.yaml.in/yaml/v3 reads synonyms files;
+// github.com/hashicorp/golang-lru/v2 is the answer cache; internal/retry
+// (cenkalti/backoff/v5) draws the backoff and says which errors are
+// transient; internal/metrics (client_golang) holds the process-wide
+// counters and the request latency histogram.
 // Subpackage llmtest is an in-process fake server for tests and benchmarks.
 //
 // The package is plain Go with no Beam import.

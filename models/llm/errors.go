@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/retry"
 )
 
 var (
@@ -25,7 +27,7 @@ var (
 	// ErrUnavailable is wrapped by the error of a call whose requests kept
 	// failing with retryable errors (429, 5xx, timeouts, broken connections)
 	// until the retries ran out.
-	ErrUnavailable = errors.New("llm: service unavailable")
+	ErrUnavailable error = transientSentinel("llm: service unavailable")
 	// ErrGaveUp is wrapped by the per-item error (a *GaveUpError) of a
 	// review left unenriched because the service stayed down for longer
 	// than Options.GiveUpAfter.
@@ -69,29 +71,22 @@ func (e *StatusError) Error() string {
 	return s
 }
 
-// IsRetryable reports whether err is worth retrying later: a rate limit, a
-// server error, a timeout or a broken connection, or ErrUnavailable.
-func IsRetryable(err error) bool {
-	if errors.Is(err, ErrUnavailable) {
-		return true
-	}
-	var se *StatusError
-	if errors.As(err, &se) {
-		return retryableStatus(se.StatusCode)
-	}
-	var te *transportError
-	return errors.As(err, &te)
-}
+// Transient reports whether the service may answer a later try: a rate
+// limit, a timeout or a server error (retry.TransientStatus).
+func (e *StatusError) Transient() bool { return retry.TransientStatus(e.StatusCode) }
 
-func retryableStatus(code int) bool {
-	return code == 408 || code == 409 || code == 429 || code >= 500
-}
+// transientSentinel is a sentinel error that retry.Transient retries.
+type transientSentinel string
+
+func (e transientSentinel) Error() string { return string(e) }
+func (transientSentinel) Transient() bool { return true }
 
 // transportError is a request that got no HTTP answer: a timeout, a reset or
 // refused connection. Its text is already redacted.
 type transportError struct{ msg string }
 
-func (e *transportError) Error() string { return "llm: transport: " + e.msg }
+func (e *transportError) Error() string   { return "llm: transport: " + e.msg }
+func (e *transportError) Transient() bool { return true }
 
 // answerError is a 200 answer that broke the wire contract as a whole.
 type answerError struct{ reason string }

@@ -61,7 +61,7 @@ func NewOpenAIExtractor(o Options) (*OpenAIExtractor, error) {
 	e.format.Store(int32(formatIndex(o.ResponseFormat)))
 	e.role.Store(int32(slices.Index(roles, o.SystemRole)))
 	e.breaker = newBreaker(max(0, o.GiveUpAfter))
-	register(e)
+	e.stats.init()
 	hc := o.HTTPClient
 	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/beamlens/beamlens/internal/retry"
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/models/llm/llmtest"
 )
@@ -332,7 +334,7 @@ func TestParameterRefusalFailsTheCall(t *testing.T) {
 	}
 	_, err = e.Extract(context.Background(), reviewItems(t, 8, 22))
 	var se *llm.StatusError
-	if !errors.As(err, &se) || se.Param != "temperature" || llm.IsRetryable(err) {
+	if !errors.As(err, &se) || se.Param != "temperature" || retry.Transient(err) {
 		t.Fatalf("got %v, want a call error blaming temperature", err)
 	}
 	if requests.Load() != 1 {
@@ -432,6 +434,7 @@ func TestChaos(t *testing.T) {
 // --metrics-addr serves include every extractor's work.
 func TestProcessStatsSumsExtractors(t *testing.T) {
 	before := llm.ProcessStats()
+	timed := requestsTimed(t)
 	srv := startServer(t, llmtest.Config{})
 	e := newExtractor(t, srv, func(o *llm.Options) { o.BatchSize = 5 })
 	extract(t, e, reviewItems(t, 20, 3))
@@ -439,4 +442,27 @@ func TestProcessStatsSumsExtractors(t *testing.T) {
 	if own.Calls == 0 || got.Calls-before.Calls < own.Calls || got.Items-before.Items < own.Items {
 		t.Errorf("process stats %+v before %+v, this extractor's %+v", got, before, own)
 	}
+	// Every request is timed in the latency histogram.
+	if n := requestsTimed(t) - timed; n < uint64(own.Calls) {
+		t.Errorf("%d requests timed, want at least this extractor's %d", n, own.Calls)
+	}
+}
+
+// requestsTimed is the number of LLM requests the process's latency
+// histogram (beamlens_llm_request_seconds) has observed.
+func requestsTimed(t *testing.T) uint64 {
+	t.Helper()
+	fams, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, f := range fams {
+		if f.GetName() == "beamlens_llm_request_seconds" {
+			for _, m := range f.GetMetric() {
+				n += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
 }

@@ -112,9 +112,11 @@ type Options struct {
 	// ErrBadAnswer. Default 2; negative means none.
 	MaxAnswerRetries int
 	// InitialBackoff is the first retry's wait, doubled on each further
-	// retry, with jitter. Default 500ms.
+	// retry; each wait is drawn within ±50% of that (internal/retry).
+	// Default 500ms.
 	InitialBackoff time.Duration
-	// MaxBackoff caps the exponential backoff. Default 30s.
+	// MaxBackoff caps the doubling: the waits draw within ±50% of it from
+	// then on. Default 30s.
 	MaxBackoff time.Duration
 	// MaxRetryAfter caps a wait the service asks for with Retry-After.
 	// Default 60s.

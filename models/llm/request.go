@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/beamlens/beamlens/internal/retry"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -64,6 +66,7 @@ func (e *OpenAIExtractor) runBatch(ctx context.Context, b []*pending, answerRetr
 				e.fail(p, err, results)
 			}
 			e.stats.gaveUp.Add(int64(len(b)))
+			recordGaveUp(gu)
 			return nil
 		case !itemLevel(err) && !sizeFault(err):
 			return err
@@ -141,7 +144,7 @@ func (e *OpenAIExtractor) split(ctx context.Context, b []*pending, answerRetries
 // availability. Only content refusals are the reviews' fault.
 func itemLevel(err error) bool {
 	var se *StatusError
-	if !errors.As(err, &se) || retryableStatus(se.StatusCode) {
+	if !errors.As(err, &se) || retry.TransientStatus(se.StatusCode) {
 		return false
 	}
 	switch se.StatusCode {
@@ -237,7 +240,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 			}
 			continue
 		}
-		if !IsRetryable(err) || sizeFault(err) {
+		if !retry.Transient(err) || sizeFault(err) {
 			e.breaker.answered()
 			return reply{}, false, err
 		}
@@ -393,7 +396,13 @@ func (e *OpenAIExtractor) send(ctx context.Context, req openai.ChatCompletionReq
 		})
 	}
 	e.stats.calls.Add(1)
+	sent := time.Now()
 	resp, err := e.client.CreateChatCompletion(rctx, req)
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	metrics.Since(metrics.LLMRequest.WithLabelValues(outcome), sent)
 	return resp, info, g, err
 }
 

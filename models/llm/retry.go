@@ -14,33 +14,20 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/retry"
 	openai "github.com/sashabaranov/go-openai"
 )
 
-// backoff returns the wait before retry n (1-based): initial doubled n-1
-// times, capped at max, with equal jitter - half fixed, half random - so
-// that clients which failed together do not retry together.
-func backoff(n int, initial, max time.Duration) time.Duration {
-	d := initial
-	for i := 1; i < n && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
 // retryDelay is the wait before retry n after err: what the service asked
-// for (capped at MaxRetryAfter, plus up to a tenth of jitter), else backoff.
+// for (capped at MaxRetryAfter, plus up to a tenth of jitter), else the
+// backoff of internal/retry.
 func (e *OpenAIExtractor) retryDelay(n int, err error) time.Duration {
 	var se *StatusError
 	if errors.As(err, &se) && se.RetryAfter > 0 {
 		d := min(se.RetryAfter, e.opts.MaxRetryAfter)
 		return d + rand.N(d/10+1)
 	}
-	return backoff(n, e.opts.InitialBackoff, e.opts.MaxBackoff)
+	return retry.Nth(n, e.opts.InitialBackoff, e.opts.MaxBackoff)
 }
 
 // parseRetryAfter reads how long a service asked us to wait: retry-after-ms

@@ -5,19 +5,9 @@ import (
 	"net/http"
 	"testing"
 	"time"
-)
 
-func TestBackoff(t *testing.T) {
-	for n := 1; n <= 12; n++ {
-		want := min(100*time.Millisecond<<(n-1), 2*time.Second)
-		for range 50 {
-			d := backoff(n, 100*time.Millisecond, 2*time.Second)
-			if d < want/2 || d > want {
-				t.Fatalf("backoff(%d) = %s, want in [%s, %s]", n, d, want/2, want)
-			}
-		}
-	}
-}
+	"github.com/beamlens/beamlens/internal/retry"
+)
 
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -62,7 +52,7 @@ func TestFormatRejected(t *testing.T) {
 	}
 }
 
-func TestIsRetryable(t *testing.T) {
+func TestTransient(t *testing.T) {
 	for _, c := range []struct {
 		err  error
 		want bool
@@ -75,7 +65,7 @@ func TestIsRetryable(t *testing.T) {
 		{ErrUnavailable, true},
 		{ErrBadAnswer, false},
 	} {
-		if got := IsRetryable(c.err); got != c.want {
+		if got := retry.Transient(c.err); got != c.want {
 			t.Errorf("%v: got %v", c.err, got)
 		}
 	}

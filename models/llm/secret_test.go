@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/retry"
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/models/llm/llmtest"
 )
@@ -49,7 +50,7 @@ func TestAPIKeyNeverShows(t *testing.T) {
 	e := withKey(wrong)
 	res, err := e.Extract(context.Background(), reviewItems(t, 3, 20))
 	var se *llm.StatusError
-	if err == nil || res != nil || !errors.As(err, &se) || se.StatusCode != 401 || llm.IsRetryable(err) {
+	if err == nil || res != nil || !errors.As(err, &se) || se.StatusCode != 401 || retry.Transient(err) {
 		t.Fatalf("got %v, %v; want a 401 call error", res, err)
 	}
 	if wrong.Stats().Unauthorized == 0 {

@@ -4,6 +4,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Stats counts an OpenAIExtractor's work since it was made. Over calls that
@@ -53,9 +56,40 @@ type Stats struct {
 	SendLagP50, SendLagP99, SendLagMax time.Duration
 }
 
+// stat is one of an extractor's counters. It also adds to the process's
+// Prometheus counter of the same work (internal/metrics), which /metrics
+// serves and ProcessStats reads.
+type stat struct {
+	n      atomic.Int64
+	global prometheus.Counter
+}
+
+func (s *stat) Add(d int64) {
+	s.n.Add(d)
+	s.global.Add(float64(d))
+}
+
+func (s *stat) Load() int64 { return s.n.Load() }
+
 type counters struct {
-	calls, retries, answerRetries, splits, cacheHits, items, itemsFailed atomic.Int64
-	promptTokens, completionTokens, downgrades, rateLimited, gaveUp      atomic.Int64
+	calls, retries, answerRetries, splits, cacheHits, items, itemsFailed stat
+	promptTokens, completionTokens, downgrades, rateLimited, gaveUp      stat
+}
+
+// init points each counter at its process-wide Prometheus counter.
+func (c *counters) init() {
+	for _, s := range []struct {
+		s *stat
+		g prometheus.Counter
+	}{
+		{&c.calls, metrics.LLMCalls}, {&c.retries, metrics.LLMRetries}, {&c.answerRetries, metrics.LLMAnswerRetries},
+		{&c.splits, metrics.LLMSplits}, {&c.cacheHits, metrics.LLMCacheHits}, {&c.items, metrics.LLMItems},
+		{&c.itemsFailed, metrics.LLMItemsFailed}, {&c.promptTokens, metrics.LLMPromptTokens},
+		{&c.completionTokens, metrics.LLMCompletionTokens}, {&c.downgrades, metrics.LLMDowngrades},
+		{&c.rateLimited, metrics.LLMRateLimited}, {&c.gaveUp, metrics.LLMGaveUp},
+	} {
+		s.s.global = s.g
+	}
 }
 
 // Stats returns a snapshot of the counters. Each counter is read
@@ -80,46 +114,34 @@ func (e *OpenAIExtractor) Stats() Stats {
 	return st
 }
 
-// live holds every extractor this process made, so that a running job's LLM
-// work can be reported while it runs (beamlens --metrics-addr). Extractors
-// are made once per DoFn instance, so the list stays short.
-var live struct {
+// lastGaveUp is the error the last reviews any extractor of this process
+// gave up on failed with.
+var lastGaveUp struct {
 	sync.Mutex
-	extractors []*OpenAIExtractor
+	err error
 }
 
-func register(e *OpenAIExtractor) {
-	live.Lock()
-	live.extractors = append(live.extractors, e)
-	live.Unlock()
+func recordGaveUp(err error) {
+	lastGaveUp.Lock()
+	lastGaveUp.err = err
+	lastGaveUp.Unlock()
 }
 
-// ProcessStats sums the counters of every extractor this process made.
+// ProcessStats is the work of every extractor this process made, as the
+// process's Prometheus counters hold it (what /metrics serves).
 // ResponseFormat is left empty.
 func ProcessStats() Stats {
-	live.Lock()
-	defer live.Unlock()
-	var sum Stats
-	for _, e := range live.extractors {
-		s := e.Stats()
-		sum.Calls += s.Calls
-		sum.Retries += s.Retries
-		sum.AnswerRetries += s.AnswerRetries
-		sum.Splits += s.Splits
-		sum.CacheHits += s.CacheHits
-		sum.Items += s.Items
-		sum.ItemsFailed += s.ItemsFailed
-		sum.PromptTokens += s.PromptTokens
-		sum.CompletionTokens += s.CompletionTokens
-		sum.Downgrades += s.Downgrades
-		sum.RateLimited += s.RateLimited
-		sum.BreakerOpens += s.BreakerOpens
-		sum.GaveUp += s.GaveUp
-		if s.LastGaveUp != nil {
-			sum.LastGaveUp = s.LastGaveUp
-		}
+	lastGaveUp.Lock()
+	defer lastGaveUp.Unlock()
+	return Stats{
+		Calls: metrics.Count(metrics.LLMCalls), Retries: metrics.Count(metrics.LLMRetries),
+		AnswerRetries: metrics.Count(metrics.LLMAnswerRetries), Splits: metrics.Count(metrics.LLMSplits),
+		CacheHits: metrics.Count(metrics.LLMCacheHits), Items: metrics.Count(metrics.LLMItems),
+		ItemsFailed: metrics.Count(metrics.LLMItemsFailed), PromptTokens: metrics.Count(metrics.LLMPromptTokens),
+		CompletionTokens: metrics.Count(metrics.LLMCompletionTokens), Downgrades: metrics.Count(metrics.LLMDowngrades),
+		RateLimited: metrics.Count(metrics.LLMRateLimited), BreakerOpens: metrics.Count(metrics.LLMBreakerOpens),
+		GaveUp: metrics.Count(metrics.LLMGaveUp), LastGaveUp: lastGaveUp.err,
 	}
-	return sum
 }
 
 // lastCallError is the last error that failed a whole call of any

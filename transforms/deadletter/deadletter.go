@@ -3,10 +3,10 @@ package deadletter
 import (
 	"context"
 	"reflect"
-	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 )
 
@@ -15,30 +15,19 @@ func init() {
 	register.Emitter1[events.DeadLetter]()
 }
 
-// Namespace is the Beam metrics namespace of every beamlens counter.
-const Namespace = "beamlens"
-
-var total = beam.NewCounter(Namespace, "dead_letters")
+var total = beam.NewCounter(metrics.Namespace, "dead_letters")
 
 // Emit reports one bad record: it counts it and emits its dead letter. stage
 // names the step that rejected it; reason says why; raw is the record as its
 // source delivered it (its Size counts when Data was already cut short).
 func Emit(ctx context.Context, emit func(events.DeadLetter), stage, reason string, raw events.Raw) {
 	total.Inc(ctx, 1)
-	emitted.Add(1)
-	beam.NewCounter(Namespace, "dead_letters_"+stage).Inc(ctx, 1)
+	metrics.DeadLettersEmitted.Inc()
+	beam.NewCounter(metrics.Namespace, "dead_letters_"+stage).Inc(ctx, 1)
 	d := events.NewDeadLetter(stage, reason, raw.Data, raw.Source)
 	d.RawBytes = max(d.RawBytes, raw.Size)
 	emit(d)
 }
-
-// emitted counts the dead letters this process's workers emitted: with
-// loopback workers (prism, Flink LOOPBACK) that is the whole job, readable
-// while it runs, where Beam's counters are only reported at its end.
-var emitted atomic.Int64
-
-// Emitted returns how many dead letters this process has emitted so far.
-func Emitted() int64 { return emitted.Load() }
 
 // Flatten merges the dead-letter outputs of several stages into one
 // PCollection<events.DeadLetter>.

@@ -7,10 +7,10 @@ import (
 	"os"
 	"reflect"
 	"sync"
-	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 )
@@ -38,9 +38,9 @@ const (
 type Options = events.DecodeOptions
 
 var (
-	readCounter    = beam.NewCounter(deadletter.Namespace, "records_read")
-	decodedCounter = beam.NewCounter(deadletter.Namespace, "records_parsed")
-	coercedCounter = beam.NewCounter(deadletter.Namespace, "coerced")
+	readCounter    = beam.NewCounter(metrics.Namespace, "records_read")
+	decodedCounter = beam.NewCounter(metrics.Namespace, "records_parsed")
+	coercedCounter = beam.NewCounter(metrics.Namespace, "coerced")
 )
 
 // Readings decodes PCollection<events.Raw> into PCollection<events.Reading>,
@@ -95,13 +95,6 @@ func decoded(ctx context.Context, raw events.Raw, err error, dead func(events.De
 	return true, nil
 }
 
-// coerced counts the metric values this process's workers read from
-// decimal strings, readable while the job runs (for /metrics).
-var coerced atomic.Int64
-
-// Coerced returns how many metric values this process read from strings.
-func Coerced() int64 { return coerced.Load() }
-
 // hintOnce prints the missing-metric hint once per process.
 var hintOnce sync.Once
 
@@ -131,7 +124,7 @@ func (fn *readingsFn) ProcessElement(ctx context.Context, raw events.Raw, emit f
 	ok, err := decoded(ctx, raw, err, dead)
 	if n := fn.dec.TakeCoerced(); n > 0 {
 		coercedCounter.Inc(ctx, int64(n))
-		coerced.Add(int64(n))
+		metrics.Coerced.Add(float64(n))
 	}
 	if ok {
 		r.Source = raw.Source
@@ -176,7 +169,7 @@ func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit fu
 func AfterReading(ctx context.Context, dec *events.ReadingDecoder, failed bool) {
 	if n := dec.TakeCoerced(); n > 0 {
 		coercedCounter.Inc(ctx, int64(n))
-		coerced.Add(int64(n))
+		metrics.Coerced.Add(float64(n))
 	}
 	if failed {
 		showHint(dec.MissingHint(false))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -12,8 +11,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
-	"github.com/beamlens/beamlens/transforms/deadletter"
 )
 
 func init() {
@@ -23,14 +22,7 @@ func init() {
 	register.Emitter2[beam.EventTime, events.Reading]()
 }
 
-var droppedCounter = beam.NewCounter(deadletter.Namespace, "duplicates_dropped")
-
-// dropped counts the copies this process's workers dropped, readable while
-// the job runs (Beam's counters come at its end), for /metrics.
-var dropped atomic.Int64
-
-// Dropped returns how many duplicate readings this process has dropped.
-func Dropped() int64 { return dropped.Load() }
+var droppedCounter = beam.NewCounter(metrics.Namespace, "duplicates_dropped")
 
 // maxBatch caps how many readings batchFn holds before shipping them.
 const maxBatch = 4096
@@ -148,7 +140,7 @@ func (fn *dropFn) ProcessElement(ctx context.Context, sp state.Provider, tp time
 		if hasKey {
 			if t, dup := seen.ids[key]; dup && abs(t-r.EventTimeMs) <= fn.WindowMs {
 				droppedCounter.Inc(ctx, 1)
-				dropped.Add(1)
+				metrics.DuplicatesDropped.Inc()
 				continue
 			}
 			seen.ids[key] = r.EventTimeMs

@@ -6,6 +6,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -68,7 +69,7 @@ func (j *Judge) Score(r events.Reading, emit func(events.Anomaly)) int {
 	n := 0
 	for _, d := range j.dets {
 		if a, ok := judge(d, r, j.metric, v); ok {
-			scoredLive.Add(1)
+			metrics.AnomaliesEmitted.Inc()
 			emit(a)
 			n++
 		}
@@ -157,7 +158,7 @@ func (fn *sortedBatchScoreFn) ProcessElement(ctx context.Context, device string,
 	for i := range all {
 		fn.sc.score(all[i], func(a events.Anomaly) {
 			n++
-			scoredLive.Add(1)
+			metrics.AnomaliesEmitted.Inc()
 			emit(beam.EventTime(a.Reading.EventTimeMs), a)
 		})
 	}

@@ -3,13 +3,12 @@ package detect
 import (
 	"context"
 	"reflect"
-	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
-	"github.com/beamlens/beamlens/transforms/deadletter"
 )
 
 func init() {
@@ -18,14 +17,7 @@ func init() {
 	register.Emitter1[events.Anomaly]()
 }
 
-var flagged = beam.NewCounter(deadletter.Namespace, "anomalies")
-
-// scoredLive counts the anomalies (or, with EveryScore, the scores) this
-// process's workers emitted, readable while the job runs.
-var scoredLive atomic.Int64
-
-// Emitted returns how many anomalies this process has emitted so far.
-func Emitted() int64 { return scoredLive.Load() }
+var flagged = beam.NewCounter(metrics.Namespace, "anomalies")
 
 // Detect scores every reading of a PCollection<events.Reading> and returns
 // PCollection<events.Anomaly>, one anomaly per reading and detector that
@@ -80,7 +72,7 @@ func (fn *scoreFn) ProcessElement(ctx context.Context, r events.Reading, emit fu
 		for _, d := range fn.dets {
 			if a, ok := judge(d, r, m, v); ok {
 				flagged.Inc(ctx, 1)
-				scoredLive.Add(1)
+				metrics.AnomaliesEmitted.Inc()
 				emit(a)
 			}
 		}

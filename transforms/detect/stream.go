@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/deadletter"
@@ -29,9 +30,9 @@ func init() {
 
 // Counters of the streaming scorer.
 var (
-	lateScored = beam.NewCounter(deadletter.Namespace, "late_readings_scored")
-	lateDead   = beam.NewCounter(deadletter.Namespace, "late_readings_dead_lettered")
-	expired    = beam.NewCounter(deadletter.Namespace, "device_states_expired")
+	lateScored = beam.NewCounter(metrics.Namespace, "late_readings_scored")
+	lateDead   = beam.NewCounter(metrics.Namespace, "late_readings_dead_lettered")
+	expired    = beam.NewCounter(metrics.Namespace, "device_states_expired")
 )
 
 // maxBatch caps how many readings batchByDeviceFn holds before it ships
@@ -350,7 +351,7 @@ func (fn *streamScoreFn) expire(ctx context.Context, sp state.Provider) error {
 func (fn *streamScoreFn) score(ctx context.Context, r events.Reading, emit func(beam.EventTime, events.Anomaly)) {
 	fn.sc.score(r, func(a events.Anomaly) {
 		flagged.Inc(ctx, 1)
-		scoredLive.Add(1)
+		metrics.AnomaliesEmitted.Inc()
 		emit(beam.EventTime(r.EventTimeMs), a)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/decode"
@@ -16,8 +17,8 @@ import (
 // Counters shared with transforms/decode (same names, so the summary and
 // /metrics read one number whichever stage decoded).
 var (
-	readCounter    = beam.NewCounter(deadletter.Namespace, "records_read")
-	decodedCounter = beam.NewCounter(deadletter.Namespace, "records_parsed")
+	readCounter    = beam.NewCounter(metrics.Namespace, "records_read")
+	decodedCounter = beam.NewCounter(metrics.Namespace, "records_parsed")
 )
 
 // maxBatch caps the readings held for one device before they are shipped,

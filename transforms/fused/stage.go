@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/jsonl"
 )
@@ -135,10 +136,10 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		}
 		failed = fn.p.record(ctx, l.Data, l.Length, problem, recordSource{path: r.Path, offset: l.Offset}, out)
 		if lines%8192 == 0 {
-			jsonl.CountRead(8192)
+			metrics.RecordsRead.Add(8192)
 		}
 	})
-	jsonl.CountRead(lines % 8192)
+	metrics.RecordsRead.Add(float64(lines % 8192))
 	if err == nil {
 		err = failed
 	}

@@ -12,10 +12,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
-	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 )
 
@@ -46,14 +46,6 @@ type Range struct {
 	Path       string
 	Start, End int64
 }
-
-// linesRead counts records (non-blank lines) read by this process's workers; with loopback
-// workers (prism, Flink LOOPBACK) that is the whole job, which is what the
-// CLI's progress line wants.
-var linesRead atomic.Int64
-
-// LinesRead returns how many records this process has read so far.
-func LinesRead() int64 { return linesRead.Load() }
 
 // Match expands a path or glob into the sorted list of regular files it
 // names. A pattern naming nothing is ErrNoMatch; a directory is an error.
@@ -143,7 +135,7 @@ type readRangeFn struct{}
 func (fn *readRangeFn) ProcessElement(ctx context.Context, r Range, emit func(events.Raw)) error {
 	return ScanRange(ctx, r, func(l Line) {
 		if rec, ok := toRaw(r.Path, l.Offset, l.Data, l.Length, l.Oversize); ok {
-			linesRead.Add(1)
+			metrics.RecordsRead.Inc()
 			emit(rec)
 		}
 	})
@@ -215,10 +207,6 @@ func ScanRange(ctx context.Context, r Range, fn func(Line)) error {
 	}
 	return nil
 }
-
-// CountRead adds n to the records this process reports read (LinesRead),
-// for stages that scan ranges themselves.
-func CountRead(n int64) { linesRead.Add(n) }
 
 func toRaw(path string, offset int64, line []byte, length int64, oversize bool) (events.Raw, bool) {
 	src := fmt.Sprintf("%s@%d", path, offset)

@@ -7,27 +7,19 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 )
 
 func init() {
 	register.DoFn2x1[[]byte, func(*[]byte) bool, error](&writeFileFn{})
 	register.Iter1[[]byte]()
-	register.DoFn1x1[[]byte, error](&stdoutFn{})
+	register.DoFn2x1[beam.EventTime, []byte, error](&stdoutFn{})
 }
-
-// linesWritten counts the records this process's workers wrote, to files
-// (not yet renamed into place) or stdout.
-var linesWritten atomic.Int64
-
-// LinesWritten returns how many records this process's workers have written
-// so far; with loopback workers (prism, Flink LOOPBACK) that is the whole
-// job's file and stdout output, which is what /metrics wants while it runs.
-func LinesWritten() int64 { return linesWritten.Load() }
 
 // Write writes every element of a PCollection<[]byte> (one JSON record, or
 // several separated by '\n', without a final newline) as lines of the file
@@ -67,7 +59,7 @@ func (fn *writeFileFn) ProcessElement(_ []byte, records func(*[]byte) bool) erro
 			tmp.Close()
 			return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 		}
-		linesWritten.Add(lineCount(rec))
+		metrics.RecordsWritten.Add(float64(lineCount(rec)))
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
@@ -91,11 +83,14 @@ func WriteStdout(s beam.Scope, col beam.PCollection) {
 	beam.ParDo0(s, &stdoutFn{}, col)
 }
 
-var stdoutMu sync.Mutex
+var (
+	stdoutMu      sync.Mutex
+	stdoutLatency = metrics.EventToOutput.WithLabelValues("stdout")
+)
 
 type stdoutFn struct{}
 
-func (fn *stdoutFn) ProcessElement(rec []byte) error {
+func (fn *stdoutFn) ProcessElement(et beam.EventTime, rec []byte) error {
 	line := make([]byte, 0, len(rec)+1)
 	line = append(append(line, rec...), '\n')
 	stdoutMu.Lock()
@@ -103,7 +98,8 @@ func (fn *stdoutFn) ProcessElement(rec []byte) error {
 	if _, err := os.Stdout.Write(line); err != nil {
 		return err
 	}
-	linesWritten.Add(lineCount(rec))
+	metrics.RecordsWritten.Add(float64(lineCount(rec)))
+	metrics.ObserveEventTime(stdoutLatency, int64(et), time.Now())
 	return nil
 }
 

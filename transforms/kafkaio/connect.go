@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/beamlens/beamlens/internal/retry"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -50,7 +51,7 @@ func CheckTopic(ctx context.Context, c Connect, topic string) error {
 	defer adm.Close()
 	tds, err := adm.ListTopics(ctx, topic)
 	if err != nil {
-		if ctx.Err() != nil || IsRetriable(err) {
+		if ctx.Err() != nil || retry.Transient(err) {
 			return fmt.Errorf("no answer from the Kafka brokers %s (%v)", strings.Join(c.Brokers, ","), err)
 		}
 		return fmt.Errorf("Kafka brokers %s: %w", strings.Join(c.Brokers, ","), err)

@@ -108,7 +108,7 @@ func partitions(ctx context.Context, adm *kadm.Client, topic string) ([]int32, e
 	deadline := time.Now().Add(unknownTopicGrace)
 	for {
 		var td kadm.TopicDetail
-		err := retry(ctx, "list partitions", func(ctx context.Context) error {
+		err := withRetries(ctx, "list partitions", func(ctx context.Context) error {
 			tds, err := adm.ListTopics(ctx, topic)
 			if err != nil {
 				return err
@@ -184,7 +184,7 @@ type listFunc func(ctx context.Context, topics ...string) (kadm.ListedOffsets, e
 
 func listOffsets(ctx context.Context, what, topic string, parts []int32, list listFunc) (map[int32]int64, error) {
 	out := make(map[int32]int64, len(parts))
-	err := retry(ctx, "list "+what, func(ctx context.Context) error {
+	err := withRetries(ctx, "list "+what, func(ctx context.Context) error {
 		lo, err := list(ctx, topic)
 		if err != nil {
 			return err
@@ -210,7 +210,7 @@ func listOffsets(ctx context.Context, what, topic string, parts []int32, list li
 // that have one.
 func committedOffsets(ctx context.Context, adm *kadm.Client, group, topic string, parts []int32) (map[int32]int64, error) {
 	out := make(map[int32]int64, len(parts))
-	err := retry(ctx, "fetch committed offsets of group "+group, func(ctx context.Context) error {
+	err := withRetries(ctx, "fetch committed offsets of group "+group, func(ctx context.Context) error {
 		resps, err := adm.FetchOffsetsForTopics(ctx, group, topic)
 		if errors.Is(err, kerr.GroupIDNotFound) {
 			return nil // a group never committed to: Kafka says so, kfake errs

@@ -3,41 +3,15 @@ package kafkaio
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-func TestIsRetriable(t *testing.T) {
-	for _, c := range []struct {
-		err  error
-		want bool
-	}{
-		{nil, false},
-		{kerr.NotLeaderForPartition, true},
-		{fmt.Errorf("partition 2: %w", kerr.LeaderNotAvailable), true},
-		{kerr.TopicAuthorizationFailed, false},
-		{kerr.SaslAuthenticationFailed, false},
-		{io.EOF, true},
-		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), true},
-		{context.Canceled, false},
-		{kgo.ErrClientClosed, false},
-		{errors.New("something else"), false},
-	} {
-		if got := IsRetriable(c.err); got != c.want {
-			t.Errorf("IsRetriable(%v) = %v, want %v", c.err, got, c.want)
-		}
-	}
-}
 
 func TestRetry(t *testing.T) {
 	calls := 0
-	err := retry(context.Background(), "thing", func(context.Context) error {
+	err := withRetries(context.Background(), "thing", func(context.Context) error {
 		calls++
 		if calls < 3 {
 			return kerr.NotLeaderForPartition
@@ -49,7 +23,7 @@ func TestRetry(t *testing.T) {
 	}
 
 	calls = 0
-	err = retry(context.Background(), "thing", func(context.Context) error {
+	err = withRetries(context.Background(), "thing", func(context.Context) error {
 		calls++
 		return kerr.TopicAuthorizationFailed
 	})
@@ -59,7 +33,7 @@ func TestRetry(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	err = retry(ctx, "thing", func(context.Context) error { return kerr.NotLeaderForPartition })
+	err = withRetries(ctx, "thing", func(context.Context) error { return kerr.NotLeaderForPartition })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a cancelled retry: err %v, want the context's error", err)
 	}

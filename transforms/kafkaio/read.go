@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -16,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/internal/drain"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -34,23 +34,16 @@ func init() {
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
 
-// metricsNamespace is the Beam metrics namespace of beamlens's counters.
-const metricsNamespace = "beamlens"
-
 var (
-	readCounter = beam.NewCounter(metricsNamespace, "kafka_records_read")
+	readCounter = beam.NewCounter(metrics.Namespace, "kafka_records_read")
 	// untimedCounter counts records without a readable event time, and
 	// aheadCounter records stamped too far past the clock: neither moved
 	// the watermark.
-	untimedCounter = beam.NewCounter(metricsNamespace, "kafka_records_without_event_time")
-	aheadCounter   = beam.NewCounter(metricsNamespace, "kafka_records_ahead_of_clock")
-	recordsRead    atomic.Int64
+	untimedCounter = beam.NewCounter(metrics.Namespace, "kafka_records_without_event_time")
+	aheadCounter   = beam.NewCounter(metrics.Namespace, "kafka_records_ahead_of_clock")
 )
 
-// RecordsRead returns how many records this process's workers have read
-// from Kafka so far; with loopback workers (prism, Flink LOOPBACK) that is
-// the whole job, which is what a progress line wants.
-func RecordsRead() int64 { return recordsRead.Load() }
+func init() { metrics.AddWatermarkSource(Watermark) }
 
 // Read reads every partition of opts.Topic and returns
 // PCollection<events.Raw>: one element per record, Source
@@ -280,7 +273,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 	claimed, emitted, untimed := 0, 0, 0
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
-		recordsRead.Add(int64(emitted))
+		metrics.RecordsRead.Add(float64(emitted))
 		if untimed > 0 {
 			untimedCounter.Inc(ctx, int64(untimed))
 		}

@@ -6,28 +6,24 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valyala/fastjson"
 )
 
 func init() {
-	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
+	register.DoFn3x1[context.Context, beam.EventTime, []byte, error](&writeFn{})
 }
 
 var (
-	writeCounter   = beam.NewCounter(metricsNamespace, "kafka_records_written")
-	recordsWritten atomic.Int64
+	writeCounter = beam.NewCounter(metrics.Namespace, "kafka_records_written")
+	bundleTime   = metrics.BundleDuration.WithLabelValues("kafkaio.Write")
 )
-
-// RecordsWritten returns how many records this process's workers have had
-// acknowledged by Kafka so far; with loopback workers (prism, Flink
-// LOOPBACK) that is the whole job.
-func RecordsWritten() int64 { return recordsWritten.Load() }
 
 // Write writes every element of a PCollection<[]byte>, one JSON record
 // each, as one record of opts.Topic, keyed by opts.KeyField when set. The
@@ -78,6 +74,11 @@ type writeFn struct {
 	headers []kgo.RecordHeader
 	parser  fastjson.Parser
 	acks    *bundleAcks
+	// started is when the bundle started; eventMs the event times of its
+	// records, observed as event-to-output latency once acknowledged.
+	started time.Time
+	eventMs []int64
+	latency prometheus.Observer
 }
 
 // bundleAcks gathers the outcome of one bundle's records. Each bundle has
@@ -134,6 +135,7 @@ func (fn *writeFn) Setup() error {
 	for _, h := range fn.Headers {
 		fn.headers = append(fn.headers, kgo.RecordHeader{Key: h.Key, Value: []byte(h.Value)})
 	}
+	fn.latency = metrics.EventToOutput.WithLabelValues(fn.Topic)
 	return nil
 }
 
@@ -144,6 +146,7 @@ func (fn *writeFn) StartBundle(context.Context) error {
 		fn.closeClient()
 	}
 	fn.acks = newBundleAcks()
+	fn.started, fn.eventMs = time.Now(), fn.eventMs[:0]
 	if fn.client == nil {
 		cl, err := kgo.NewClient(fn.opts...)
 		if err != nil {
@@ -154,13 +157,14 @@ func (fn *writeFn) StartBundle(context.Context) error {
 	return nil
 }
 
-func (fn *writeFn) ProcessElement(ctx context.Context, rec []byte) error {
+func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, rec []byte) error {
 	// Fail fast: once a record failed the bundle will be retried anyway.
 	if _, err := fn.acks.result(fn.Topic); err != nil {
 		return err
 	}
 	r := &kgo.Record{Value: rec, Key: fn.key(rec), Headers: fn.headers}
 	fn.client.Produce(ctx, r, fn.acks.done)
+	fn.eventMs = append(fn.eventMs, int64(et))
 	return nil
 }
 
@@ -174,13 +178,18 @@ func (fn *writeFn) FinishBundle(ctx context.Context) error {
 	}
 	produced, err := acks.result(fn.Topic)
 	writeCounter.Inc(ctx, produced)
-	recordsWritten.Add(produced)
+	metrics.RecordsWritten.Add(float64(produced))
 	if err != nil {
 		// Retry with a fresh producer rather than one whose partitions
 		// just failed.
 		fn.closeClient()
 		return err
 	}
+	now := time.Now()
+	for _, ms := range fn.eventMs {
+		metrics.ObserveEventTime(fn.latency, ms, now)
+	}
+	metrics.Since(bundleTime, fn.started)
 	return nil
 }
 

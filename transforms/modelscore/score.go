@@ -7,9 +7,11 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/models/inference"
 	"github.com/beamlens/beamlens/transforms/deadletter"
@@ -28,9 +30,10 @@ const Stage = "model"
 const Detector = "model"
 
 var (
-	flagged = beam.NewCounter(deadletter.Namespace, "model_anomalies")
-	scored  = beam.NewCounter(deadletter.Namespace, "model_scored")
-	calls   = beam.NewCounter(deadletter.Namespace, "model_calls")
+	scoreBundles = metrics.BundleDuration.WithLabelValues("modelscore.Score")
+	flagged      = beam.NewCounter(metrics.Namespace, "model_anomalies")
+	scored       = beam.NewCounter(metrics.Namespace, "model_scored")
+	calls        = beam.NewCounter(metrics.Namespace, "model_calls")
 )
 
 // Score runs the model of opts on PCollection<KV<string, []byte>>:
@@ -74,6 +77,7 @@ type scoreFn struct {
 	inFlight sync.WaitGroup
 	mu       sync.Mutex
 	done     []result
+	started  time.Time // when the bundle started
 }
 
 func (fn *scoreFn) Setup() error {
@@ -98,6 +102,7 @@ func (fn *scoreFn) Teardown() error {
 func (fn *scoreFn) StartBundle(context.Context, func(beam.EventTime, events.Anomaly), func(events.DeadLetter)) {
 	fn.pending = fn.pending[:0]
 	fn.x = fn.x[:0]
+	fn.started = time.Now()
 }
 
 func (fn *scoreFn) ProcessElement(ctx context.Context, device string, batch []byte, emit func(beam.EventTime, events.Anomaly), dead func(events.DeadLetter)) error {
@@ -126,6 +131,7 @@ func (fn *scoreFn) FinishBundle(ctx context.Context, emit func(beam.EventTime, e
 		fn.launch(ctx)
 	}
 	fn.inFlight.Wait()
+	defer metrics.Since(scoreBundles, fn.started)
 	return fn.drain(ctx, emit, dead)
 }
 

@@ -9,6 +9,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -37,7 +38,7 @@ const (
 	rpcTimeout = 30 * time.Second
 )
 
-var ackCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_acked")
+var ackCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_acked")
 
 // settle acknowledges the held batches that are due (held at least
 // ackDelay since they were pulled) and extends the deadlines of the others

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -17,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/internal/drain"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/valyala/fastjson"
@@ -32,23 +32,16 @@ func init() {
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
 
-// metricsNamespace is the Beam metrics namespace of beamlens's counters.
-const metricsNamespace = "beamlens"
-
 var (
-	readCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_read")
+	readCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_read")
 	// untimedCounter counts messages without a readable event time, and
 	// aheadCounter messages stamped too far past the clock: neither moved
 	// the watermark.
-	untimedCounter = beam.NewCounter(metricsNamespace, "pubsub_messages_without_event_time")
-	aheadCounter   = beam.NewCounter(metricsNamespace, "pubsub_messages_ahead_of_clock")
-	messagesRead   atomic.Int64
+	untimedCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_without_event_time")
+	aheadCounter   = beam.NewCounter(metrics.Namespace, "pubsub_messages_ahead_of_clock")
 )
 
-// MessagesRead returns how many messages this process's workers have read so
-// far; with loopback workers (prism, Flink LOOPBACK) that is the whole job,
-// which is what a progress line wants.
-func MessagesRead() int64 { return messagesRead.Load() }
+func init() { metrics.AddWatermarkSource(Watermark) }
 
 // Read pulls messages from the subscription opts.Subscription and returns
 // PCollection<events.Raw>: one element per message, Source
@@ -218,7 +211,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 	emitted, untimed := 0, 0
 	defer func() {
 		readCounter.Inc(ctx, int64(emitted))
-		messagesRead.Add(int64(emitted))
+		metrics.RecordsRead.Add(float64(emitted))
 		if untimed > 0 {
 			untimedCounter.Inc(ctx, int64(untimed))
 		}

@@ -4,20 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fastjson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
 func init() {
-	register.DoFn2x1[context.Context, []byte, error](&writeFn{})
+	register.DoFn3x1[context.Context, beam.EventTime, []byte, error](&writeFn{})
 }
 
 // ErrPublish wraps every failure to publish a message: the bundle fails
@@ -25,14 +26,9 @@ func init() {
 var ErrPublish = errors.New("publish failed")
 
 var (
-	publishCounter    = beam.NewCounter(metricsNamespace, "pubsub_messages_published")
-	messagesPublished atomic.Int64
+	publishCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_published")
+	bundleTime     = metrics.BundleDuration.WithLabelValues("pubsubio.Write")
 )
-
-// MessagesPublished returns how many messages this process's workers have
-// had accepted by Pub/Sub so far; with loopback workers (prism, Flink
-// LOOPBACK) that is the whole job.
-func MessagesPublished() int64 { return messagesPublished.Load() }
 
 // Write publishes every element of a PCollection<[]byte>, one JSON record
 // each, as one message of opts.Topic, with opts.Attributes and, when
@@ -85,6 +81,11 @@ type writeFn struct {
 	parser  fastjson.Parser
 	results []*pubsub.PublishResult
 	keys    map[string]bool // ordering keys of the bundle
+	// started is when the bundle started; eventMs the event times of its
+	// messages, observed as event-to-output latency once accepted.
+	started time.Time
+	eventMs []int64
+	latency prometheus.Observer
 }
 
 // Setup connects and, with CreateTopic, makes sure the topic exists. The
@@ -114,6 +115,7 @@ func (fn *writeFn) Setup(ctx context.Context) error {
 		LimitExceededBehavior:  pubsub.FlowControlBlock,
 	}
 	fn.pub.EnableMessageOrdering = fn.OrderingKeyField != ""
+	fn.latency = metrics.EventToOutput.WithLabelValues(fn.Topic)
 	return nil
 }
 
@@ -139,10 +141,11 @@ func ensureTopic(ctx context.Context, c *pubsub.Client, name string) error {
 
 func (fn *writeFn) StartBundle() {
 	fn.results = fn.results[:0]
+	fn.started, fn.eventMs = time.Now(), fn.eventMs[:0]
 	clear(fn.keys)
 }
 
-func (fn *writeFn) ProcessElement(ctx context.Context, line []byte) error {
+func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, line []byte) error {
 	msg := &pubsub.Message{Data: line, Attributes: fn.Attributes}
 	if fn.OrderingKeyField != "" {
 		msg.OrderingKey = fn.orderingKey(line)
@@ -154,6 +157,7 @@ func (fn *writeFn) ProcessElement(ctx context.Context, line []byte) error {
 		}
 	}
 	fn.results = append(fn.results, fn.pub.Publish(ctx, msg))
+	fn.eventMs = append(fn.eventMs, int64(et))
 	return nil
 }
 
@@ -174,8 +178,13 @@ func (fn *writeFn) FinishBundle(ctx context.Context) error {
 	}
 	fn.results = fn.results[:0]
 	publishCounter.Inc(ctx, int64(published))
-	messagesPublished.Add(int64(published))
+	metrics.RecordsWritten.Add(float64(published))
 	if failed == 0 {
+		now := time.Now()
+		for _, ms := range fn.eventMs {
+			metrics.ObserveEventTime(fn.latency, ms, now)
+		}
+		metrics.Since(bundleTime, fn.started)
 		return nil
 	}
 	// A failure pauses its ordering key; the retried bundle needs it back.

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/models/llm"
 	"github.com/beamlens/beamlens/transforms/deadletter"
@@ -24,14 +26,15 @@ func init() {
 const StageLLM = "llm"
 
 var (
-	enriched  = beam.NewCounter(deadletter.Namespace, "reviews_with_themes")
-	llmCalls  = beam.NewCounter(deadletter.Namespace, "llm_batches")
-	llmCached = beam.NewCounter(deadletter.Namespace, "llm_cache_hits")
+	extractBundles = metrics.BundleDuration.WithLabelValues("themes.Extract")
+	enriched       = beam.NewCounter(metrics.Namespace, "reviews_with_themes")
+	llmCalls       = beam.NewCounter(metrics.Namespace, "llm_batches")
+	llmCached      = beam.NewCounter(metrics.Namespace, "llm_cache_hits")
 	// notCovered counts reviews the offline model could not read (another
 	// language, an unknown script); gaveUp those left unenriched because
 	// the LLM stayed down past its GiveUpAfter. Both are also dead letters.
-	notCovered = beam.NewCounter(deadletter.Namespace, "reviews_language_not_covered")
-	gaveUp     = beam.NewCounter(deadletter.Namespace, "reviews_llm_gave_up")
+	notCovered = beam.NewCounter(metrics.Namespace, "reviews_language_not_covered")
+	gaveUp     = beam.NewCounter(metrics.Namespace, "reviews_llm_gave_up")
 )
 
 // Extract sends PCollection<events.Review> through a theme extractor and
@@ -87,6 +90,7 @@ type extractFn struct {
 	slots      chan struct{}
 	mu         sync.Mutex
 	done       []batchResult
+	started    time.Time // when the bundle started
 }
 
 func (fn *extractFn) Setup() error {
@@ -109,6 +113,7 @@ func (fn *extractFn) Setup() error {
 func (fn *extractFn) StartBundle(context.Context, func(beam.EventTime, events.ReviewWithThemes), func(events.DeadLetter)) {
 	fn.pending = fn.pending[:0]
 	fn.done = nil
+	fn.started = time.Now()
 }
 
 func (fn *extractFn) ProcessElement(ctx context.Context, r events.Review, emit func(beam.EventTime, events.ReviewWithThemes), dead func(events.DeadLetter)) error {
@@ -131,6 +136,7 @@ func (fn *extractFn) FinishBundle(ctx context.Context, emit func(beam.EventTime,
 		fn.launch(ctx)
 	}
 	fn.inFlight.Wait()
+	defer metrics.Since(extractBundles, fn.started)
 	return fn.drain(ctx, emit, dead)
 }
 

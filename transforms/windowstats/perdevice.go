@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/deadletter"
 	"github.com/beamlens/beamlens/transforms/detect"
@@ -93,9 +94,9 @@ func (fn *perDeviceFn) Setup() {
 	if fn.Stage == "" { // a pipeline built before Stage existed
 		fn.Stage, fn.KeyName = Stage, "device"
 	}
-	fn.latePanes = beam.NewCounter(deadletter.Namespace, fn.Stage+"_late_panes")
-	fn.expired = beam.NewCounter(deadletter.Namespace, fn.Stage+"_device_states_expired")
-	fn.lateDropped = beam.NewCounter(deadletter.Namespace, fn.Stage+"_late_readings_dead_lettered")
+	fn.latePanes = beam.NewCounter(metrics.Namespace, fn.Stage+"_late_panes")
+	fn.expired = beam.NewCounter(metrics.Namespace, fn.Stage+"_device_states_expired")
+	fn.lateDropped = beam.NewCounter(metrics.Namespace, fn.Stage+"_late_readings_dead_lettered")
 }
 
 func (fn *perDeviceFn) read(sp state.Provider) (deviceWindows, error) {
