@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/retry"
 	"github.com/cenkalti/backoff/v5"
 )
 
@@ -51,12 +52,12 @@ func (e *statusError) Error() string {
 	return fmt.Sprintf("HTTP %d: %s", e.code, e.body)
 }
 
-// transientStatus: the server is busy, restarting or reloading the model.
-// 404 counts: a model URL that answered at start and 404s later is a
-// server still loading its models after a restart.
+// transientStatus: the server is busy, restarting or reloading the model
+// (retry.TransientStatus). 404 counts too: a model URL that answered at
+// start and 404s later is a server still loading its models after a
+// restart.
 func transientStatus(code int) bool {
-	return code == http.StatusTooManyRequests || code == http.StatusNotFound ||
-		code == http.StatusRequestTimeout || code >= 500
+	return code == http.StatusNotFound || retry.TransientStatus(code)
 }
 
 // do sends body to url (GET when body is nil) and decodes the JSON answer
