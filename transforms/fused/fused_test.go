@@ -33,14 +33,7 @@ func TestMain(m *testing.M) {
 // exactly one place.
 func TestFilesMatchesPerReadingPath(t *testing.T) {
 	dir := t.TempDir()
-	input := filepath.Join(dir, "s.jsonl")
-	var data, labels bytes.Buffer
-	if err := synth.Sensors(&data, &labels, synth.SensorOptions{N: 6000, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(input, data.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	input, data := sensorFile(t, dir, 7, func(b []byte) []byte { return b })
 	det := detect.Options{Detectors: []string{"threshold"}}
 	win := windowstats.Options{}
 
@@ -82,7 +75,7 @@ func TestFilesMatchesPerReadingPath(t *testing.T) {
 	}
 	// Conservation: every decoded reading's every metric is counted once.
 	decoded := int64(0)
-	for _, line := range strings.Split(strings.TrimSpace(data.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		r, err := (&events.ReadingDecoder{}).Decode([]byte(line))
 		if err == nil {
 			decoded += int64(len(r.Metrics))
@@ -147,15 +140,10 @@ func stats(t *testing.T, dir, name string) map[string]windowRecord {
 // every reading's raw bytes.
 func TestFileBatchesMatchFullBatches(t *testing.T) {
 	dir := t.TempDir()
-	input := filepath.Join(dir, "s.jsonl")
-	var data, labels bytes.Buffer
-	if err := synth.Sensors(&data, &labels, synth.SensorOptions{N: 6000, Seed: 11}); err != nil {
-		t.Fatal(err)
-	}
-	crlf := bytes.ReplaceAll(data.Bytes()[:data.Len()/2], []byte("\n"), []byte("\r\n"))
-	if err := os.WriteFile(input, append(crlf, data.Bytes()[data.Len()/2:]...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	input, _ := sensorFile(t, dir, 11, func(b []byte) []byte {
+		crlf := bytes.ReplaceAll(b[:len(b)/2], []byte("\n"), []byte("\r\n"))
+		return append(crlf, b[len(b)/2:]...)
+	})
 	learned := detect.Options{}
 	win := windowstats.Options{}
 
@@ -176,4 +164,19 @@ func TestFileBatchesMatchFullBatches(t *testing.T) {
 	if len(f) == 0 || strings.Join(f, "\n") != strings.Join(g, "\n") {
 		t.Errorf("anomalies: from file batches %d lines, from full batches %d, or they differ", len(f), len(g))
 	}
+}
+
+// sensorFile writes 6,000 generated readings (seed), passed through edit,
+// to dir/s.jsonl and returns its path and contents.
+func sensorFile(t *testing.T, dir string, seed uint64, edit func([]byte) []byte) (string, []byte) {
+	t.Helper()
+	var data, labels bytes.Buffer
+	if err := synth.Sensors(&data, &labels, synth.SensorOptions{N: 6000, Seed: seed}); err != nil {
+		t.Fatal(err)
+	}
+	path, b := filepath.Join(dir, "s.jsonl"), edit(data.Bytes())
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, b
 }
