@@ -6,7 +6,10 @@
 // element per non-blank line, tagged with "PATH@OFFSET". A UTF-8 byte-order
 // mark and CRLF endings are tolerated; a line over events.MaxRecordBytes is
 // not decoded but emitted with a Problem, so it becomes a dead letter instead
-// of exhausting memory. Write gathers a PCollection<[]byte> of records into
-// one file, written to a temporary name and renamed, so a reader never sees a
-// half-written output; an empty collection gives an empty file.
+// of exhausting memory. Write has each bundle write its records to a hidden
+// shard next to the output and one finalizing step join the committed shards
+// under a temporary name and rename it, so a reader never sees a
+// half-written output and the records never travel through the runner twice;
+// an empty collection gives an empty file. Workers must share the output
+// directory.
 package jsonl

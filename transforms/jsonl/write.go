@@ -3,9 +3,14 @@ package jsonl
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,62 +21,199 @@ import (
 )
 
 func init() {
-	register.DoFn2x1[[]byte, func(*[]byte) bool, error](&writeFileFn{})
-	register.Iter1[[]byte]()
+	register.DoFn2x1[[]byte, func(shard), error](&writeShardFn{})
+	register.Emitter1[shard]()
+	register.DoFn2x0[[]byte, func(shard)](&noShardFn{})
+	register.DoFn2x1[int, func(*shard) bool, error](&finalizeFn{})
+	register.Iter1[shard]()
 	register.DoFn2x1[beam.EventTime, []byte, error](&stdoutFn{})
 }
 
 // Write writes every element of a PCollection<[]byte> (one JSON record, or
 // several separated by '\n', without a final newline) as lines of the file
-// at path, creating its
-// directory. The file appears atomically when the collection is complete, and
-// exists (empty) when the collection is. It is meant for bounded collections:
-// the whole collection is gathered in the global window first.
+// at path, creating its directory. The file appears atomically when the
+// collection is complete, and exists (empty) when the collection is. It is
+// meant for bounded collections.
+//
+// Each bundle writes its records to a hidden shard file next to path, so the
+// output bytes never travel through the runner again (on prism they used to
+// be gathered as a side input: the whole output held in the runner's memory
+// and copied to one worker); one small finalizing step concatenates the
+// shards of the bundles that committed, in name order, renames the result to
+// path and removes every shard of this write, including those of retried
+// bundles. Workers must therefore share the output directory (one host, as
+// with prism, direct and a one-host Flink, or a shared file system). Line
+// order across bundles is not defined.
 func Write(s beam.Scope, path string, col beam.PCollection) {
 	s = s.Scope("jsonl.Write")
 	if path == "" {
 		panic("jsonl.Write: empty path")
 	}
+	token := make([]byte, 6)
+	if _, err := rand.Read(token); err != nil {
+		panic(fmt.Sprintf("jsonl.Write: %v", err))
+	}
 	global := beam.WindowInto(s, window.NewGlobalWindows(), col)
-	beam.ParDo0(s, &writeFileFn{Path: path}, beam.Impulse(s), beam.SideInput{Input: global})
+	shards := beam.ParDo(s, &writeShardFn{Path: path, Token: hex.EncodeToString(token)}, global)
+	// One empty shard from an impulse, so the finalizing group always has a
+	// member and an empty collection still yields its (empty) file.
+	none := beam.ParDo(s, &noShardFn{}, beam.Impulse(s))
+	all := beam.Flatten(s, shards, none)
+	grouped := beam.GroupByKey(s, beam.AddFixedKey(s, all))
+	beam.ParDo0(s, &finalizeFn{Path: path, Token: hex.EncodeToString(token)}, grouped)
 }
 
-// writeFileFn is driven by a single impulse and reads the records as a side
-// input, so that an empty collection still yields its (empty) file.
-type writeFileFn struct {
-	Path string
+// shard names one bundle's part of the output and how many lines it holds;
+// the zero shard (empty File) is the impulse's placeholder.
+type shard struct {
+	File  string
+	Lines int64
 }
 
-func (fn *writeFileFn) ProcessElement(_ []byte, records func(*[]byte) bool) error {
+// shardPattern is the glob of every shard of one write: hidden, next to the
+// output, named after it and the write's token.
+func shardPattern(path, token string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".shard-*")
+}
+
+// writeShardFn writes one bundle's records to its own shard file and emits
+// the shard when the bundle finishes.
+type writeShardFn struct {
+	Path, Token string
+
+	f     *os.File
+	w     *bufio.Writer
+	lines int64
+}
+
+// StartBundle abandons the shard of a bundle that failed on this instance:
+// its file is an orphan that finalizeFn removes, and the retried bundle
+// starts a shard of its own, so no record is written twice.
+func (fn *writeShardFn) StartBundle(_ func(shard)) {
+	if fn.f != nil {
+		fn.f.Close()
+		fn.f = nil
+	}
+}
+
+// The emitter is unused here (shards leave in FinishBundle) but names its
+// type for Beam's generic registration.
+func (fn *writeShardFn) ProcessElement(rec []byte, _ func(shard)) error {
+	if fn.f == nil {
+		if err := os.MkdirAll(filepath.Dir(fn.Path), 0o755); err != nil {
+			return fmt.Errorf("jsonl.Write: %w", err)
+		}
+		pattern := strings.TrimSuffix(filepath.Base(shardPattern(fn.Path, fn.Token)), "*") + "*"
+		f, err := os.CreateTemp(filepath.Dir(fn.Path), pattern)
+		if err != nil {
+			return fmt.Errorf("jsonl.Write: %w", err)
+		}
+		fn.f, fn.w, fn.lines = f, bufio.NewWriterSize(f, 1<<20), 0
+	}
+	fn.w.Write(rec)
+	if err := fn.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("jsonl.Write %s: %w", fn.f.Name(), err)
+	}
+	fn.lines += lineCount(rec)
+	return nil
+}
+
+func (fn *writeShardFn) FinishBundle(emit func(shard)) error {
+	if fn.f == nil {
+		return nil
+	}
+	f := fn.f
+	fn.f = nil
+	if err := fn.w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
+	}
+	emit(shard{File: f.Name(), Lines: fn.lines})
+	return nil
+}
+
+// noShardFn turns the impulse into the placeholder shard.
+type noShardFn struct{}
+
+func (noShardFn) ProcessElement(_ []byte, emit func(shard)) { emit(shard{}) }
+
+// finalizeFn joins the committed shards into the output file.
+type finalizeFn struct {
+	Path, Token string
+}
+
+func (fn *finalizeFn) ProcessElement(_ int, shards func(*shard) bool) error {
+	var files []string
+	var lines int64
+	var sh shard
+	for shards(&sh) {
+		if sh.File != "" {
+			files = append(files, sh.File)
+			lines += sh.Lines
+		}
+	}
+	sort.Strings(files)
 	if err := os.MkdirAll(filepath.Dir(fn.Path), 0o755); err != nil {
 		return fmt.Errorf("jsonl.Write: %w", err)
 	}
+	tmp, err := fn.join(files)
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("jsonl.Write: %w", err)
+	}
+	if err := os.Rename(tmp, fn.Path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("jsonl.Write: %w", err)
+	}
+	// Shards of bundles that failed and were retried never reached the
+	// group; they go too.
+	left, _ := filepath.Glob(shardPattern(fn.Path, fn.Token))
+	for _, f := range left {
+		os.Remove(f)
+	}
+	metrics.RecordsWritten.Add(float64(lines))
+	return nil
+}
+
+// join gives the name of one file holding the shards' bytes in order: the
+// only shard itself, or a new file they are copied into (copy_file_range
+// where the kernel has it).
+func (fn *finalizeFn) join(files []string) (string, error) {
+	if len(files) == 1 {
+		return files[0], nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(fn.Path), "."+filepath.Base(fn.Path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("jsonl.Write: %w", err)
+		return "", fmt.Errorf("jsonl.Write: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	var rec []byte
-	for records(&rec) {
-		w.Write(rec)
-		if err := w.WriteByte('\n'); err != nil {
+	for _, name := range files {
+		if err := appendFile(tmp, name); err != nil {
 			tmp.Close()
-			return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
+			os.Remove(tmp.Name())
+			return "", fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 		}
-		metrics.RecordsWritten.Add(float64(lineCount(rec)))
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("jsonl.Write %s: %w", fn.Path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("jsonl.Write: %w", err)
+	return tmp.Name(), nil
+}
+
+func appendFile(dst *os.File, name string) error {
+	src, err := os.Open(name)
+	if err != nil {
+		return err
 	}
-	return os.Rename(tmp.Name(), fn.Path)
+	defer src.Close()
+	_, err = io.Copy(dst, src)
+	return err
 }
 
 // WriteStdout writes every element of a PCollection<[]byte> as a line on the
