@@ -96,6 +96,12 @@ func openONNX(path string, opts Options) (Model, error) {
 	if len(m.outputs) == 0 {
 		return nil, fmt.Errorf("model %s has no int64 label nor float score tensor output", path)
 	}
+	if os.Getenv(AsExportedEnv) != "1" {
+		// A model that is not a per-tree forest is loaded as it is.
+		if fused, err := fuseForest(data); err == nil {
+			data = fused
+		}
+	}
 	key := fmt.Sprintf("%s\x00%d\x00%x", path, opts.Threads, sha256.Sum256(data))
 	sessions.Lock()
 	defer sessions.Unlock()
