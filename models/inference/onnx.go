@@ -96,17 +96,18 @@ func openONNX(path string, opts Options) (Model, error) {
 	if len(m.outputs) == 0 {
 		return nil, fmt.Errorf("model %s has no int64 label nor float score tensor output", path)
 	}
-	if os.Getenv(AsExportedEnv) != "1" {
-		// A model that is not a per-tree forest is loaded as it is.
-		if fused, err := fuseForest(data); err == nil {
-			data = fused
-		}
-	}
-	key := fmt.Sprintf("%s\x00%d\x00%x", path, opts.Threads, sha256.Sum256(data))
+	asExported := os.Getenv(AsExportedEnv) == "1"
+	key := fmt.Sprintf("%s\x00%d\x00%t\x00%x", path, opts.Threads, asExported, sha256.Sum256(data))
 	sessions.Lock()
 	defer sessions.Unlock()
 	if shared, ok := sessions.byKey[key]; ok {
 		return shared, nil
+	}
+	if !asExported {
+		// A model that is not a per-tree forest is loaded as it is.
+		if fused, err := fuseForest(data); err == nil {
+			data = fused
+		}
 	}
 	if err := ortInit(); err != nil {
 		return nil, err

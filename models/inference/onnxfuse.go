@@ -188,10 +188,11 @@ func (f *forest) tree(i int) (forestTree, error) {
 		}
 	}
 
-	// The tree's arithmetic: the nodes after it whose every input is one
-	// of its values or a constant (the graph is in topological order).
+	// The tree's arithmetic: the nodes downstream of it whose every input
+	// is one of its values or a constant, in graph order (which ONNX
+	// makes topological).
 	own := map[string]bool{n.Out[0]: true}
-	for j := i + 1; j < len(f.g.Nodes); j++ {
+	for _, j := range f.downstream(n.Out[0]) {
 		m := f.g.Nodes[j]
 		touches, all := false, true
 		for _, in := range m.In {
@@ -235,6 +236,28 @@ func (f *forest) tree(i int) (forestTree, error) {
 		}
 	}
 	return t, f.fold(&t)
+}
+
+// downstream returns the nodes that read v, or read what they write, and
+// so on, in graph order.
+func (f *forest) downstream(v string) []int {
+	seen := map[int]bool{}
+	next := []string{v}
+	for len(next) > 0 {
+		v, next = next[len(next)-1], next[:len(next)-1]
+		for _, j := range f.consumers[v] {
+			if !seen[j] {
+				seen[j] = true
+				next = append(next, f.g.Nodes[j].Out...)
+			}
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for j := range seen {
+		out = append(out, j)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // fold computes each leaf's contribution: the tree node's output for the
