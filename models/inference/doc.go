@@ -18,8 +18,9 @@
 //     with the per-tree arithmetic folded into its leaves (onnxfuse.go),
 //     which ONNX Runtime runs many times faster, with the same scores to
 //     float32 rounding; BEAMLENS_ONNX_AS_EXPORTED=1 loads it as exported.
-//     The ONNX protobuf is read and written with protowire (onnxgraph.go),
-//     copying what the rewrite does not touch byte for byte.
+//     The ONNX protobuf is read and written with protowire (onnxgraph.go,
+//     onnxwrite.go), copying what the rewrite does not touch byte for
+//     byte.
 //   - http(s)://HOST:PORT/v2/models/NAME: a KServe v2 (Open Inference
 //     Protocol) server: MLServer, KServe, Triton, Seldon.
 //   - mlflow+http(s)://HOST:PORT/invocations: an MLflow scoring server.
