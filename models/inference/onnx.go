@@ -103,10 +103,11 @@ func openONNX(path string, opts Options) (Model, error) {
 	if shared, ok := sessions.byKey[key]; ok {
 		return shared, nil
 	}
+	load, rewritten := data, false
 	if !asExported {
 		// A model that is not a per-tree forest is loaded as it is.
 		if fused, err := fuseForest(data); err == nil {
-			data = fused
+			load, rewritten = fused, true
 		}
 	}
 	if err := ortInit(); err != nil {
@@ -123,7 +124,13 @@ func openONNX(path string, opts Options) (Model, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, err
 	}
-	if m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{m.input}, m.outputs, so); err != nil {
+	m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(load, []string{m.input}, m.outputs, so)
+	if err != nil && rewritten {
+		// ONNX Runtime refusing the rewritten forest would be a fault of
+		// the rewrite, not of the model: load the model as exported.
+		m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{m.input}, m.outputs, so)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("model %s is not a model ONNX Runtime can load: %w", path, err)
 	}
 	if sessions.byKey == nil {
