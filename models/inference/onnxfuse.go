@@ -21,9 +21,11 @@ var errNotForest = errors.New("not a forest of per-tree TreeEnsembleRegressor no
 // per tree, a Gather of the tree's features, a TreeEnsembleRegressor that
 // answers the leaf's id, and some 25 nodes of arithmetic that turn the
 // leaf into the tree's path length, then a Sum over the trees: 2,710 nodes
-// for 100 trees. ONNX Runtime runs that some 15 times slower than the same
-// forest as one operator (most of it in the [rows,1] by [1] broadcasts of
-// the per-tree arithmetic), and takes seconds to create a session for it.
+// for 100 trees. ONNX Runtime runs that 7 times slower in CPU time than
+// the same forest as one operator (33 times in wall time on a loaded
+// machine, BENCHMARKS.md): thousands of tiny [rows,1] by [1] kernels, each
+// paying its dispatch and allocation. It also takes seconds to create a
+// session for it.
 //
 // Each tree's arithmetic depends on nothing but the leaf reached, so it is
 // computed here once per leaf (onnxfold.go) and becomes that leaf's weight
