@@ -2,7 +2,8 @@
 # Times the anomaly pipeline with the model detector on prism over N readings
 # (default 200k) of the IsolationForest fixture (scripts/models/iforest.py):
 # the threshold detector (the reference), the ONNX IsolationForest in process,
-# the same model served by MLServer (KServe v2), and Beam Python's
+# the same ONNX model as exported (BEAMLENS_ONNX_AS_EXPORTED=1: no forest
+# rewrite), the same model served by MLServer (KServe v2), and Beam Python's
 # RunInference with the same scikit-learn model, in one run on one input.
 # Prints readings/s, the ratios and the load average (the machine is shared).
 # Usage: scripts/bench-model.sh [N]
@@ -39,6 +40,8 @@ timed() { # name command...
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), Beam Go $(go list -m -f '{{.Version}}' github.com/apache/beam/sdks/v2), prism, $n readings, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 t=$(timed threshold "$work/beamlens" anomalies --detectors=threshold --metric=current --threshold=14 "$metrics" --window=off --input="$input" --output="$work/out-threshold" --overwrite); echo "$t"
 o=$(timed onnx "$work/beamlens" anomalies --detectors=model --model="$fixture/iforest.onnx" "$metrics" --window=off --input="$input" --output="$work/out-onnx" --overwrite); echo "$o"
+# The same model without the load-time forest rewrite (models/inference/onnxfuse.go).
+e=$(timed onnx-exported env BEAMLENS_ONNX_AS_EXPORTED=1 "$work/beamlens" anomalies --detectors=model --model="$fixture/iforest.onnx" "$metrics" --window=off --input="$input" --output="$work/out-onnx-exported" --overwrite); echo "$e"
 
 # MLServer on loopback (parallel_workers 0: see README).
 srv="$work/mlserver"
@@ -58,11 +61,11 @@ kill $mls; wait $mls 2>/dev/null || true
 rm -rf "$work/out-beampy"; mkdir -p "$work/out-beampy"
 b=$(timed beam-python "$beam_venv/bin/python" scripts/bench/model_beam.py "$input" "$work/out-beampy/part" "$fixture/model.joblib"); echo "$b"
 
-echo "flagged: onnx $(wc -l <"$work/out-onnx/anomalies.jsonl"), mlserver $(wc -l <"$work/out-mlserver/anomalies.jsonl"), beam python $(cat "$work"/out-beampy/part* | wc -l), threshold $(wc -l <"$work/out-threshold/anomalies.jsonl")"
-python3 - "$t" "$o" "$m" "$b" <<'PY'
+echo "flagged: onnx $(wc -l <"$work/out-onnx/anomalies.jsonl"), onnx as exported $(wc -l <"$work/out-onnx-exported/anomalies.jsonl"), mlserver $(wc -l <"$work/out-mlserver/anomalies.jsonl"), beam python $(cat "$work"/out-beampy/part* | wc -l), threshold $(wc -l <"$work/out-threshold/anomalies.jsonl")"
+python3 - "$t" "$o" "$m" "$b" "$e" <<'PY'
 import sys
 rate = lambda line: float(line.split()[3])
-t, o, m, b = map(rate, sys.argv[1:5])
-print(f"onnx / threshold: {o/t:.2f}; mlserver / threshold: {m/t:.2f}; onnx / beam python: {o/b:.1f}x; mlserver / beam python: {m/b:.1f}x")
+t, o, m, b, e = map(rate, sys.argv[1:6])
+print(f"onnx / threshold: {o/t:.2f}; mlserver / threshold: {m/t:.2f}; onnx / beam python: {o/b:.1f}x; mlserver / beam python: {m/b:.1f}x; onnx / onnx as exported: {o/e:.1f}x")
 PY
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -12,7 +12,15 @@
 //     dlopen at run time, so nothing but a C compiler is needed to build.
 //     The binding is cgo: a binary built with CGO_ENABLED=0 has every
 //     other detector and the server paths, and Open says so for a .onnx
-//     file (onnx_nocgo.go). No build tag beyond cgo itself.
+//     file (onnx_nocgo.go). No build tag beyond cgo itself. A forest that
+//     skl2onnx exported one tree at a time (an IsolationForest: some 27
+//     nodes per tree) is rewritten at load into one TreeEnsembleRegressor
+//     with the per-tree arithmetic folded into its leaves (onnxfuse.go),
+//     which ONNX Runtime runs many times faster, with the same scores to
+//     float32 rounding; BEAMLENS_ONNX_AS_EXPORTED=1 loads it as exported.
+//     The ONNX protobuf is read and written with protowire (onnxgraph.go,
+//     onnxwrite.go), copying what the rewrite does not touch byte for
+//     byte.
 //   - http(s)://HOST:PORT/v2/models/NAME: a KServe v2 (Open Inference
 //     Protocol) server: MLServer, KServe, Triton, Seldon.
 //   - mlflow+http(s)://HOST:PORT/invocations: an MLflow scoring server.

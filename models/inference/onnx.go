@@ -96,11 +96,19 @@ func openONNX(path string, opts Options) (Model, error) {
 	if len(m.outputs) == 0 {
 		return nil, fmt.Errorf("model %s has no int64 label nor float score tensor output", path)
 	}
-	key := fmt.Sprintf("%s\x00%d\x00%x", path, opts.Threads, sha256.Sum256(data))
+	asExported := os.Getenv(AsExportedEnv) == "1"
+	key := fmt.Sprintf("%s\x00%d\x00%t\x00%x", path, opts.Threads, asExported, sha256.Sum256(data))
 	sessions.Lock()
 	defer sessions.Unlock()
 	if shared, ok := sessions.byKey[key]; ok {
 		return shared, nil
+	}
+	load, rewritten := data, false
+	if !asExported {
+		// A model that is not a per-tree forest is loaded as it is.
+		if fused, err := fuseForest(data); err == nil {
+			load, rewritten = fused, true
+		}
 	}
 	if err := ortInit(); err != nil {
 		return nil, err
@@ -116,7 +124,13 @@ func openONNX(path string, opts Options) (Model, error) {
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, err
 	}
-	if m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{m.input}, m.outputs, so); err != nil {
+	m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(load, []string{m.input}, m.outputs, so)
+	if err != nil && rewritten {
+		// ONNX Runtime refusing the rewritten forest would be a fault of
+		// the rewrite, not of the model: load the model as exported.
+		m.sess, err = ort.NewDynamicAdvancedSessionWithONNXData(data, []string{m.input}, m.outputs, so)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("model %s is not a model ONNX Runtime can load: %w", path, err)
 	}
 	if sessions.byKey == nil {

@@ -10,7 +10,7 @@ import (
 // onnxTensor is a graph input or output as an ONNX file declares it.
 type onnxTensor struct {
 	Name     string
-	ElemType int32   // onnx.TensorProto.DataType: 1 float, 7 int64, 11 double
+	ElemType int32   // onnx.TensorProto.DataType: 1 float, 7 int64, 9 bool, 11 double
 	Dims     []int64 // -1 for a symbolic dimension
 	IsTensor bool
 }
@@ -19,6 +19,7 @@ type onnxTensor struct {
 const (
 	onnxFloat  = 1
 	onnxInt64  = 7
+	onnxBool   = 9
 	onnxDouble = 11
 )
 
