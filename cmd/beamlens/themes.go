@@ -53,7 +53,7 @@ func (f *themeFlags) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noKeyNeeded, "llm-no-key", false, "the server needs no API key (local vLLM, Ollama, llama.cpp)")
 	fs.IntVar(&f.llmOpts.BatchSize, "llm-batch-size", 20, "reviews per request")
 	fs.IntVar(&f.llmOpts.MaxConcurrency, "llm-concurrency", 4, "requests in flight at once")
-	fs.IntVar(&f.llmOpts.RequestsPerMinute, "llm-rpm", 500, "client-side limit on requests per minute (negative: none): your account's limit; requests are paced at 95% of it, slower for a while after a 429. 500 is OpenAI's usage tier 1 for gpt-4o-mini; Azure: 6 per 1000 of the deployment's TPM; local servers: -1")
+	fs.IntVar(&f.llmOpts.RequestsPerMinute, "llm-rpm", 500, "client-side limit on requests per minute (negative: none): your account's limit; requests start 2% more than 60s/rpm apart, up to 20% more after 429s. 500 is OpenAI's usage tier 1 for gpt-4o-mini; Azure: 6 per 1000 of the deployment's TPM; local servers: -1")
 	fs.IntVar(&f.llmOpts.TokensPerMinute, "llm-tpm", 200000, "client-side limit on estimated tokens per minute (negative: none): your account's limit; 200000 is OpenAI's usage tier 1 for gpt-4o-mini; Azure: the deployment's TPM; local servers: -1")
 	fs.StringVar(&f.synonyms, "themes-synonyms", "", "a YAML `FILE` of extra synonyms, theme: [answers that mean it] (e.g. delivery: [shipping, courier]), folded on top of the built-in table (lower case, trimmed, plurals folded)")
 	fs.StringVar(&f.taxonomy, "themes-taxonomy", "", "a `FILE` of allowed themes, one per line (# comments); answers are mapped onto them through the synonyms, and an answer that maps to none is dropped (a review may end with no themes)")

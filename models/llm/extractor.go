@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -57,4 +58,13 @@ func normaliseThemes(in []string) []string {
 		out = append(out, t)
 	}
 	return out
+}
+
+// Paced is an extractor that spaces its requests in time. NextStart is the
+// earliest moment its next request may start (in the past when it may
+// start now): a caller that batches reviews itself can cut a partial batch
+// just before then rather than at once, so that reviews arriving meanwhile
+// still travel in it.
+type Paced interface {
+	NextStart() time.Time
 }

@@ -38,7 +38,10 @@ type OpenAIExtractor struct {
 	stats   counters
 }
 
-var _ Extractor = (*OpenAIExtractor)(nil)
+var (
+	_ Extractor = (*OpenAIExtractor)(nil)
+	_ Paced     = (*OpenAIExtractor)(nil)
+)
 
 // NewOpenAIExtractor validates o, reads the API key from o.APIKeyFile or the
 // environment, and returns an extractor. It sends nothing yet.

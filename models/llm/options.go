@@ -89,8 +89,9 @@ type Options struct {
 	MaxConcurrency int
 	// RequestsPerMinute limits requests on the client side: the account's
 	// limit. Default 500 (OpenAI's usage tier 1 for gpt-4o-mini); negative
-	// means no limit. Requests are spaced evenly, at 95% of it (slower for a
-	// while after a 429): RequestBurst of them may go out back to back.
+	// means no limit. Requests start evenly spaced, 60s/RequestsPerMinute
+	// apart plus a margin of 2% that each 429 widens by up to 2 ms, never
+	// beyond 20%: RequestBurst of them may go out back to back.
 	RequestsPerMinute int
 	// RequestBurst is how many requests may go out at once after a quiet
 	// moment. Default 1: requests at least 60s/RequestsPerMinute apart,

@@ -2,61 +2,76 @@ package llm
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
-// pacer adapts the request limiter to what the service accepts. Spacing
-// requests exactly 60s/RequestsPerMinute apart is not enough against a
-// strict budget: requests leave on time but arrive a few milliseconds
-// apart either way (more on a loaded machine), and every one that arrives
-// early is a 429 (measured: half of all requests at 600 rpm against a
-// burst-1 server). So the limiter runs at startShare of the configured
-// rate, 5 ms of margin a request at 600 rpm; each 429 slows it by slowDown,
-// down to minShare, and every speedUpAfter answers in a row without one
-// speed it up by speedUp, back up to startShare, never beyond: the rate
-// settles just under what the service accepts. The steps are small because
-// a 429 costs little once its token is given back (see grant): measured
-// against a burst-1 server at 600 rpm, a 5% step per 429 held runs at
-// 73-82% of the ceiling, 1% holds them above 90% with under 1% of
-// requests answered 429 (BENCHMARKS.md). Safe for concurrent use; a nil
-// *pacer does nothing.
+// pacer sets the interval between request starts: the configured minimum
+// (60s / RequestsPerMinute) plus a safety margin learned from the
+// service's 429s. Spacing requests exactly the minimum apart is not enough
+// against a strict budget (burst 1): requests leave on time but arrive a
+// few milliseconds apart either way, and every one that arrives early is
+// refused. How early is the server's side of the jitter, which the client
+// cannot see until it is told, so the margin starts small (startMargin of
+// the interval) and each 429 adds what the service said it was early by
+// (its Retry-After), at most marginStep: one 429 answered "retry after 20
+// s" must not slow the job by seconds a request. The margin is capped at
+// maxMargin of the interval, because without a cap a burst of 429s (a
+// load spike on the server) slows the rest of a job for good; and every
+// decayAfter answers in a row without a 429 it gives back decayShare of
+// what it learned above startMargin, so a long job follows the service
+// when the spike is over. Safe for concurrent use; a nil *pacer does
+// nothing.
 type pacer struct {
-	lim *rate.Limiter
-	max float64
+	lim  *rate.Limiter
+	base time.Duration // the configured minimum interval
 
-	mu    sync.Mutex
-	cur   float64
-	okRun int
+	mu     sync.Mutex
+	margin time.Duration
+	okRun  int
 }
 
 const (
-	startShare   = 0.95
-	slowDown     = 0.99
-	speedUp      = 1.005
-	speedUpAfter = 100
-	minShare     = 0.5
+	startMargin = 0.02 // of the interval: 2 ms at 600 requests a minute
+	maxMargin   = 0.20 // of the interval
+	marginStep  = 2 * time.Millisecond
+	decayAfter  = 100
+	decayShare  = 0.1
 )
 
 func newPacer(lim *rate.Limiter) *pacer {
-	if lim == nil {
+	if lim == nil || lim.Limit() <= 0 || lim.Limit() == rate.Inf {
 		return nil
 	}
-	l := float64(lim.Limit())
-	lim.SetLimit(rate.Limit(l * startShare))
-	return &pacer{lim: lim, max: l, cur: l * startShare}
+	base := time.Duration(float64(time.Second) / float64(lim.Limit()))
+	p := &pacer{lim: lim, base: base, margin: time.Duration(float64(base) * startMargin)}
+	p.apply()
+	return p
 }
 
-// limited records a 429.
-func (p *pacer) limited() {
+// apply sets the limiter to one request an interval. Called with mu held
+// (or before p is shared).
+func (p *pacer) apply() {
+	p.lim.SetLimit(rate.Limit(float64(time.Second) / float64(p.base+p.margin)))
+}
+
+// limited records a 429 whose Retry-After was early (0 when the service
+// gave none): the margin grows by early, at most marginStep, up to
+// maxMargin of the interval.
+func (p *pacer) limited(early time.Duration) {
 	if p == nil {
 		return
+	}
+	step := marginStep
+	if early > 0 {
+		step = min(early, marginStep)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.okRun = 0
-	p.cur = max(p.cur*slowDown, p.max*minShare)
-	p.lim.SetLimit(rate.Limit(p.cur))
+	p.margin = min(p.margin+step, time.Duration(float64(p.base)*maxMargin))
+	p.apply()
 }
 
 // answered records a request that drew no 429.
@@ -66,22 +81,23 @@ func (p *pacer) answered() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cur >= p.max*startShare {
+	floor := time.Duration(float64(p.base) * startMargin)
+	if p.margin <= floor {
 		return
 	}
-	if p.okRun++; p.okRun >= speedUpAfter {
+	if p.okRun++; p.okRun >= decayAfter {
 		p.okRun = 0
-		p.cur = min(p.cur*speedUp, p.max*startShare)
-		p.lim.SetLimit(rate.Limit(p.cur))
+		p.margin -= time.Duration(float64(p.margin-floor) * decayShare)
+		p.apply()
 	}
 }
 
-// rate returns the requests a second the limiter allows now.
-func (p *pacer) rate() float64 {
+// interval returns the time the limiter now leaves between request starts.
+func (p *pacer) interval() time.Duration {
 	if p == nil {
 		return 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cur
+	return p.base + p.margin
 }

@@ -271,7 +271,7 @@ func (e *OpenAIExtractor) request(ctx context.Context, b []*pending) (reply, boo
 		if rateLimited {
 			e.pauseFor(delay)
 			g.giveBack()
-			e.pacer.limited()
+			e.pacer.limited(se.RetryAfter)
 			e.stats.rateLimited.Add(1)
 		}
 		e.stats.retries.Add(1)
@@ -485,4 +485,28 @@ func (e *OpenAIExtractor) pauseFor(d time.Duration) {
 			return
 		}
 	}
+}
+
+// NextStart implements Paced: the first moment the request limiter, the
+// spacing after the latest request written and a 429's pause all let a
+// request start; now when there is no request limit and no pause.
+func (e *OpenAIExtractor) NextStart() time.Time {
+	now := time.Now()
+	next := now
+	if until := e.pause.Load(); until > now.UnixNano() {
+		next = time.Unix(0, until)
+	}
+	if e.reqLim == nil {
+		return next
+	}
+	limit := float64(e.reqLim.Limit())
+	if need := 1 - e.reqLim.TokensAt(now); need > 0 {
+		if t := now.Add(time.Duration(need / limit * float64(time.Second))); t.After(next) {
+			next = t
+		}
+	}
+	if t := e.spacing.earliest(time.Duration(float64(time.Second) / limit)); t.After(next) {
+		next = t
+	}
+	return next
 }

@@ -54,6 +54,10 @@ type Stats struct {
 	// the time from a request's rate token to its last byte written: the
 	// jitter on the client's side of a rate budget.
 	SendLagP50, SendLagP99, SendLagMax time.Duration
+	// PaceInterval is the time the pacer now leaves between request
+	// starts: 60s/RequestsPerMinute plus the margin learned from 429s
+	// (pacing.go). Zero without a request limit.
+	PaceInterval time.Duration
 }
 
 // stat is one of an extractor's counters. It also adds to the process's
@@ -105,6 +109,7 @@ func (e *OpenAIExtractor) Stats() Stats {
 		ResponseFormat: formats[e.format.Load()],
 	}
 	st.SendLagP50, st.SendLagP99, st.SendLagMax = e.spacing.lagQuantiles()
+	st.PaceInterval = e.pacer.interval()
 	_, st.BreakerOpens, _ = e.breaker.state()
 	if st.GaveUp > 0 {
 		e.breaker.mu.Lock()

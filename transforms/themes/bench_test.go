@@ -134,6 +134,7 @@ func (r benchResult) report(b *testing.B) {
 	b.ReportMetric(float64(r.client.SendLagP50.Microseconds())/1000, "ms-lag-p50")
 	b.ReportMetric(float64(r.client.SendLagP99.Microseconds())/1000, "ms-lag-p99")
 	b.ReportMetric(float64(r.client.SendLagMax.Microseconds())/1000, "ms-lag-max")
+	b.ReportMetric(float64(r.client.PaceInterval.Microseconds())/1000, "ms-pace")
 	if r.extractCalls > 0 {
 		b.ReportMetric(float64(r.extractCalls), "extract-calls")
 		b.ReportMetric(float64(r.fullBatches), "full-batches")
@@ -244,6 +245,15 @@ func (m *meteredExtractor) Cached(text string) ([]string, bool) {
 		m.mu.Unlock()
 	}
 	return th, hit
+}
+
+// NextStart passes the inner extractor's pace through, so Extract's
+// dispatcher cuts partial batches as it would without the meter.
+func (m *meteredExtractor) NextStart() time.Time {
+	if p, ok := m.inner.(llm.Paced); ok {
+		return p.NextStart()
+	}
+	return time.Time{}
 }
 
 func (m *meteredExtractor) Extract(ctx context.Context, items []llm.Item) ([]llm.Result, error) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -43,9 +42,13 @@ var (
 // the global window, stamped with each review's event time: window them
 // downstream.
 //
-// Reviews are batched within a bundle - BatchSize at a time, up to
-// Concurrency batches in flight, the rest flushed at the end of the bundle -
-// so batching needs no timers and works on every runner. A review the
+// Reviews are batched across bundles: every bundle in the worker process
+// hands its reviews to one sender (dispatch.go), which cuts batches of
+// BatchSize from all of them, keeps up to Concurrency in flight, and sends
+// a partial batch only when a bundle waits for it (at its end) - so a
+// runner that runs many small bundles at once still sends full batches at
+// the extractor's one pace, and batching needs no timers or state from the
+// runner and works on every runner. A review the
 // extractor has answered before (an llm.Cacher) is emitted at once and takes
 // no place in a batch, so repeats save requests. Answers are folded onto
 // consistent themes by opts.Normalise before they are emitted. A review the
@@ -67,12 +70,14 @@ func Extract(s beam.Scope, reviews beam.PCollection, opts ExtractOptions) (withT
 	return beam.ParDo2(s, &extractFn{Options: string(cfg)}, global)
 }
 
-// batchResult is a finished batch, waiting to be emitted by the bundle's
-// own goroutine (emitters are not safe for concurrent use).
+// batchResult is one bundle's part of a finished batch, waiting to be
+// emitted by the bundle's own goroutine (emitters are not safe for
+// concurrent use).
 type batchResult struct {
 	reviews []events.Review
 	results []llm.Result
 	err     error
+	counts  bool // this part counts the batch in llm_batches (one part a batch does)
 }
 
 type extractFn struct {
@@ -81,16 +86,13 @@ type extractFn struct {
 	// json skips). It holds no secret.
 	Options string
 
-	opts       ExtractOptions
-	extractor  llm.Extractor
-	cache      llm.Cacher // the extractor, when it keeps answers
-	normaliser *llm.Normaliser
-	pending    []events.Review
-	inFlight   sync.WaitGroup
-	slots      chan struct{}
-	mu         sync.Mutex
-	done       []batchResult
-	started    time.Time // when the bundle started
+	opts        ExtractOptions
+	cache       llm.Cacher // the extractor, when it keeps answers
+	normaliser  *llm.Normaliser
+	dispatch    *dispatcher
+	dispatchKey string
+	ticket      *ticket   // the bundle's
+	started     time.Time // when the bundle started
 }
 
 func (fn *extractFn) Setup() error {
@@ -101,18 +103,16 @@ func (fn *extractFn) Setup() error {
 	if err != nil {
 		return err
 	}
-	fn.extractor = e
 	fn.cache, _ = e.(llm.Cacher)
 	if fn.normaliser, err = llm.NewNormaliser(fn.opts.Normalise); err != nil {
 		return fmt.Errorf("themes.Extract: %w", err)
 	}
-	fn.slots = make(chan struct{}, fn.opts.Concurrency)
+	fn.dispatch, fn.dispatchKey = acquireDispatcher(fn.opts, e)
 	return nil
 }
 
 func (fn *extractFn) StartBundle(context.Context, func(beam.EventTime, events.ReviewWithThemes), func(events.DeadLetter)) {
-	fn.pending = fn.pending[:0]
-	fn.done = nil
+	fn.ticket = fn.dispatch.open()
 	fn.started = time.Now()
 }
 
@@ -121,60 +121,62 @@ func (fn *extractFn) ProcessElement(ctx context.Context, r events.Review, emit f
 		if themes, ok := fn.cache.Cached(r.Text); ok {
 			llmCached.Inc(ctx, 1)
 			fn.emitThemes(ctx, r, themes, emit)
-			return fn.drain(ctx, emit, dead)
+			return fn.drain(ctx, fn.ticket.take(), emit, dead)
 		}
 	}
-	fn.pending = append(fn.pending, r)
-	if len(fn.pending) >= fn.opts.BatchSize {
-		fn.launch(ctx)
+	fn.ticket.submit(r)
+	if err := fn.drain(ctx, fn.ticket.take(), emit, dead); err != nil {
+		return err
 	}
-	return fn.drain(ctx, emit, dead)
+	// Hold the bundle back while it has more reviews out than the
+	// process sends in two rounds, so that one large bundle does not
+	// queue its whole input.
+	for fn.ticket.pending() >= 2*fn.opts.Concurrency*fn.opts.BatchSize {
+		done, err := fn.ticket.wait(ctx)
+		if err != nil {
+			return fmt.Errorf("themes.Extract: %w", err)
+		}
+		if err := fn.drain(ctx, done, emit, dead); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (fn *extractFn) FinishBundle(ctx context.Context, emit func(beam.EventTime, events.ReviewWithThemes), dead func(events.DeadLetter)) error {
-	if len(fn.pending) > 0 {
-		fn.launch(ctx)
-	}
-	fn.inFlight.Wait()
 	defer metrics.Since(extractBundles, fn.started)
-	return fn.drain(ctx, emit, dead)
-}
-
-// launch starts the pending reviews as one batch, waiting for a free slot
-// first so a bundle never has more than Concurrency batches in flight.
-func (fn *extractFn) launch(ctx context.Context) {
-	batch := fn.pending
-	fn.pending = make([]events.Review, 0, fn.opts.BatchSize)
-	fn.slots <- struct{}{}
-	fn.inFlight.Add(1)
-	llmCalls.Inc(ctx, 1)
-	go func() {
-		defer fn.inFlight.Done()
-		defer func() { <-fn.slots }()
-		items := make([]llm.Item, len(batch))
-		for i, r := range batch {
-			items[i] = llm.Item{ID: r.ReviewID, Text: r.Text}
+	for {
+		done, err := fn.ticket.wait(ctx)
+		if err != nil {
+			return fmt.Errorf("themes.Extract: %w", err)
 		}
-		res, err := fn.extractor.Extract(ctx, items)
-		fn.mu.Lock()
-		fn.done = append(fn.done, batchResult{reviews: batch, results: res, err: err})
-		fn.mu.Unlock()
-	}()
+		if len(done) == 0 {
+			return nil
+		}
+		if err := fn.drain(ctx, done, emit, dead); err != nil {
+			fn.ticket.cancel()
+			return err
+		}
+	}
 }
 
-// drain emits every finished batch. A batch that failed as a whole fails
-// the bundle.
-func (fn *extractFn) drain(ctx context.Context, emit func(beam.EventTime, events.ReviewWithThemes), dead func(events.DeadLetter)) error {
-	fn.mu.Lock()
-	done := fn.done
-	fn.done = nil
-	fn.mu.Unlock()
+func (fn *extractFn) Teardown() {
+	if fn.dispatchKey != "" {
+		releaseDispatcher(fn.dispatchKey)
+		fn.dispatchKey = ""
+	}
+}
+
+// drain emits the bundle's part of every finished batch. A batch that
+// failed as a whole fails the bundle.
+func (fn *extractFn) drain(ctx context.Context, done []batchResult, emit func(beam.EventTime, events.ReviewWithThemes), dead func(events.DeadLetter)) error {
 	for _, b := range done {
-		if b.err != nil {
-			return fmt.Errorf("themes.Extract: %w", b.err)
+		if b.counts {
+			llmCalls.Inc(ctx, 1)
 		}
-		if len(b.results) != len(b.reviews) {
-			return fmt.Errorf("themes.Extract: extractor returned %d results for %d reviews", len(b.results), len(b.reviews))
+		if b.err != nil {
+			fn.ticket.cancel()
+			return fmt.Errorf("themes.Extract: %w", b.err)
 		}
 		for i, r := range b.reviews {
 			res := b.results[i]

@@ -33,7 +33,8 @@ type ExtractOptions struct {
 	// BatchSize is how many reviews travel in one Extract call. Default
 	// LLM.BatchSize, else 20.
 	BatchSize int
-	// Concurrency is the most batches one bundle has in flight. Default
+	// Concurrency is the most batches in flight at once in a worker
+	// process, all bundles together (they share one sender). Default
 	// LLM.MaxConcurrency, else 4.
 	Concurrency int
 	// Normalise folds the extractor's answers onto consistent themes after
