@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/metrics"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -63,17 +64,8 @@ func TestMetricsEndpoint(t *testing.T) {
 // readings arrive, the anomalies and the watermark lag show, and the
 // event-to-output latency histogram of the anomalies topic has samples.
 func TestMetricsWhileAStreamingJobRuns(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sensor_data", "sensor_anomalies", "sensor_anomalies.window_stats", "sensor_data.dlq"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	addr := c.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	k := brokertest.NewKafka(t, kfake.SeedTopics(1, "sensor_data", "sensor_anomalies", "sensor_anomalies.window_stats", "sensor_data.dlq"))
+	addr, cl := k.Brokers[0], k.Client(t)
 	// produce sends n readings stamped over the n/10 s before now; every
 	// 50th is hot.
 	produce := func(n int) {
