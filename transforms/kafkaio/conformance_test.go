@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/internal/sourcetest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -51,7 +52,7 @@ func (st *kafkaStream) Add(t testing.TB, records [][]byte) {
 
 func (st *kafkaStream) Read(s beam.Scope, mode sourcetest.ReadMode) beam.PCollection {
 	opts := ReadOptions{Brokers: st.k.Brokers, Topic: st.topic, Bounded: mode.Bounded,
-		IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond}
+		IdleDelay: 100 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag}
 	if mode.Resume {
 		opts.Group, opts.Start = st.group, Committed
 	}

@@ -53,13 +53,7 @@ func TestReadUnbounded(t *testing.T) {
 	before := produce(t, brokers, topic, parts, 0, 30)
 
 	p, s := beam.NewPipelineWithRoot()
-	// A caught-up partition moves its watermark to the clock less the
-	// lag, so a record read later than the lag after its producer stamped
-	// it is late and its window drops it. On a loaded machine (go test
-	// -count=3 ./... on two cores) produce-to-read took up to 1.4s and a
-	// lag of 500ms failed half the runs; 5s leaves room and still has the
-	// windows fire within seconds.
-	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: 5 * time.Second})
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag})
 	sink, windows := pipetest.NewSink(t), pipetest.NewSink(t)
 	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
