@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/internal/brokertest"
-	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/internal/sourcetest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -52,7 +51,7 @@ func (st *kafkaStream) Add(t testing.TB, records [][]byte) {
 
 func (st *kafkaStream) Read(s beam.Scope, mode sourcetest.ReadMode) beam.PCollection {
 	opts := ReadOptions{Brokers: st.k.Brokers, Topic: st.topic, Bounded: mode.Bounded,
-		IdleDelay: 100 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag}
+		IdleDelay: 100 * time.Millisecond, WatermarkLag: mode.WatermarkLag}
 	if mode.Resume {
 		opts.Group, opts.Start = st.group, Committed
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/internal/brokertest"
-	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/internal/sourcetest"
 )
 
@@ -31,7 +30,7 @@ func (st *pubsubStream) Add(t testing.TB, records [][]byte) {
 
 func (st *pubsubStream) Read(s beam.Scope, mode sourcetest.ReadMode) beam.PCollection {
 	opts := ReadOptions{Project: project, Subscription: "conformance-sub",
-		IdleDelay: 50 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag}
+		IdleDelay: 50 * time.Millisecond, WatermarkLag: mode.WatermarkLag}
 	if mode.Bounded {
 		opts.StopAfterIdle = time.Second
 	}
