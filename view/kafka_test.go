@@ -6,23 +6,16 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestFollowsKafkaTopics: the view reads anomaly and theme topics from
 // their start and keeps up as records arrive.
 func TestFollowsKafkaTopics(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "sensor_anomalies", "product_review_theme_counts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	k := brokertest.NewKafka(t, kfake.SeedTopics(2, "sensor_anomalies", "product_review_theme_counts"))
+	addr, cl := k.Brokers[0], k.Client(t)
 	produce := func(topic, v string) {
 		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
 			t.Fatal(err)

@@ -9,33 +9,20 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // TestFollowsKafkaWithSASL: a SCRAM-protected topic is followed with the
 // same settings the pipelines take (password from the environment).
 func TestFollowsKafkaWithSASL(t *testing.T) {
 	const user, pass = "viewer", "pa55-w0rd"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-512", user, pass), kfake.SeedTopics(1, "sensor_anomalies"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	k := brokertest.NewSASLKafka(t, "SCRAM-SHA-512", user, pass, "sensor_anomalies")
+	addr := k.Brokers[0]
 	for i := range 3 {
 		v := fmt.Sprintf(`{"device_id":"d%d","timestamp":%d,"temperature":120,"metric":"temperature","score":9,"detector":"threshold"}`, i, 1748772000000+i*1000)
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "sensor_anomalies", Value: []byte(v)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
+		k.ProduceRecords(t, &kgo.Record{Topic: "sensor_anomalies", Value: []byte(v)})
 	}
 	t.Setenv(kafkaio.DefaultPasswordEnv, pass)
 	srv := New(Sources{Anomalies: "kafka://" + addr + "/sensor_anomalies",

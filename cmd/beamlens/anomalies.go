@@ -121,8 +121,8 @@ func (f *anomalyFlags) config() (anomaly.Config, error) {
 		Output: out,
 		Decode: dec,
 		Dedup:  dd,
-		Detect: detect.Options{Detectors: names, Learned: learned, Metric: scored[0], Metrics: metricsList(scored), Threshold: learned.Threshold,
-			ThresholdSet: true, Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
+		Detect: detect.Options{Detectors: names, Learned: learned, Metric: scored[0], Metrics: metricsList(scored), Threshold: new(learned.Threshold),
+			Streaming: !in.Bounded(), AllowedLateness: f.allowedLateness, Pane: f.reorder,
 			StateTTL: f.stateTTL},
 		Model:         model,
 		Window:        windowstats.Options{Size: size, Period: period},
@@ -174,7 +174,7 @@ func metricsList(scored []string) []string {
 }
 
 // isSet reports whether the flag was given on the command line. Flags
-// filled in by code (the demo's, with no FlagSet) all count as given.
+// filled in by code, with no FlagSet, all count as given.
 func (f *anomalyFlags) isSet(name string) bool {
 	if f.fs == nil {
 		return true

@@ -5,20 +5,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/synth"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
-	"github.com/beamlens/beamlens/transforms/detect"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,8 +40,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "beamlens demo: generated %d sensor readings (with spikes, level shifts, drifts, out-of-order and malformed records) in %s\n", *n, input)
 
-	f := anomalyFlags{ioFlags: ioFlags{input: input, output: filepath.Join(*dir, "out"), maxFuture: -1, runner: ro},
-		detectors: "ensemble", scoreThreshold: detectors.StreamScoreThreshold, allowedLateness: 5 * time.Minute, stateTTL: detect.DefaultStateTTL, metric: "temperature", threshold: 100, window: "30m"}
+	var f anomalyFlags
+	if err := subcommandFlags("anomalies", f.bind, "--input="+input, "--output="+filepath.Join(*dir, "out"),
+		"--max-future=-1s", "--metric=temperature", "--window=30m"); err != nil {
+		return err
+	}
+	f.runner = ro
 	cfg, err := f.config()
 	if err != nil {
 		return err
@@ -65,6 +67,22 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stdout, "\nsee it live (then open http://127.0.0.1:8080/):\n  %s view --dir=%s\n", selfCommand(), shellQuote(*dir))
+	return nil
+}
+
+// subcommandFlags fills a subcommand's flags as its command line would:
+// bind registers them with their defaults and args sets the few the demo
+// chooses (its files, synthetic timestamps dated in the future, the
+// window the summary names). The demo so runs what `beamlens anomalies`
+// (or themes) with these arguments runs, and cannot drift from their
+// defaults.
+func subcommandFlags(name string, bind func(*flag.FlagSet), args ...string) error {
+	fs := flag.NewFlagSet("demo "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	bind(fs)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("demo: %s %q: %w", name, args, err)
+	}
 	return nil
 }
 
@@ -95,8 +113,12 @@ func runThemesDemo(ctx context.Context, dir string, n int, ro runners.Options, s
 		return fmt.Errorf("generating %s: %w", input, err)
 	}
 	fmt.Fprintf(stdout, "\nbeamlens demo: generated %d product reviews (a planted 'battery life' trend, some malformed) in %s\n", n, input)
-	f := themeFlags{ioFlags: ioFlags{input: input, output: filepath.Join(dir, "themes"), maxFuture: -1, runner: ro},
-		model: "offline", window: "10m", topK: 3}
+	var f themeFlags
+	if err := subcommandFlags("themes", f.bind, "--input="+input, "--output="+filepath.Join(dir, "themes"),
+		"--max-future=-1s", "--llm=offline", "--window=10m", "--top-k=3"); err != nil {
+		return err
+	}
+	f.runner = ro
 	cfg, err := f.config()
 	if err != nil {
 		return err

@@ -69,8 +69,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	scoresPath := filepath.Join(*out, "row_scores.jsonl")
-	opts := detect.Options{Detectors: names, Learned: learned, Metric: nabMetric, Threshold: learned.Threshold,
-		ThresholdSet: true, EveryScore: true}
+	opts := detect.Options{Detectors: names, Learned: learned, Metric: nabMetric, Threshold: new(learned.Threshold),
+		EveryScore: true}
 	ro.JobLabel = "eval-nab"
 	cfg := eval.Config{Detect: opts, Scores: scoresPath, DeadLetters: filepath.Join(*out, "deadletters.jsonl"),
 		Glob: filepath.Join(*out, nabInputDir, "[0-9][0-9][0-9].jsonl")}

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/beamlens/beamlens/internal/brokertest"
 )
 
 // TestKafkaSASLFromTheCommandLine reads a SCRAM-protected topic through the
@@ -18,25 +16,10 @@ import (
 // without the password appearing in what the user sees.
 func TestKafkaSASLFromTheCommandLine(t *testing.T) {
 	const user, pass = "beamlens", "s3cret-Pa55-word"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-256", user, pass), kfake.SeedTopics(1, "sensor_data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	addr := c.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr),
-		kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	k := brokertest.NewSASLKafka(t, "SCRAM-SHA-256", user, pass, "sensor_data")
+	addr := k.Brokers[0]
 	for _, v := range []string{`{"device_id":"d1","timestamp":1735689600000,"temperature":120}`, `{"device_id":"d1","timestamp":1735689660000,"temperature":20}`} {
-		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "sensor_data", Value: []byte(v)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
+		k.ProduceRecords(t, &kgo.Record{Topic: "sensor_data", Value: []byte(v)})
 	}
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")

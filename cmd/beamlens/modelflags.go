@@ -33,8 +33,8 @@ func (f *modelFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.uri, "model", "", "the model detector's model (--detectors=model, combinable with others): FILE.onnx (run in process by ONNX Runtime; its library from scripts/pyenv.sh or $"+inference.LibraryEnv+"), http://HOST:PORT/v2/models/NAME (a KServe v2 server: MLServer, KServe, Triton, Seldon) or mlflow+http://HOST:PORT/invocations (an MLflow scoring server). It is fed the --metrics, in that order, which must be listed by name; a bearer token comes from $"+inference.DefaultTokenEnv+" or --model-token-file")
 	fs.StringVar(&f.threshold, "model-threshold", "", "judge the model's score output instead of its label: an outlier scores below this (scikit-learn's decision_function, boundary 0), or above it with --model-score-above (PyOD). Default: the label")
 	fs.BoolVar(&f.scoreAbove, "model-score-above", false, "with --model-threshold: scores above the threshold are outliers (PyOD) rather than below (scikit-learn)")
-	fs.Int64Var(&f.outlierLabel, "model-outlier-label", -1, "the label that means outlier: -1 (scikit-learn) or 1 (PyOD's 0/1 labels)")
-	fs.IntVar(&f.batch, "model-batch", 1024, "most readings per model call (readings are batched per device and bundle, never one call each)")
+	fs.Int64Var(&f.outlierLabel, "model-outlier-label", modelscore.DefaultOutlierLabel, "the label that means outlier: -1 (scikit-learn) or 1 (PyOD's 0/1 labels)")
+	fs.IntVar(&f.batch, "model-batch", modelscore.DefaultBatchSize, "most readings per model call (readings are batched per device and bundle, never one call each)")
 	fs.IntVar(&f.concurrency, "model-concurrency", 0, "model calls in flight per worker (default 4 for a server, 1 in process)")
 	fs.DurationVar(&f.timeout, "model-timeout", 30*time.Second, "timeout of each request to a model server")
 	fs.DurationVar(&f.giveUp, "model-give-up", 0, "how long a batch waits for a model server that is down before its readings become dead letters (default 0: wait for ever; the stream pauses)")
@@ -48,20 +48,20 @@ func (f *modelFlags) options(fs *flag.FlagSet, features []string) (modelscore.Op
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	o := modelscore.Options{URI: f.uri, Metrics: features, ScoreAbove: f.scoreAbove,
-		OutlierLabel: f.outlierLabel, OutlierLabelSet: true, BatchSize: f.batch,
+		OutlierLabel: new(f.outlierLabel), BatchSize: f.batch,
 		Concurrency: f.concurrency, Timeout: f.timeout, GiveUpAfter: f.giveUp, TokenFile: f.tokenFile}
 	if sp := f.spec; sp != nil {
 		if o.URI == "" {
 			o.URI = sp.Model
 		}
 		if sp.ModelThreshold != nil && !set["model-threshold"] {
-			o.Threshold, o.ThresholdSet = *sp.ModelThreshold, true
+			o.Threshold = new(*sp.ModelThreshold)
 		}
 		if sp.ModelScoreAbove && !set["model-score-above"] {
 			o.ScoreAbove = true
 		}
 		if sp.ModelOutlierLabel != nil && !set["model-outlier-label"] {
-			o.OutlierLabel = *sp.ModelOutlierLabel
+			o.OutlierLabel = new(*sp.ModelOutlierLabel)
 		}
 	}
 	if f.threshold != "" {
@@ -69,7 +69,7 @@ func (f *modelFlags) options(fs *flag.FlagSet, features []string) (modelscore.Op
 		if err != nil {
 			return o, usagef("--model-threshold %q is not a number", f.threshold)
 		}
-		o.Threshold, o.ThresholdSet = v, true
+		o.Threshold = &v
 	}
 	if _, err := inference.ParseURI(o.URI); err != nil {
 		return o, usagef("--detectors=model: %v", err)

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/beamlens/beamlens/internal/brokertest"
 )
 
 // failsUpFront runs args and checks the pre-flight contract: exit 2, no
@@ -53,12 +55,7 @@ func sensorFile(t *testing.T) (dir, in string) {
 }
 
 func TestPreflightInputTopicMissing(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "sensor_data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	addr := c.ListenAddrs()[0]
+	addr := brokertest.NewKafka(t, kfake.SeedTopics(1, "sensor_data")).Brokers[0]
 	dir := t.TempDir()
 	failsUpFront(t, []string{"anomalies", "--input=kafka://" + addr + "/sensor_dta", "--bounded", "--output=" + filepath.Join(dir, "out")},
 		`--input: "sensor_dta": topic does not exist on `+addr)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,10 +10,9 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/llm/llmtest"
 )
@@ -69,22 +67,10 @@ func TestSecretsNeverShow(t *testing.T) {
 
 	// Kafka: the password comes from the environment, as documented.
 	const user = "beamlens"
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-256", user, canaryKafkaPass), kfake.SeedTopics(1, "sensor_data"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	addr := c.ListenAddrs()[0]
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.SASL(scram.Auth{User: user, Pass: canaryKafkaPass}.AsSha256Mechanism()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	k := brokertest.NewSASLKafka(t, "SCRAM-SHA-256", user, canaryKafkaPass, "sensor_data")
+	addr := k.Brokers[0]
 	for _, v := range []string{`{"device_id":"d1","timestamp":1735689600000,"temperature":120}`, `not json`} {
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "sensor_data", Value: []byte(v)}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
+		k.ProduceRecords(t, &kgo.Record{Topic: "sensor_data", Value: []byte(v)})
 	}
 	kafka := func(out string) []string {
 		return []string{"anomalies", "--input=kafka://" + addr + "/sensor_data", "--bounded", "--detectors=threshold",

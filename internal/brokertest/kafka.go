@@ -10,6 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // KafkaEnv names the environment variable that points the integration
@@ -23,6 +26,8 @@ type Kafka struct {
 	// Fake is the in-process cluster, nil for a real broker: its
 	// ControlKey and Fault inject failures.
 	Fake *kfake.Cluster
+	// login authenticates Client's clients on a NewSASLKafka cluster.
+	login sasl.Mechanism
 }
 
 // NewKafka starts an in-process Kafka cluster (kfake, one broker, random
@@ -35,6 +40,29 @@ func NewKafka(t testing.TB, opts ...kfake.Opt) *Kafka {
 	}
 	t.Cleanup(c.Close)
 	return &Kafka{Brokers: c.ListenAddrs(), Fake: c}
+}
+
+// NewSASLKafka starts an in-process Kafka cluster that requires SASL, with
+// user a superuser of mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)
+// and password pass, and topics seeded with one partition each. Client,
+// and the helpers built on it, log in as user; the code under test is
+// given the password the way its users give it.
+func NewSASLKafka(t testing.TB, mechanism, user, pass string, topics ...string) *Kafka {
+	t.Helper()
+	var login sasl.Mechanism
+	switch mechanism {
+	case "PLAIN":
+		login = plain.Auth{User: user, Pass: pass}.AsMechanism()
+	case "SCRAM-SHA-256":
+		login = scram.Auth{User: user, Pass: pass}.AsSha256Mechanism()
+	case "SCRAM-SHA-512":
+		login = scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()
+	default:
+		t.Fatalf("brokertest.NewSASLKafka: unknown mechanism %q", mechanism)
+	}
+	k := NewKafka(t, kfake.EnableSASL(), kfake.Superuser(mechanism, user, pass), kfake.SeedTopics(1, topics...))
+	k.login = login
+	return k
 }
 
 // RealKafka returns the real broker KAFKA_BOOTSTRAP names, and skips the
@@ -52,7 +80,11 @@ func RealKafka(t testing.TB) *Kafka {
 // ends.
 func (k *Kafka) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(k.Brokers...)}, opts...)...)
+	base := []kgo.Opt{kgo.SeedBrokers(k.Brokers...)}
+	if k.login != nil {
+		base = append(base, kgo.SASL(k.login))
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

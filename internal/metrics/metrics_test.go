@@ -12,6 +12,17 @@ import (
 // TestWatermarkLagOnlyWithASource: the lag gauge is absent until a source
 // has a watermark (0 would read "up to date"), then shows the oldest.
 func TestWatermarkLagOnlyWithASource(t *testing.T) {
+	// The sources are process-wide: start from none and leave none
+	// behind, so that a second run (go test -count=N) starts as the first.
+	watermarkSources.Lock()
+	saved := watermarkSources.oldest
+	watermarkSources.oldest = nil
+	watermarkSources.Unlock()
+	t.Cleanup(func() {
+		watermarkSources.Lock()
+		watermarkSources.oldest = saved
+		watermarkSources.Unlock()
+	})
 	if n, err := testutil.GatherAndCount(Registry, "beamlens_watermark_lag_seconds"); err != nil || n != 0 {
 		t.Fatalf("lag gauge with no source: %d series, %v", n, err)
 	}

@@ -88,3 +88,19 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Anys returns xs as the []any that passert.Equals and SameSet take.
+func Anys[T any](xs []T) []any {
+	return AnysOf(xs, func(x T) T { return x })
+}
+
+// AnysOf returns xs, each through f, as the []any that passert.Equals and
+// SameSet take: the records a test produced, as the strings the pipeline
+// should emit for them.
+func AnysOf[T, U any](xs []T, f func(T) U) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}

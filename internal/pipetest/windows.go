@@ -18,6 +18,16 @@ func init() {
 func one(beam.T) int       { return 1 }
 func sumInts(a, b int) int { return a + b }
 
+// WatermarkLag is the watermark lag for a live source whose windows a
+// test waits on with CountPerWindow. A caught-up source moves its
+// watermark to the clock less the lag, so a record read later than the
+// lag after it was stamped is late, and its window drops it: the count
+// never adds up. On a loaded machine (go test -count=3 ./... on two cores)
+// produce-to-read took up to 1.4s, and kafkaio's TestReadUnbounded with a
+// lag of 500ms failed 5 runs in 10; 5s leaves room and still has windows
+// fire within seconds.
+const WatermarkLag = 5 * time.Second
+
 // CountPerWindow counts col's elements in fixed event-time windows of size
 // and returns PCollection<string>, one decimal count per window that
 // fired: the sum of what reaches a Sink tells how many elements the

@@ -55,6 +55,11 @@ type ReadMode struct {
 	// off (a Kafka group's committed offsets, a Pub/Sub subscription's
 	// acknowledgements) rather than from the start.
 	Resume bool
+	// WatermarkLag is the read's watermark lag (the source's
+	// ReadOptions.WatermarkLag): the suite's waits for event-time windows
+	// hold only if it leaves room for a loaded machine
+	// (pipetest.WatermarkLag). 0, on bounded reads: the source's default.
+	WatermarkLag time.Duration
 }
 
 // Stream is one fresh place of a source's, holding records for one case.
@@ -125,7 +130,7 @@ func unboundedPickup(t *testing.T, st Stream) {
 	st.Add(t, before)
 	p, s := beam.NewPipelineWithRoot()
 	sink := pipetest.NewSink(t)
-	sink.Collect(s, beam.ParDo(s, pipetest.RawData, st.Read(s, ReadMode{})))
+	sink.Collect(s, beam.ParDo(s, pipetest.RawData, st.Read(s, ReadMode{WatermarkLag: pipetest.WatermarkLag})))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := pipetest.RunAsync(ctx, p)
 	defer pipetest.Stop(t, cancel, done)
@@ -169,7 +174,7 @@ func redelivery(t *testing.T, st Stream) {
 	// end offsets as it reaches them, before its bundle is committed
 	// (kafkaio.Read's doc), so a bounded run that fails right there is
 	// the one case where a restart skips records.
-	beam.ParDo0(s, &failFn{}, st.Read(s, ReadMode{Resume: true}))
+	beam.ParDo0(s, &failFn{}, st.Read(s, ReadMode{Resume: true, WatermarkLag: pipetest.WatermarkLag}))
 	if err := ptest.Run(p); err == nil || !strings.Contains(err.Error(), "downstream failure") {
 		t.Fatalf("run with a failing bundle: err %v, want the downstream failure", err)
 	}
@@ -183,7 +188,7 @@ func watermark(t *testing.T, st Stream) {
 	recs := brokertest.Readings(0, 30)
 	st.Add(t, recs)
 	p, s := beam.NewPipelineWithRoot()
-	raws := st.Read(s, ReadMode{})
+	raws := st.Read(s, ReadMode{WatermarkLag: pipetest.WatermarkLag})
 	windows := pipetest.NewSink(t)
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
 	ctx, cancel := context.WithCancel(context.Background())

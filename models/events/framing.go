@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"time"
 
+	"github.com/beamlens/beamlens/internal/secret"
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -55,20 +55,13 @@ func (r SchemaRegistry) validate() error {
 }
 
 func (r SchemaRegistry) password() (string, error) {
-	if r.PasswordFile != "" {
-		b, err := os.ReadFile(r.PasswordFile)
-		if err != nil {
-			return "", fmt.Errorf("schema registry password: %v", err)
-		}
-		return string(bytes.TrimRight(b, "\r\n")), nil
-	}
 	env := r.PasswordEnv
 	if env == "" {
 		env = DefaultSchemaRegistryPasswordEnv
 	}
-	p := os.Getenv(env)
-	if p == "" {
-		return "", fmt.Errorf("schema registry password: environment variable %s is empty or unset", env)
+	p, err := secret.Load(r.PasswordFile, env)
+	if err != nil {
+		return "", fmt.Errorf("schema registry password: %w", err)
 	}
 	return p, nil
 }

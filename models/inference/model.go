@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/secret"
 )
 
 // Model scores batches of feature rows. Implementations are safe for
@@ -169,16 +170,17 @@ func Open(uri string, opts Options) (Model, error) {
 	}
 }
 
-// token reads the bearer token: the file when named, else the variable.
+// token reads the bearer token: the file when named (it must hold one),
+// else the variable, whose absence means the server needs no token.
 func (o Options) token() (string, error) {
-	if o.TokenFile != "" {
-		b, err := os.ReadFile(o.TokenFile)
-		if err != nil {
-			return "", fmt.Errorf("model token file: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
+	tok, err := secret.Load(o.TokenFile, o.TokenEnv)
+	if errors.Is(err, secret.ErrEmpty) && o.TokenFile == "" {
+		return "", nil
 	}
-	return os.Getenv(o.TokenEnv), nil
+	if err != nil {
+		return "", fmt.Errorf("model token: %w", err)
+	}
+	return tok, nil
 }
 
 // WidthError is a model that takes rows of another width than the metrics

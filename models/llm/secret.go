@@ -3,8 +3,9 @@ package llm
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/beamlens/beamlens/internal/secret"
 )
 
 // redacted stands in for the API key wherever text could carry it.
@@ -13,30 +14,16 @@ const redacted = "[REDACTED]"
 // loadAPIKey reads the key from o.APIKeyFile, else the environment variable
 // o.APIKeyEnv. Errors name the file or variable, never the content.
 func loadAPIKey(o Options) (string, error) {
-	if o.APIKeyFile != "" {
-		b, err := os.ReadFile(o.APIKeyFile)
-		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", fmt.Errorf("llm: reading API key file %q: %w", o.APIKeyFile, err)
-		}
-		if k := strings.TrimSpace(string(b)); k != "" {
-			return k, nil
-		}
-		if !o.NoAPIKey {
-			return "", fmt.Errorf("%w: file %q is empty", ErrNoAPIKey, o.APIKeyFile)
-		}
-		return "", nil
-	}
-	if k := strings.TrimSpace(os.Getenv(o.APIKeyEnv)); k != "" {
+	k, err := secret.Load(o.APIKeyFile, o.APIKeyEnv)
+	switch {
+	case err == nil:
 		return k, nil
-	}
-	if o.NoAPIKey {
+	case errors.Is(err, secret.ErrEmpty) && o.NoAPIKey:
 		return "", nil
+	case errors.Is(err, secret.ErrEmpty):
+		return "", fmt.Errorf("%w: %w; set %s or Options.APIKeyFile, or Options.NoAPIKey for a server that needs none", ErrNoAPIKey, err, o.APIKeyEnv)
 	}
-	return "", fmt.Errorf("%w: set %s or Options.APIKeyFile, or Options.NoAPIKey for a server that needs none", ErrNoAPIKey, o.APIKeyEnv)
+	return "", fmt.Errorf("llm: API key: %w", err)
 }
 
 // HasAPIKey reports whether o finds an API key (or needs none), so that a

@@ -34,7 +34,7 @@ func runCase(t *testing.T, fixture string, dec decode.Options, dd dedup.Options,
 	}
 	dec.Required = []string{metric}
 	cfg.Decode, cfg.Dedup = dec, dd
-	cfg.Detect = detect.Options{Detectors: []string{"threshold"}, Metric: metric, Threshold: threshold, ThresholdSet: true}
+	cfg.Detect = detect.Options{Detectors: []string{"threshold"}, Metric: metric, Threshold: new(threshold)}
 	cfg.Window = windowstats.Options{Size: 5 * time.Minute}
 	p, s := beam.NewPipelineWithRoot()
 	Build(s, cfg)

@@ -35,7 +35,7 @@ func Detect(s beam.Scope, readings beam.PCollection, opts Options) (anomalies, d
 	opts.validate()
 	switch {
 	case opts.stateless() && !opts.EveryScore:
-		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Threshold: opts.Threshold}, readings)
+		anomalies = beam.ParDo(s, &scoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Threshold: *opts.Threshold}, readings)
 	case opts.Streaming:
 		return streaming(s, readings, opts)
 	default:

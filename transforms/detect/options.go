@@ -30,10 +30,10 @@ type Options struct {
 	// from half of it. Names must be distinct and non-empty. Default: just
 	// Metric.
 	Metrics []string
-	// Threshold is the threshold detector's limit. Default 100; set
-	// ThresholdSet to use 0.
-	Threshold    float64
-	ThresholdSet bool
+	// Threshold is the threshold detector's limit. Default nil:
+	// detectors.DefaultThreshold (100). A pointer so that 0 is a limit
+	// like any other: new(0.0) scores against 0.
+	Threshold *float64
 	// Streaming scores learned detectors with keyed state and event-time
 	// timers as the watermark advances, for unbounded inputs; otherwise
 	// each device's readings are gathered and sorted once the input ends
@@ -78,8 +78,8 @@ func (o Options) withDefaults() Options {
 	if o.StateTTL == 0 {
 		o.StateTTL = DefaultStateTTL
 	}
-	if !o.ThresholdSet && o.Threshold == 0 {
-		o.Threshold = detectors.DefaultThreshold
+	if o.Threshold == nil {
+		o.Threshold = new(float64(detectors.DefaultThreshold))
 	}
 	return o
 }
@@ -111,10 +111,11 @@ func (o Options) validate() {
 	}
 }
 
-// config is the detectors.Config every detector is built from.
+// config is the detectors.Config every detector is built from. It wants
+// o.withDefaults().
 func (o Options) config() detectors.Config {
 	c := o.Learned
-	c.Threshold = o.Threshold
+	c.Threshold = *o.Threshold
 	return c
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/teststream"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/transforms/filter"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/decode"
@@ -134,7 +135,7 @@ func testStreamingOrder(t *testing.T, pane time.Duration) {
 	readings, badInput := decode.Readings(s, raws, decode.Options{})
 	passert.Empty(s, badInput)
 	anomalies, dead := Detect(s, readings, opts)
-	passert.Equals(s, beam.ParDo(s, anomalyKey, anomalies), toAny(want)...)
+	passert.Equals(s, beam.ParDo(s, anomalyKey, anomalies), pipetest.Anys(want)...)
 	passert.Equals(s, beam.ParDo(s, deadKey, dead), string(late[0]), string(late[1]))
 	passert.Empty(s, filter.Exclude(s, dead, isLateDeadLetter))
 	ptest.RunAndValidate(t, p)
@@ -157,14 +158,6 @@ func TestStreamingEqualsBatch(t *testing.T) {
 	passert.NonEmpty(s, batchAnoms)
 	passert.Equals(s, beam.ParDo(s, anomalyKey, streamAnoms), beam.ParDo(s, anomalyKey, batchAnoms))
 	ptest.RunAndValidate(t, p)
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 func TestDeviceStateRoundTrip(t *testing.T) {

@@ -51,7 +51,7 @@ func (st *kafkaStream) Add(t testing.TB, records [][]byte) {
 
 func (st *kafkaStream) Read(s beam.Scope, mode sourcetest.ReadMode) beam.PCollection {
 	opts := ReadOptions{Brokers: st.k.Brokers, Topic: st.topic, Bounded: mode.Bounded,
-		IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond}
+		IdleDelay: 100 * time.Millisecond, WatermarkLag: mode.WatermarkLag}
 	if mode.Resume {
 		opts.Group, opts.Start = st.group, Committed
 	}

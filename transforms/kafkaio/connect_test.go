@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/beamlens/beamlens/internal/brokertest"
 )
 
 func TestCheckTopic(t *testing.T) {
@@ -46,20 +46,15 @@ func TestCheckTopicNoBroker(t *testing.T) {
 }
 
 func TestCheckTopicWrongPassword(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-256", "u", "right"), kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	k := brokertest.NewSASLKafka(t, SCRAMSHA256, "u", "right", "t")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	t.Setenv(DefaultPasswordEnv, "right")
-	if err := CheckTopic(ctx, Connect{Brokers: c.ListenAddrs(), SASL: SASL{Mechanism: SCRAMSHA256, User: "u"}}, "t"); err != nil {
+	if err := CheckTopic(ctx, Connect{Brokers: k.Brokers, SASL: SASL{Mechanism: SCRAMSHA256, User: "u"}}, "t"); err != nil {
 		t.Fatalf("right password: %v", err)
 	}
 	t.Setenv(DefaultPasswordEnv, "wrong")
-	err = CheckTopic(ctx, Connect{Brokers: c.ListenAddrs(), SASL: SASL{Mechanism: SCRAMSHA256, User: "u"}}, "t")
+	err := CheckTopic(ctx, Connect{Brokers: k.Brokers, SASL: SASL{Mechanism: SCRAMSHA256, User: "u"}}, "t")
 	if err == nil || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("wrong password: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -53,11 +54,5 @@ func describeRecord(r *kgo.Record) string {
 	return fmt.Sprintf("kafka://%s/%d@%d|%d|%s|%d|", r.Topic, r.Partition, r.Offset, r.Timestamp.UnixMilli(), r.Value, len(r.Value))
 }
 
-func describeAll(recs []*kgo.Record) []any {
-	out := make([]any, len(recs))
-	for i, r := range recs {
-		out[i] = describeRecord(r)
-	}
-	return out
-}
-func rawData(r events.Raw) []byte { return r.Data }
+func describeAll(recs []*kgo.Record) []any { return pipetest.AnysOf(recs, describeRecord) }
+func rawData(r events.Raw) []byte          { return r.Data }

@@ -192,8 +192,9 @@ type SASL struct {
 	// PasswordEnv names the environment variable holding the password.
 	// Default "KAFKA_SASL_PASSWORD". Ignored when PasswordFile is set.
 	PasswordEnv string
-	// PasswordFile is a file holding the password (one trailing newline is
-	// ignored). Default "": the password comes from PasswordEnv.
+	// PasswordFile is a file holding the password (surrounding white space
+	// is trimmed, as from PasswordEnv). Default "": the password comes from
+	// PasswordEnv.
 	PasswordFile string
 }
 

@@ -53,7 +53,7 @@ func TestReadUnbounded(t *testing.T) {
 	before := produce(t, brokers, topic, parts, 0, 30)
 
 	p, s := beam.NewPipelineWithRoot()
-	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
+	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, IdleDelay: 100 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag})
 	sink, windows := pipetest.NewSink(t), pipetest.NewSink(t)
 	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))

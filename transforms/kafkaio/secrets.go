@@ -1,12 +1,12 @@
 package kafkaio
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"os"
 
+	"github.com/beamlens/beamlens/internal/secret"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -15,24 +15,9 @@ import (
 // password reads the SASL password where s says it is. It runs on the
 // worker, in a DoFn's Setup; the value never leaves the process.
 func (s SASL) password() (string, error) {
-	if s.PasswordFile != "" {
-		b, err := os.ReadFile(s.PasswordFile)
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrNoPassword, err)
-		}
-		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-		if len(b) == 0 {
-			return "", fmt.Errorf("%w: file %s is empty", ErrNoPassword, s.PasswordFile)
-		}
-		return string(b), nil
-	}
-	env := s.PasswordEnv
-	if env == "" {
-		env = DefaultPasswordEnv
-	}
-	p := os.Getenv(env)
-	if p == "" {
-		return "", fmt.Errorf("%w: environment variable %s is empty or unset", ErrNoPassword, env)
+	p, err := secret.Load(s.PasswordFile, s.withDefaults().PasswordEnv)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrNoPassword, err)
 	}
 	return p, nil
 }

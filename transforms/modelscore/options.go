@@ -16,18 +16,16 @@ type Options struct {
 	// Metrics are the model's input features, in the order it was trained
 	// on; a row is a reading's values of these. Required.
 	Metrics []string
-	// Threshold, when ThresholdSet, judges the model's score output
-	// instead of its label: an outlier is a score below Threshold
-	// (scikit-learn's decision_function, whose boundary is 0), or above it
-	// with ScoreAbove (PyOD's decision_function). Default: the label.
-	Threshold    float64
-	ThresholdSet bool
-	ScoreAbove   bool
-	// OutlierLabel is the label that means outlier: -1 for scikit-learn
-	// (the default), 1 for PyOD's 0/1 labels (set OutlierLabelSet).
-	OutlierLabel    int64
-	OutlierLabelSet bool
-	// BatchSize is the most rows per model call. Default 1024.
+	// Threshold, when not nil, judges the model's score output instead of
+	// its label: an outlier is a score below *Threshold (scikit-learn's
+	// decision_function, whose boundary is 0), or above it with ScoreAbove
+	// (PyOD's decision_function). Default nil: the label judges.
+	Threshold  *float64
+	ScoreAbove bool
+	// OutlierLabel is the label that means outlier: 1 for PyOD's 0/1
+	// labels. Default nil: DefaultOutlierLabel, scikit-learn's -1.
+	OutlierLabel *int64
+	// BatchSize is the most rows per model call. Default DefaultBatchSize.
 	BatchSize int
 	// Concurrency bounds the model calls in flight per worker. Default 4
 	// for a server, 1 in process (ONNX Runtime is CPU-bound).
@@ -48,12 +46,22 @@ type Options struct {
 	EveryScore bool
 }
 
+const (
+	// DefaultOutlierLabel is the label scikit-learn's outlier detectors
+	// give an outlier (an inlier is 1).
+	DefaultOutlierLabel int64 = -1
+	// DefaultBatchSize is the most rows per model call unless
+	// Options.BatchSize says otherwise: large enough that a call's fixed
+	// cost is shared, small enough for a server's request limit.
+	DefaultBatchSize = 1024
+)
+
 func (o Options) withDefaults() Options {
 	if o.BatchSize == 0 {
-		o.BatchSize = 1024
+		o.BatchSize = DefaultBatchSize
 	}
-	if !o.OutlierLabelSet {
-		o.OutlierLabel = -1
+	if o.OutlierLabel == nil {
+		o.OutlierLabel = new(DefaultOutlierLabel)
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 4
@@ -78,8 +86,8 @@ func (o Options) validate() {
 		}
 		seen[m] = true
 	}
-	if o.ThresholdSet && (math.IsNaN(o.Threshold) || math.IsInf(o.Threshold, 0)) {
-		panic(fmt.Sprintf("modelscore.Score: Threshold %v is not finite", o.Threshold))
+	if t := o.Threshold; t != nil && (math.IsNaN(*t) || math.IsInf(*t, 0)) {
+		panic(fmt.Sprintf("modelscore.Score: Threshold %v is not finite", *t))
 	}
 	if o.BatchSize < 1 || o.Concurrency < 1 {
 		panic(fmt.Sprintf("modelscore.Score: BatchSize %d and Concurrency %d must be positive", o.BatchSize, o.Concurrency))

@@ -204,10 +204,10 @@ func (fn *scoreFn) call(ctx context.Context, rows []events.Reading, x []float32)
 
 // check says whether p has what judging needs.
 func (fn *scoreFn) check(p inference.Prediction, n int) error {
-	if fn.Options.ThresholdSet && p.Scores == nil {
+	if fn.Options.Threshold != nil && p.Scores == nil {
 		return &inference.RequestError{Model: fn.Options.URI, Err: fmt.Errorf("no score output to compare with the threshold (%d rows)", n)}
 	}
-	if !fn.Options.ThresholdSet && p.Labels == nil {
+	if fn.Options.Threshold == nil && p.Labels == nil {
 		return &inference.RequestError{Model: fn.Options.URI, Err: fmt.Errorf("no label output (give a score threshold, --model-threshold, for a model with scores only)")}
 	}
 	return nil
@@ -268,15 +268,15 @@ func (fn *scoreFn) judge(r events.Reading, p inference.Prediction, i int) (event
 	o := fn.Options
 	a := events.Anomaly{Reading: r, Detector: Detector, Metric: fn.metric}
 	var out bool
-	if o.ThresholdSet {
-		a.Score, a.Threshold = p.Scores[i], o.Threshold
-		out = a.Score < o.Threshold
+	if o.Threshold != nil {
+		a.Score, a.Threshold = p.Scores[i], *o.Threshold
+		out = a.Score < a.Threshold
 		if o.ScoreAbove {
-			out = a.Score > o.Threshold
+			out = a.Score > a.Threshold
 		}
 	} else {
 		label := p.Labels[i]
-		out = label == o.OutlierLabel
+		out = label == *o.OutlierLabel
 		a.Score = float64(label)
 		if i < len(p.Scores) {
 			a.Score = p.Scores[i]

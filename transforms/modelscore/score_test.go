@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/detect"
 )
@@ -158,8 +159,8 @@ func TestScoreThroughAnOutage(t *testing.T) {
 	kvs := beam.ParDo(s, toKV, beam.CreateList(s, batches))
 	opts := Options{URI: hs.URL + "/v2/models/rule", Metrics: []string{"current", "pressure"}, BatchSize: 64, EveryScore: true}
 	scored, dead := Score(s, kvs, opts)
-	passert.Equals(s, beam.ParDo(s, anomalyKey, scored), toAny(wantScores)...)
-	passert.Equals(s, beam.ParDo(s, deadKey, dead), toAny(wantDead)...)
+	passert.Equals(s, beam.ParDo(s, anomalyKey, scored), pipetest.Anys(wantScores)...)
+	passert.Equals(s, beam.ParDo(s, deadKey, dead), pipetest.Anys(wantDead)...)
 	ptest.RunAndValidate(t, p)
 
 	if anomalies < 10 {
@@ -184,12 +185,4 @@ func TestDeadLetterReasons(t *testing.T) {
 	_, dead := Score(s, kvs, Options{URI: hs.URL + "/v2/models/rule", Metrics: []string{"current", "pressure"}})
 	passert.Equals(s, beam.ParDo(s, reasonOK, dead), "r1 ok", "r2 ok")
 	ptest.RunAndValidate(t, p)
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

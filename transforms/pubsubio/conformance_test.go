@@ -30,7 +30,7 @@ func (st *pubsubStream) Add(t testing.TB, records [][]byte) {
 
 func (st *pubsubStream) Read(s beam.Scope, mode sourcetest.ReadMode) beam.PCollection {
 	opts := ReadOptions{Project: project, Subscription: "conformance-sub",
-		IdleDelay: 50 * time.Millisecond, WatermarkLag: 500 * time.Millisecond}
+		IdleDelay: 50 * time.Millisecond, WatermarkLag: mode.WatermarkLag}
 	if mode.Bounded {
 		opts.StopAfterIdle = time.Second
 	}

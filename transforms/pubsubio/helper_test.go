@@ -7,6 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/events"
 	"google.golang.org/grpc/codes"
 )
@@ -30,11 +31,7 @@ func describe(f *brokertest.PubSub, sub, id string) string {
 }
 
 func describeAll(f *brokertest.PubSub, sub string, ids []string) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = describe(f, sub, id)
-	}
-	return out
+	return pipetest.AnysOf(ids, func(id string) string { return describe(f, sub, id) })
 }
 
 // pulled pulls sub dry and returns the messages' data and ordering keys.

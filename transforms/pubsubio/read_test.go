@@ -119,7 +119,7 @@ func TestReadUnbounded(t *testing.T) {
 	ids := f.PublishReadings(t, "live", 0, 30)
 
 	p, s := beam.NewPipelineWithRoot()
-	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", IdleDelay: 100 * time.Millisecond, WatermarkLag: 500 * time.Millisecond})
+	raws := Read(s, ReadOptions{Project: project, Subscription: "live-sub", IdleDelay: 100 * time.Millisecond, WatermarkLag: pipetest.WatermarkLag})
 	sink, windows := pipetest.NewSink(t), pipetest.NewSink(t)
 	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/teststream"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"github.com/beamlens/beamlens/models/events"
 )
 
@@ -127,17 +128,9 @@ func TestCountStreamLateMentions(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	reviews := beam.ParDo(s, parseMention, teststream.Create(s, ts))
 	counts, dead := CountStream(s, reviews, StreamOptions{CountOptions: CountOptions{Size: time.Minute}, AllowedLateness: 2 * time.Minute})
-	passert.Equals(s, beam.ParDo(s, countKey, counts), toAnyStrings(wantCounts)...)
+	passert.Equals(s, beam.ParDo(s, countKey, counts), pipetest.Anys(wantCounts)...)
 	passert.Equals(s, beam.ParDo(s, deadLetterKey, dead), wantDead)
 	ptest.RunAndValidate(t, p)
-}
-
-func toAnyStrings(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }
 
 // TestTrendingSkipsLatePanes: a late pane repeats its window, so the alerts
