@@ -236,5 +236,7 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	f.runner.JobLabel = "anomalies"
-	return runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr)
+	err = runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr)
+	removeStoppedLeftovers(cfg.Output, err)
+	return err
 }

@@ -16,6 +16,7 @@ import (
 	themespipe "github.com/beamlens/beamlens/pipelines/themes"
 	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/endpoint"
+	"github.com/beamlens/beamlens/transforms/jsonl"
 	"github.com/beamlens/beamlens/transforms/kafkaio"
 	"github.com/beamlens/beamlens/transforms/pubsubio"
 	"github.com/beamlens/beamlens/transforms/themes"
@@ -40,7 +41,7 @@ var preflightTimeout = 5 * time.Second
 
 // overwriteFlag binds --overwrite on fs.
 func overwriteFlag(fs *flag.FlagSet, p *bool) {
-	fs.BoolVar(p, "overwrite", false, "a directory --output that already holds beamlens outputs is refused unless this is set: then its outputs are replaced")
+	fs.BoolVar(p, "overwrite", false, "a directory --output that already holds beamlens outputs is refused unless this is set: then its outputs are removed before the run, so none of an earlier run's streams is left beside the new ones")
 }
 
 // streamFiles are the files a directory output gets, from either pipeline:
@@ -146,6 +147,9 @@ func checkOutputDir(dir string, overwrite bool) error {
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return preflightf("--output=%s: %v", dir, err)
 	}
+	if err := clearOutputDir(dir, overwrite); err != nil {
+		return preflightf("--output=%s: %v", dir, unwrapPath(err))
+	}
 	// The sinks create the directory; make sure they will be able to.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return preflightf("--output=%s cannot be created: %v", dir, unwrapPath(err))
@@ -157,6 +161,37 @@ func checkOutputDir(dir string, overwrite bool) error {
 	f.Close()
 	os.Remove(f.Name())
 	return nil
+}
+
+// clearOutputDir removes from dir what a stopped run left (hidden shards
+// and temporary files, never results) and, with overwrite, the stream files
+// of earlier runs: a run that writes fewer streams (--window=off, the other
+// pipeline) must not leave an older run's beside its own.
+func clearOutputDir(dir string, overwrite bool) error {
+	for _, name := range streamFiles {
+		path := filepath.Join(dir, name)
+		if err := jsonl.RemoveLeftovers(path); err != nil {
+			return err
+		}
+		if overwrite {
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeStoppedLeftovers removes the hidden shards a file output's sinks
+// left when the job was cancelled before they finished (a bounded job
+// stopped with Ctrl-C); a finished job leaves none.
+func removeStoppedLeftovers(out endpoint.URI, err error) {
+	if out.Kind != endpoint.File || !errors.Is(err, runners.ErrCancelled) {
+		return
+	}
+	for _, name := range streamFiles {
+		jsonl.RemoveLeftovers(filepath.Join(out.Path, name))
+	}
 }
 
 // unwrapPath drops the path from a *PathError: the message names it.

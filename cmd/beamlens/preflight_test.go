@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/runners"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 )
 
 // failsUpFront runs args and checks the pre-flight contract: exit 2, no
@@ -103,8 +107,23 @@ func TestPreflightOutputHoldsResults(t *testing.T) {
 	if string(before) != string(after) || len(after) == 0 {
 		t.Errorf("the refused run touched the earlier results")
 	}
-	if code, _, stderr := runCLI(t, "anomalies", "--input="+in, "--output="+out, "--detectors=threshold", "--overwrite"); code != 0 {
+	// A stopped run's hidden shards are never results: the next run removes
+	// them. --overwrite replaces every earlier stream, also one this run
+	// does not write (--window=off writes no window statistics).
+	shard := filepath.Join(out, ".anomalies.jsonl.0123abcd.shard-42")
+	tmp := filepath.Join(out, ".deadletters.jsonl.tmp-7")
+	os.WriteFile(shard, []byte("{\"stale\":1}\n"), 0o644)
+	os.WriteFile(tmp, []byte("{\"stale\":2}\n"), 0o644)
+	if code, _, stderr := runCLI(t, "anomalies", "--input="+in, "--output="+out, "--detectors=threshold", "--window=off", "--overwrite"); code != 0 {
 		t.Fatalf("--overwrite: exit %d: %s", code, stderr)
+	}
+	entries, _ := os.ReadDir(out)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"anomalies.jsonl", "deadletters.jsonl"}; !slices.Equal(names, want) {
+		t.Errorf("after --overwrite --window=off the output holds %q, want %q", names, want)
 	}
 	// A directory holding other files is not a beamlens output: fine.
 	if code, _, stderr := runCLI(t, "anomalies", "--input="+in, "--output="+dir, "--detectors=threshold"); code != 0 {
@@ -165,4 +184,29 @@ func TestPreflightLLMServer(t *testing.T) {
 	dead := "http://" + closedPort(t) + "/v1"
 	failsUpFront(t, []string{"themes", "--llm=openai", "--llm-base-url=" + dead, "--input=" + reviews, "--output=" + filepath.Join(dir, "out")},
 		"--llm-base-url: no answer from the LLM server at "+dead)
+}
+
+func TestStoppedRunLeavesNoShards(t *testing.T) {
+	dir := t.TempDir()
+	shard := filepath.Join(dir, ".anomalies.jsonl.0123abcd.shard-1")
+	write := func() {
+		if err := os.WriteFile(shard, []byte("{}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := endpoint.URI{Kind: endpoint.File, Path: dir}
+	write()
+	removeStoppedLeftovers(out, nil)
+	if _, err := os.Stat(shard); err != nil {
+		t.Errorf("a finished run's cleanup touched %s: %v", shard, err)
+	}
+	removeStoppedLeftovers(out, fmt.Errorf("job: %w", runners.ErrCancelled))
+	if _, err := os.Stat(shard); !os.IsNotExist(err) {
+		t.Errorf("a cancelled run left %s (%v)", shard, err)
+	}
+	write()
+	removeStoppedLeftovers(out, errStopped)
+	if _, err := os.Stat(shard); !os.IsNotExist(err) {
+		t.Errorf("a stopped run left %s (%v)", shard, err)
+	}
 }

@@ -208,6 +208,7 @@ func runThemes(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	before := llm.ProcessStats()
 	_, callErrors := llm.LastCallError()
 	err = runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { themespipe.Build(s, cfg) }, f.runner, stderr)
+	removeStoppedLeftovers(cfg.Output, err)
 	return llmOutcome(err, before, callErrors)
 }
 

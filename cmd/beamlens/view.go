@@ -16,7 +16,7 @@ import (
 
 func runView(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("view", "--dir=DIR | --anomalies=FILE|kafka://... [--stats=...] [--themes=...] [--alerts=...] [--listen=127.0.0.1:8080]", stderr)
-	dir := fs.String("dir", "", "a directory `beamlens demo` wrote (follows its out/anomalies.jsonl, out/window_stats.jsonl, themes/theme_counts.jsonl and themes/theme_alerts.jsonl), or an --output directory of beamlens anomalies or themes")
+	dir := fs.String("dir", "", "a directory DIR that beamlens demo wrote (follows its out/anomalies.jsonl, out/window_stats.jsonl, themes/theme_counts.jsonl and themes/theme_alerts.jsonl), or an --output directory of beamlens anomalies or themes")
 	var src view.Sources
 	fs.StringVar(&src.Anomalies, "anomalies", "", "anomalies.jsonl of beamlens anomalies, followed as it grows; kafka://HOST:PORT/TOPIC (read from its start, no consumer group; --kafka-sasl/--kafka-tls as for the pipelines); or pubsub://projects/P/topics/T (through a subscription of the view's own, deleted on exit) or pubsub://projects/P/subscriptions/S")
 	fs.StringVar(&src.Stats, "stats", "", "window_stats.jsonl of beamlens anomalies (the baseline band), or a kafka:// or pubsub:// source")

@@ -76,6 +76,23 @@ func shardPattern(path, token string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".shard-*")
 }
 
+// RemoveLeftovers removes what a stopped or crashed Write to path may have
+// left next to it: the hidden shards and the temporary join of any earlier
+// write (a job cancelled at once never reaches its finalizing step). It
+// leaves path itself alone, and reports the first removal that failed.
+func RemoveLeftovers(path string) error {
+	var first error
+	for _, pattern := range []string{shardPattern(path, "*"), filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")} {
+		names, _ := filepath.Glob(pattern)
+		for _, name := range names {
+			if err := os.Remove(name); err != nil && !os.IsNotExist(err) && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
 // writeShardFn writes one bundle's records to its own shard file and emits
 // the shard when the bundle finishes.
 type writeShardFn struct {

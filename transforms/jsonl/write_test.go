@@ -112,3 +112,31 @@ func TestWriteManyBundles(t *testing.T) {
 		t.Errorf("left over: %v", left)
 	}
 }
+
+func TestRemoveLeftoversKeepsTheOutputAndOthers(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "anomalies.jsonl")
+	keep := []string{"anomalies.jsonl", "window_stats.jsonl", ".window_stats.jsonl.aa.shard-1", "notes.txt"}
+	gone := []string{".anomalies.jsonl.aa.shard-1", ".anomalies.jsonl.bb.shard-9", ".anomalies.jsonl.tmp-3"}
+	for _, name := range append(append([]string{}, keep...), gone...) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveLeftovers(out); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(keep)
+	if strings.Join(names, ",") != strings.Join(keep, ",") {
+		t.Errorf("left %q, want %q", names, keep)
+	}
+	// Nothing to remove is not an error.
+	if err := RemoveLeftovers(filepath.Join(dir, "missing", "x.jsonl")); err != nil {
+		t.Errorf("no leftovers: %v", err)
+	}
+}
