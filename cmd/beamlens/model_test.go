@@ -18,21 +18,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beamlens/beamlens/internal/pyenvtest"
 )
 
-// The model detector's integration tests need the Python side: scikit-learn
-// to train, skl2onnx to export, onnxruntime (its wheel ships the shared
-// library beamlens loads) and MLServer. scripts/pyenv.sh creates that venv;
-// .ci/run sets BEAMLENS_PYENV to it.
-
-func pyenv(t *testing.T) string {
-	t.Helper()
-	v := os.Getenv("BEAMLENS_PYENV")
-	if v == "" {
-		t.Skip("BEAMLENS_PYENV is not set: scripts/pyenv.sh creates the model tools' venv (scikit-learn, skl2onnx, onnxruntime, MLServer); .ci/run sets it")
-	}
-	return v
-}
+// The model detector's integration tests need the Python side
+// (internal/pyenvtest): scikit-learn to train, skl2onnx to export,
+// onnxruntime and MLServer.
 
 const modelMetrics = "--metrics=current,pressure,vibration"
 
@@ -49,7 +41,7 @@ var trained struct {
 // stream.jsonl and expected.jsonl (Python onnxruntime's label and score,
 // and scikit-learn's own predict, per line).
 func trainIForest(t *testing.T) string {
-	venv := pyenv(t)
+	venv := pyenvtest.Venv(t)
 	trained.once.Do(func() {
 		// Under the run directory (git-ignored), made anew by each test
 		// binary, so nothing piles up in the system's temp folder.
@@ -345,7 +337,7 @@ func (m *mlserver) waitReady() {
 // a few seconds later: the stream pauses, and no reading is lost or
 // flagged twice.
 func TestIntegrationModelMLServer(t *testing.T) {
-	venv := pyenv(t)
+	venv := pyenvtest.Venv(t)
 	dir := trainIForest(t)
 	srv := startMLServer(t, venv, dir)
 

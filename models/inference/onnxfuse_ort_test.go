@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/beamlens/beamlens/internal/pyenvtest"
 )
 
 // iforestFixture trains scripts/models/iforest.py's IsolationForest in
@@ -17,10 +19,7 @@ import (
 // as skl2onnx exported it.
 func iforestFixture(t *testing.T) string {
 	t.Helper()
-	venv := os.Getenv("BEAMLENS_PYENV")
-	if venv == "" {
-		t.Skip("BEAMLENS_PYENV is not set: scripts/pyenv.sh creates the model tools' venv; .ci/run sets it")
-	}
+	venv := pyenvtest.Venv(t)
 	dir := t.TempDir()
 	out, err := exec.Command(filepath.Join(venv, "bin", "python"), "../../scripts/models/iforest.py", dir, "--readings=10", "--devices=1").CombinedOutput()
 	if err != nil {
