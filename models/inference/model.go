@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,24 +73,12 @@ type Options struct {
 const DefaultTokenEnv = "BEAMLENS_MODEL_TOKEN"
 
 func (o Options) withDefaults() Options {
-	if o.Timeout == 0 {
-		o.Timeout = 30 * time.Second
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 4
-	}
-	if o.InitialBackoff == 0 {
-		o.InitialBackoff = 200 * time.Millisecond
-	}
-	if o.MaxBackoff == 0 {
-		o.MaxBackoff = 10 * time.Second
-	}
-	if o.TokenEnv == "" {
-		o.TokenEnv = DefaultTokenEnv
-	}
-	if o.Threads == 0 {
-		o.Threads = 1
-	}
+	o.Timeout = cmp.Or(o.Timeout, 30*time.Second)
+	o.Concurrency = cmp.Or(o.Concurrency, 4)
+	o.InitialBackoff = cmp.Or(o.InitialBackoff, 200*time.Millisecond)
+	o.MaxBackoff = cmp.Or(o.MaxBackoff, 10*time.Second)
+	o.TokenEnv = cmp.Or(o.TokenEnv, DefaultTokenEnv)
+	o.Threads = cmp.Or(o.Threads, 1)
 	return o
 }
 

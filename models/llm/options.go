@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -166,44 +167,29 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defD := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defS := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	defS(&o.Provider, ProviderOpenAI)
+	o.Provider = cmp.Or(o.Provider, ProviderOpenAI)
 	if o.Provider == ProviderOpenAI {
-		defS(&o.BaseURL, "https://api.openai.com/v1")
+		o.BaseURL = cmp.Or(o.BaseURL, "https://api.openai.com/v1")
 	}
-	defS(&o.Model, "gpt-4o-mini")
-	defS(&o.AzureAPIVersion, "2024-10-21")
-	defS(&o.APIKeyEnv, "OPENAI_API_KEY")
-	def(&o.BatchSize, 20)
-	def(&o.MaxBatchTokens, 4000)
-	def(&o.MaxTextBytes, 8192)
-	def(&o.MaxConcurrency, 4)
-	def(&o.RequestsPerMinute, 500)
-	def(&o.TokensPerMinute, 200_000)
-	defD(&o.RequestTimeout, 60*time.Second)
-	def(&o.MaxRetries, 5)
-	def(&o.MaxAnswerRetries, 2)
-	defD(&o.InitialBackoff, 500*time.Millisecond)
-	defD(&o.MaxBackoff, 30*time.Second)
-	defD(&o.MaxRetryAfter, 60*time.Second)
-	def(&o.CacheSize, 10_000)
-	defS(&o.ResponseFormat, FormatJSONSchema)
-	defS(&o.SystemRole, RoleSystem)
-	def(&o.RequestBurst, 1)
+	o.Model = cmp.Or(o.Model, "gpt-4o-mini")
+	o.AzureAPIVersion = cmp.Or(o.AzureAPIVersion, "2024-10-21")
+	o.APIKeyEnv = cmp.Or(o.APIKeyEnv, "OPENAI_API_KEY")
+	o.BatchSize = cmp.Or(o.BatchSize, 20)
+	o.MaxBatchTokens = cmp.Or(o.MaxBatchTokens, 4000)
+	o.MaxTextBytes = cmp.Or(o.MaxTextBytes, 8192)
+	o.MaxConcurrency = cmp.Or(o.MaxConcurrency, 4)
+	o.RequestsPerMinute = cmp.Or(o.RequestsPerMinute, 500)
+	o.TokensPerMinute = cmp.Or(o.TokensPerMinute, 200_000)
+	o.RequestTimeout = cmp.Or(o.RequestTimeout, 60*time.Second)
+	o.MaxRetries = cmp.Or(o.MaxRetries, 5)
+	o.MaxAnswerRetries = cmp.Or(o.MaxAnswerRetries, 2)
+	o.InitialBackoff = cmp.Or(o.InitialBackoff, 500*time.Millisecond)
+	o.MaxBackoff = cmp.Or(o.MaxBackoff, 30*time.Second)
+	o.MaxRetryAfter = cmp.Or(o.MaxRetryAfter, 60*time.Second)
+	o.CacheSize = cmp.Or(o.CacheSize, 10_000)
+	o.ResponseFormat = cmp.Or(o.ResponseFormat, FormatJSONSchema)
+	o.SystemRole = cmp.Or(o.SystemRole, RoleSystem)
+	o.RequestBurst = cmp.Or(o.RequestBurst, 1)
 	if len(o.Themes) == 0 {
 		o.Themes = DefaultThemes
 	}

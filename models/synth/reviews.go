@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -76,24 +77,14 @@ type ReviewOptions struct {
 }
 
 func (o ReviewOptions) withDefaults() ReviewOptions {
-	if o.N <= 0 {
-		o.N = 1000
-	}
-	if o.Products <= 0 {
-		o.Products = 20
-	}
+	o.N = positiveOr(o.N, 1000)
+	o.Products = positiveOr(o.Products, 20)
 	if o.Start.IsZero() {
-		o.Start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Start = defaultStart
 	}
-	if o.Interval <= 0 {
-		o.Interval = 30 * time.Second
-	}
-	if o.SpikeTheme == "" {
-		o.SpikeTheme = "battery life"
-	}
-	if o.MalformedRate == 0 {
-		o.MalformedRate = 0.01
-	}
+	o.Interval = positiveOr(o.Interval, 30*time.Second)
+	o.SpikeTheme = cmp.Or(o.SpikeTheme, "battery life")
+	o.MalformedRate = cmp.Or(o.MalformedRate, 0.01)
 	return o
 }
 

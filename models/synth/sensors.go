@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -39,27 +40,16 @@ type SensorOptions struct {
 }
 
 func (o SensorOptions) withDefaults() SensorOptions {
-	if o.N <= 0 {
-		o.N = 10000
-	}
-	if o.Devices <= 0 {
-		o.Devices = 8
-	}
+	o.N = positiveOr(o.N, 10000)
+	o.Devices = positiveOr(o.Devices, 8)
 	if o.Start.IsZero() {
-		o.Start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Start = defaultStart
 	}
-	if o.Interval <= 0 {
-		o.Interval = time.Minute
-	}
-	def := func(p *float64, v float64) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&o.SpikeRate, 0.004)
-	def(&o.ShiftRate, 0.0005)
-	def(&o.MalformedRate, 0.005)
-	def(&o.OutOfOrderRate, 0.01)
+	o.Interval = positiveOr(o.Interval, time.Minute)
+	o.SpikeRate = cmp.Or(o.SpikeRate, 0.004)
+	o.ShiftRate = cmp.Or(o.ShiftRate, 0.0005)
+	o.MalformedRate = cmp.Or(o.MalformedRate, 0.005)
+	o.OutOfOrderRate = cmp.Or(o.OutOfOrderRate, 0.01)
 	return o
 }
 
@@ -208,4 +198,15 @@ func malformedReading(rng *rand.Rand, id string, t time.Time) []byte {
 	default:
 		return []byte(`{"device_id":"","timestamp":"` + ts + `","temperature":70.1}`)
 	}
+}
+
+// defaultStart is where generated data begins when no Start is given.
+var defaultStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// positiveOr returns v, or def when v is zero or negative.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -72,12 +73,8 @@ func (o Options) withDefaults() Options {
 	if len(o.Detectors) == 0 {
 		o.Detectors = []string{"threshold"}
 	}
-	if o.Metric == "" {
-		o.Metric = "temperature"
-	}
-	if o.StateTTL == 0 {
-		o.StateTTL = DefaultStateTTL
-	}
+	o.Metric = cmp.Or(o.Metric, "temperature")
+	o.StateTTL = cmp.Or(o.StateTTL, DefaultStateTTL)
 	if o.Threshold == nil {
 		o.Threshold = new(float64(detectors.DefaultThreshold))
 	}

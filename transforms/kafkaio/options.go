@@ -1,6 +1,7 @@
 package kafkaio
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"time"
@@ -222,21 +223,11 @@ func (t TLS) on() bool {
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
-	if o.ClientID == "" {
-		o.ClientID = DefaultClientID
-	}
-	if o.BatchRecords == 0 {
-		o.BatchRecords = DefaultBatchRecords
-	}
-	if o.BatchDuration == 0 {
-		o.BatchDuration = DefaultBatchDuration
-	}
-	if o.IdleDelay == 0 {
-		o.IdleDelay = DefaultIdleDelay
-	}
-	if o.WatermarkLag == 0 {
-		o.WatermarkLag = DefaultWatermarkLag
-	}
+	o.ClientID = cmp.Or(o.ClientID, DefaultClientID)
+	o.BatchRecords = cmp.Or(o.BatchRecords, DefaultBatchRecords)
+	o.BatchDuration = cmp.Or(o.BatchDuration, DefaultBatchDuration)
+	o.IdleDelay = cmp.Or(o.IdleDelay, DefaultIdleDelay)
+	o.WatermarkLag = cmp.Or(o.WatermarkLag, DefaultWatermarkLag)
 	o.SASL = o.SASL.withDefaults()
 	return o
 }
@@ -280,12 +271,8 @@ func (o ReadOptions) validate() error {
 }
 
 func (o WriteOptions) withDefaults() WriteOptions {
-	if o.ClientID == "" {
-		o.ClientID = DefaultClientID
-	}
-	if o.DeliveryTimeout == 0 {
-		o.DeliveryTimeout = DefaultDeliveryTimeout
-	}
+	o.ClientID = cmp.Or(o.ClientID, DefaultClientID)
+	o.DeliveryTimeout = cmp.Or(o.DeliveryTimeout, DefaultDeliveryTimeout)
 	o.SASL = o.SASL.withDefaults()
 	return o
 }
@@ -306,9 +293,7 @@ func (o WriteOptions) validate() error {
 }
 
 func (s SASL) withDefaults() SASL {
-	if s.PasswordEnv == "" {
-		s.PasswordEnv = DefaultPasswordEnv
-	}
+	s.PasswordEnv = cmp.Or(s.PasswordEnv, DefaultPasswordEnv)
 	return s
 }
 

@@ -1,6 +1,7 @@
 package modelscore
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"time"
@@ -57,9 +58,7 @@ const (
 )
 
 func (o Options) withDefaults() Options {
-	if o.BatchSize == 0 {
-		o.BatchSize = DefaultBatchSize
-	}
+	o.BatchSize = cmp.Or(o.BatchSize, DefaultBatchSize)
 	if o.OutlierLabel == nil {
 		o.OutlierLabel = new(DefaultOutlierLabel)
 	}

@@ -1,6 +1,7 @@
 package pubsubio
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -130,18 +131,10 @@ type WriteOptions struct {
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
-	if o.BatchMessages == 0 {
-		o.BatchMessages = DefaultBatchMessages
-	}
-	if o.BatchDuration == 0 {
-		o.BatchDuration = DefaultBatchDuration
-	}
-	if o.IdleDelay == 0 {
-		o.IdleDelay = DefaultIdleDelay
-	}
-	if o.WatermarkLag == 0 {
-		o.WatermarkLag = DefaultWatermarkLag
-	}
+	o.BatchMessages = cmp.Or(o.BatchMessages, DefaultBatchMessages)
+	o.BatchDuration = cmp.Or(o.BatchDuration, DefaultBatchDuration)
+	o.IdleDelay = cmp.Or(o.IdleDelay, DefaultIdleDelay)
+	o.WatermarkLag = cmp.Or(o.WatermarkLag, DefaultWatermarkLag)
 	return o
 }
 
@@ -169,18 +162,10 @@ func (o ReadOptions) validate() error {
 }
 
 func (o WriteOptions) withDefaults() WriteOptions {
-	if o.BatchMessages == 0 {
-		o.BatchMessages = DefaultPublishBatch
-	}
-	if o.BatchBytes == 0 {
-		o.BatchBytes = DefaultPublishBytes
-	}
-	if o.BatchDelay == 0 {
-		o.BatchDelay = DefaultPublishDelay
-	}
-	if o.PublishTimeout == 0 {
-		o.PublishTimeout = DefaultPublishTimeout
-	}
+	o.BatchMessages = cmp.Or(o.BatchMessages, DefaultPublishBatch)
+	o.BatchBytes = cmp.Or(o.BatchBytes, DefaultPublishBytes)
+	o.BatchDelay = cmp.Or(o.BatchDelay, DefaultPublishDelay)
+	o.PublishTimeout = cmp.Or(o.PublishTimeout, DefaultPublishTimeout)
 	return o
 }
 

@@ -1,6 +1,7 @@
 package themes
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -47,21 +48,9 @@ type ExtractOptions struct {
 }
 
 func (o ExtractOptions) withDefaults() ExtractOptions {
-	if o.Kind == "" {
-		o.Kind = KindOffline
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = o.LLM.BatchSize
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 20
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = o.LLM.MaxConcurrency
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 4
-	}
+	o.Kind = cmp.Or(o.Kind, KindOffline)
+	o.BatchSize = cmp.Or(o.BatchSize, o.LLM.BatchSize, 20)
+	o.Concurrency = cmp.Or(o.Concurrency, o.LLM.MaxConcurrency, 4)
 	return o
 }
 

@@ -1,6 +1,7 @@
 package themes
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
@@ -40,18 +41,10 @@ type TrendOptions struct {
 }
 
 func (o TrendOptions) withDefaults() TrendOptions {
-	if o.Lookback == 0 {
-		o.Lookback = 6
-	}
-	if o.MinHistory == 0 {
-		o.MinHistory = max(1, o.Lookback/2)
-	}
-	if o.Threshold == 0 {
-		o.Threshold = 4
-	}
-	if o.MinCount == 0 {
-		o.MinCount = 5
-	}
+	o.Lookback = cmp.Or(o.Lookback, 6)
+	o.MinHistory = cmp.Or(o.MinHistory, max(1, o.Lookback/2))
+	o.Threshold = cmp.Or(o.Threshold, 4)
+	o.MinCount = cmp.Or(o.MinCount, 5)
 	if o.Lookback < 1 || o.MinHistory > o.Lookback || o.Threshold <= 0 || o.MinCount < 1 {
 		panic(fmt.Sprintf("themes.Trending: bad options %+v", o))
 	}

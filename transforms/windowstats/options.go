@@ -1,6 +1,7 @@
 package windowstats
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -45,18 +46,10 @@ const DefaultStateTTL = 24 * time.Hour
 const DefaultSize = 5 * time.Minute
 
 func (o Options) withDefaults() Options {
-	if o.Size == 0 {
-		o.Size = DefaultSize
-	}
-	if o.StateTTL == 0 {
-		o.StateTTL = DefaultStateTTL
-	}
-	if o.Stage == "" {
-		o.Stage = Stage
-	}
-	if o.KeyName == "" {
-		o.KeyName = "device"
-	}
+	o.Size = cmp.Or(o.Size, DefaultSize)
+	o.StateTTL = cmp.Or(o.StateTTL, DefaultStateTTL)
+	o.Stage = cmp.Or(o.Stage, Stage)
+	o.KeyName = cmp.Or(o.KeyName, "device")
 	if o.Quantiles == nil {
 		o.Quantiles = []float64{0.5, 0.9, 0.99}
 	}
