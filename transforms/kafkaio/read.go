@@ -34,14 +34,8 @@ func init() {
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
 
-var (
-	readCounter = beam.NewCounter(metrics.Namespace, "kafka_records_read")
-	// untimedCounter counts records without a readable event time, and
-	// aheadCounter records stamped too far past the clock: neither moved
-	// the watermark.
-	untimedCounter = beam.NewCounter(metrics.Namespace, "kafka_records_without_event_time")
-	aheadCounter   = beam.NewCounter(metrics.Namespace, "kafka_records_ahead_of_clock")
-)
+// counters count what the read read; see watermarks.ReadCounters.
+var counters = watermarks.NewReadCounters("kafka_records")
 
 func init() { metrics.AddWatermarkSource(Watermark) }
 
@@ -279,14 +273,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
 	claimed, emitted, untimed := 0, 0, 0
 	defer func() {
-		readCounter.Inc(ctx, int64(emitted))
-		metrics.RecordsRead.Add(float64(emitted))
-		if untimed > 0 {
-			untimedCounter.Inc(ctx, int64(untimed))
-		}
-		if n := we.TakeAhead(); n > 0 {
-			aheadCounter.Inc(ctx, n)
-		}
+		counters.Count(ctx, emitted, untimed, we)
 		publishWatermark(rest, we.State(), rt.IsDone())
 	}()
 	for claimed < fn.BatchRecords {

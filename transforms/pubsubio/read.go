@@ -32,14 +32,8 @@ func init() {
 	register.Emitter2[beam.EventTime, events.Raw]()
 }
 
-var (
-	readCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_read")
-	// untimedCounter counts messages without a readable event time, and
-	// aheadCounter messages stamped too far past the clock: neither moved
-	// the watermark.
-	untimedCounter = beam.NewCounter(metrics.Namespace, "pubsub_messages_without_event_time")
-	aheadCounter   = beam.NewCounter(metrics.Namespace, "pubsub_messages_ahead_of_clock")
-)
+// counters count what the read read; see watermarks.ReadCounters.
+var counters = watermarks.NewReadCounters("pubsub_messages")
 
 func init() { metrics.AddWatermarkSource(Watermark) }
 
@@ -210,14 +204,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 
 	emitted, untimed := 0, 0
 	defer func() {
-		readCounter.Inc(ctx, int64(emitted))
-		metrics.RecordsRead.Add(float64(emitted))
-		if untimed > 0 {
-			untimedCounter.Inc(ctx, int64(untimed))
-		}
-		if n := we.TakeAhead(); n > 0 {
-			aheadCounter.Inc(ctx, n)
-		}
+		counters.Count(ctx, emitted, untimed, we)
 		publishWatermark(fn.subName, we.State(), rt.IsDone())
 	}()
 	deadline := time.Now().Add(time.Duration(fn.BatchMs) * time.Millisecond)
