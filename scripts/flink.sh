@@ -171,25 +171,14 @@ fi
 ARTIFACT_PORT="${ARTIFACT_PORT:-$((JOB_PORT - 1))}"
 EXPANSION_PORT="${EXPANSION_PORT:-$((JOB_PORT - 2))}"
 
+PROC_MATCH="$MAIN_CLASS --flink-master="
 log() { echo "flink.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=scripts/lib/proc.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/proc.sh"
 
 # ---------------------------------------------------------------- java
-java_bin() {
-  local j
-  if [[ -n "${FLINK_JAVA:-}" ]]; then j="$FLINK_JAVA"
-  elif [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then j="$JAVA_HOME/bin/java"
-  else j="$(command -v java || true)"; fi
-  [[ -n "$j" ]] || die "java not found (install a JDK 11+ or set JAVA_HOME)"
-  local v major
-  v="$("$j" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
-  major="${v%%.*}"
-  [[ "$major" == 1 ]] && major="$(echo "$v" | cut -d. -f2)"
-  [[ "$major" =~ ^[0-9]+$ && "$major" -ge 11 ]] || die "the Flink job server needs Java 11+, $j is '$v'"
-  echo "$j"
-}
+java_bin() { find_java FLINK_JAVA 11 "the Flink job server"; }
 
 # ---------------------------------------------------------------- jars
 fetch_jars() {
@@ -419,21 +408,6 @@ PY
 
 # ---------------------------------------------------------------- process helpers
 
-# true if PID is alive and is our job server (guards against a reused pid)
-is_ours() {
-  local pid="$1"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$MAIN_CLASS --flink-master="
-}
-
-running_pid() {
-  local pid; pid="$(read_pid)"
-  if is_ours "$pid"; then echo "$pid"; return 0; fi
-  return 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 classpath() {
   if [[ "$FLINK_PATCH" == 1 && -f "$PATCH_JAR" ]]; then echo "$PATCH_JAR:$LIBS/*"; else echo "$LIBS/*"; fi
 }
@@ -539,8 +513,7 @@ cluster_pid_file() { echo "$CDIR/$1.pid"; }
 cluster_is_ours() {
   local role="$1" pid="$2" class="$JM_CLASS"
   [[ "$role" == taskmanager-* ]] && class="$TM_CLASS"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$class --configDir $FDIR/conf"
+  pid_runs "$pid" "$class --configDir $FDIR/conf"
 }
 
 # cluster_roles lists the roles that have a pid file.

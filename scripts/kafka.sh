@@ -67,25 +67,14 @@ if [[ "${1:-}" != start && -z "$KAFKA_PORT_SET" && -f "$PORT_FILE" ]]; then
 fi
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 
+PROC_MATCH="kafka.Kafka $CONF_DIR/server.properties"
 log() { echo "kafka.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=scripts/lib/proc.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/proc.sh"
 
 # ---------------------------------------------------------------- java
-java_bin() {
-  local j
-  if [[ -n "${KAFKA_JAVA:-}" ]]; then j="$KAFKA_JAVA"
-  elif [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then j="$JAVA_HOME/bin/java"
-  else j="$(command -v java || true)"; fi
-  [[ -n "$j" ]] || die "java not found (install a JDK 17+ or set JAVA_HOME)"
-  local v
-  v="$("$j" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
-  local major="${v%%.*}"
-  [[ "$major" == 1 ]] && major="$(echo "$v" | cut -d. -f2)"
-  [[ "$major" =~ ^[0-9]+$ && "$major" -ge 17 ]] || die "Kafka $KAFKA_VERSION needs Java 17+, $j is '$v'"
-  echo "$j"
-}
+java_bin() { find_java KAFKA_JAVA 17 "Kafka $KAFKA_VERSION"; }
 
 # ---------------------------------------------------------------- jars
 fetch_jars() {
@@ -214,21 +203,6 @@ EOF
 
 # ---------------------------------------------------------------- process helpers
 
-# true if PID is alive and is our broker (guards against a reused pid)
-is_our_broker() {
-  local pid="$1"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONF_DIR/server.properties"
-}
-
-running_pid() {
-  local pid; pid="$(read_pid)"
-  if is_our_broker "$pid"; then echo "$pid"; return 0; fi
-  return 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 # run a Kafka CLI class on the same classpath, quiet logging, small heap
 kafka_tool() {
   local main="$1"; shift
@@ -335,7 +309,7 @@ start_failed() {
 
 cmd_stop() {
   local pid; pid="$(read_pid)"
-  if [[ -z "$pid" ]] || ! is_our_broker "$pid"; then
+  if [[ -z "$pid" ]] || ! is_ours "$pid"; then
     rm -f "$PID_FILE" "$PORT_FILE"
     log "not running"
     return 0

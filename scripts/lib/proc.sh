@@ -1,6 +1,45 @@
 # Shared process handling for scripts/kafka.sh and scripts/flink.sh: both
 # start one Java process in the background, record its PID, and stop it by
-# that PID. Source it after defining log() and PID_FILE.
+# that PID. Source it after defining log(), die(), PID_FILE and PROC_MATCH
+# (what the process's command line contains).
+
+# find_java VAR MIN WHO prints the java to run: $VAR, else $JAVA_HOME/bin/java,
+# else java on the PATH; it dies unless that is Java MIN or newer (WHO needs it).
+find_java() {
+  local j="${!1:-}"
+  if [[ -z "$j" ]]; then
+    if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then j="$JAVA_HOME/bin/java"
+    else j="$(command -v java || true)"; fi
+  fi
+  [[ -n "$j" ]] || die "java not found (install a JDK $2+ or set JAVA_HOME)"
+  local v major
+  v="$("$j" -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')"
+  major="${v%%.*}"
+  [[ "$major" == 1 ]] && major="$(echo "$v" | cut -d. -f2)"
+  [[ "$major" =~ ^[0-9]+$ && "$major" -ge "$2" ]] || die "$3 needs Java $2+, $j is '$v'"
+  echo "$j"
+}
+
+# port_open PORT is true when something listens on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pid_runs PID MATCH is true when PID is alive and its command line contains
+# MATCH (guards against a reused pid).
+pid_runs() {
+  local pid="$1"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$2"
+}
+
+# is_ours PID is true when PID is alive and is our process ($PROC_MATCH).
+is_ours() { pid_runs "$1" "$PROC_MATCH"; }
+
+# running_pid prints the PID in $PID_FILE when that is our running process.
+running_pid() {
+  local pid; pid="$(read_pid)"
+  if is_ours "$pid"; then echo "$pid"; return 0; fi
+  return 1
+}
 
 # read_pid prints the PID recorded in $PID_FILE, if any.
 read_pid() { if [[ -f "$PID_FILE" ]]; then tr -dc '0-9' <"$PID_FILE"; fi; }
