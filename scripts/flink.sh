@@ -182,12 +182,7 @@ java_bin() { find_java FLINK_JAVA 11 "the Flink job server"; }
 
 # ---------------------------------------------------------------- jars
 fetch_jars() {
-  [[ -f "$FHOME/.complete" ]] && return 0
-  command -v mvn >/dev/null || die "mvn not found: needed once to fetch the Beam Flink job server jars into $LIBS"
-  mkdir -p "$FHOME"
-  exec 8>"$FHOME/.lock"
-  flock 8
-  if [[ -f "$FHOME/.complete" ]]; then exec 8>&-; return 0; fi
+  jars_cached "$FHOME" "the Beam Flink job server jars into $LIBS" && return 0
   log "fetching beam-runners-flink-$FLINK_VERSION:$BEAM_VERSION (+ job-service $JOB_SERVICE_VERSION) from Maven into $LIBS (one time, a few minutes)..."
   local js_dep="" js_excl=""
   if [[ "$JOB_SERVICE_VERSION" != "$BEAM_VERSION" ]]; then
@@ -238,10 +233,7 @@ EOF
       log "warning: could not fetch slf4j-simple $slf4j_ver; the job server will log nothing"
     fi
   fi
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  touch "$FHOME/.complete"
-  exec 8>&-
+  jars_store "$FHOME" "$tmp" "$LIBS"
   log "cached $(find "$LIBS" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $LIBS"
 }
 

@@ -78,12 +78,7 @@ java_bin() { find_java KAFKA_JAVA 17 "Kafka $KAFKA_VERSION"; }
 
 # ---------------------------------------------------------------- jars
 fetch_jars() {
-  [[ -f "$KAFKA_HOME/.complete" ]] && return 0
-  command -v mvn >/dev/null || die "mvn not found: needed once to fetch Kafka $KAFKA_VERSION jars into $LIBS"
-  mkdir -p "$KAFKA_HOME"
-  exec 8>"$KAFKA_HOME/.lock"
-  flock 8
-  if [[ -f "$KAFKA_HOME/.complete" ]]; then exec 8>&-; return 0; fi
+  jars_cached "$KAFKA_HOME" "Kafka $KAFKA_VERSION jars into $LIBS" && return 0
   log "fetching Kafka $KAFKA_VERSION jars from Maven into $LIBS (one time)..."
   cat >"$KAFKA_HOME/pom.xml" <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -125,10 +120,7 @@ EOF
   fi
   [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" && -f "$tmp/kafka-tools-$KAFKA_VERSION.jar" ]] \
     || die "mvn finished but kafka jars are missing in $tmp"
-  rm -rf "$LIBS"
-  mv "$tmp" "$LIBS"
-  touch "$KAFKA_HOME/.complete"
-  exec 8>&-
+  jars_store "$KAFKA_HOME" "$tmp" "$LIBS"
   log "cached $(find "$LIBS" -name '*.jar' | wc -l) jars in $LIBS"
 }
 

@@ -81,3 +81,26 @@ stop_pid() {
   fi
   log "stopped"
 }
+
+# jars_cached DIR WHAT is true when DIR/.complete says the jars were fetched.
+# Otherwise it checks for mvn (needed to fetch WHAT), takes DIR/.lock on
+# file descriptor 8 (one fetch at a time) and is false: fetch, then call
+# jars_store. Another fetch that finished while it waited makes it true.
+jars_cached() {
+  [[ -f "$1/.complete" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found: needed once to fetch $2"
+  mkdir -p "$1"
+  exec 8>"$1/.lock"
+  flock 8
+  if [[ -f "$1/.complete" ]]; then exec 8>&-; return 0; fi
+  return 1
+}
+
+# jars_store DIR TMP LIBS moves the fetched jars from TMP to LIBS, marks DIR
+# complete and releases the lock jars_cached took.
+jars_store() {
+  rm -rf "$3"
+  mv "$2" "$3"
+  touch "$1/.complete"
+  exec 8>&-
+}
