@@ -6,4 +6,6 @@
 // Registry of the newest watermark each of a process's source reads has
 // estimated, so the process can report its sources' watermark (the
 // /metrics lag): the runner's own watermark is not visible to a worker.
+// ReadCounters are the reads' Beam counters of what they read, and of the
+// records that did not move the watermark.
 package watermarks

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/devicebatch"
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -47,57 +48,54 @@ func Readings(s beam.Scope, readings beam.PCollection, opts Options) beam.PColle
 // device, emitting each device's as KV<device, encoded (identity, reading)
 // pairs> stamped with the earliest event time among them.
 type batchFn struct {
-	Key string
-	kr  *events.KeyReader
-	buf map[string][]byte
-	at  map[string]int64
-	n   int
+	Key   string
+	kr    *events.KeyReader
+	batch *devicebatch.Batcher[keyed]
+}
+
+// keyed is a reading with its identity; ok is false for a reading without
+// one.
+type keyed struct {
+	key string
+	ok  bool
+	r   events.Reading
 }
 
 func (fn *batchFn) Setup() error {
 	var err error
 	fn.kr, err = events.NewKeyReader(fn.Key)
+	fn.batch = devicebatch.New[keyed](maxBatch)
 	return err
 }
 
-func (fn *batchFn) StartBundle(func(beam.EventTime, string, []byte)) {
-	fn.buf, fn.at, fn.n = map[string][]byte{}, map[string]int64{}, 0
-}
+func (fn *batchFn) StartBundle(func(beam.EventTime, string, []byte)) { fn.batch.Reset() }
 
 func (fn *batchFn) ProcessElement(r events.Reading, emit func(beam.EventTime, string, []byte)) {
 	key, ok := fn.kr.Key(r.Raw)
-	b := fn.buf[r.DeviceID]
-	if b == nil {
-		fn.at[r.DeviceID] = r.EventTimeMs
-	}
-	// A reading without its identity is marked so: it always passes.
-	if ok {
-		b = append(b, 1)
-		b = binary.AppendUvarint(b, uint64(len(key)))
-		b = append(b, key...)
-	} else {
-		b = append(b, 0)
-	}
-	fn.buf[r.DeviceID] = events.AppendReading(b, r)
-	fn.at[r.DeviceID] = min(fn.at[r.DeviceID], r.EventTimeMs)
-	if fn.n++; fn.n >= maxBatch {
-		fn.flush(emit)
+	if fn.batch.Add(r.DeviceID, r.EventTimeMs, keyed{key, ok, r}) {
+		fn.batch.Flush(encodeKeyed, emit)
 	}
 }
 
 func (fn *batchFn) FinishBundle(emit func(beam.EventTime, string, []byte)) {
-	fn.flush(emit)
+	fn.batch.Flush(encodeKeyed, emit)
 }
 
-func (fn *batchFn) flush(emit func(beam.EventTime, string, []byte)) {
-	for device, b := range fn.buf {
-		// FinishBundle emits in the global window at time 0 unless told:
-		// stamp the batch with its earliest reading.
-		emit(beam.EventTime(fn.at[device]), device, b)
+// encodeKeyed encodes a device's batch: each reading after its identity,
+// or after a mark that it has none (such a reading always passes).
+func encodeKeyed(ks []keyed) []byte {
+	var b []byte
+	for _, k := range ks {
+		if k.ok {
+			b = append(b, 1)
+			b = binary.AppendUvarint(b, uint64(len(k.key)))
+			b = append(b, k.key...)
+		} else {
+			b = append(b, 0)
+		}
+		b = events.AppendReading(b, k.r)
 	}
-	clear(fn.buf)
-	clear(fn.at)
-	fn.n = 0
+	return b
 }
 
 var errCorrupt = errors.New("dedup: corrupt batch or state")

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/beamlens/beamlens/internal/devicebatch"
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
@@ -97,35 +98,24 @@ func stateTTLMs(ttl time.Duration) int64 {
 // device's as one KV<device, encoded readings>, stamped with the earliest
 // event time among them.
 type batchByDeviceFn struct {
-	buf map[string][]events.Reading
-	n   int
+	batch *devicebatch.Batcher[events.Reading]
 }
 
 func (fn *batchByDeviceFn) StartBundle(func(beam.EventTime, string, []byte)) {
-	fn.buf, fn.n = map[string][]events.Reading{}, 0
+	if fn.batch == nil {
+		fn.batch = devicebatch.New[events.Reading](maxBatch)
+	}
+	fn.batch.Reset()
 }
 
 func (fn *batchByDeviceFn) ProcessElement(r events.Reading, emit func(beam.EventTime, string, []byte)) {
-	fn.buf[r.DeviceID] = append(fn.buf[r.DeviceID], r)
-	if fn.n++; fn.n >= maxBatch {
-		fn.flush(emit)
+	if fn.batch.Add(r.DeviceID, r.EventTimeMs, r) {
+		fn.batch.Flush(encodeReadings, emit)
 	}
 }
 
 func (fn *batchByDeviceFn) FinishBundle(emit func(beam.EventTime, string, []byte)) {
-	fn.flush(emit)
-}
-
-func (fn *batchByDeviceFn) flush(emit func(beam.EventTime, string, []byte)) {
-	for device, rs := range fn.buf {
-		first := rs[0].EventTimeMs
-		for _, r := range rs[1:] {
-			first = min(first, r.EventTimeMs)
-		}
-		emit(beam.EventTime(first), device, encodeReadings(rs))
-	}
-	clear(fn.buf)
-	fn.n = 0
+	fn.batch.Flush(encodeReadings, emit)
 }
 
 // streamScoreFn keeps one device's detectors and unscored readings in
