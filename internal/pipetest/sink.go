@@ -3,6 +3,7 @@ package pipetest
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +18,9 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*collectFn)(nil)).Elem())
 	register.Function2x1[beam.EventTime, events.Raw, string](DescribeRaw)
 	register.Function1x1[events.Raw, string](RawData)
+	register.Function1x1[events.Raw, []byte](RawBytes)
+	register.Function3x0[beam.EventTime, events.Raw, func(events.Raw)](KeepReadings2025)
+	register.Emitter1[events.Raw]()
 }
 
 // DescribeRaw renders an element of a source read (events.Raw) with its
@@ -28,6 +32,19 @@ func DescribeRaw(et beam.EventTime, r events.Raw) string {
 
 // RawData is an element's data as a string.
 func RawData(r events.Raw) string { return string(r.Data) }
+
+// RawBytes is an element's data, as a sink writes it.
+func RawBytes(r events.Raw) []byte { return r.Data }
+
+// KeepReadings2025 passes on the elements whose data is a reading of 2025
+// (Reading's kind, "timestamp":"2025-...") stamped with its own time, as
+// a decoder would: a source's watermark tests read old readings mixed
+// with broken and untimed records, and count in windows only these.
+func KeepReadings2025(et beam.EventTime, r events.Raw, emit func(events.Raw)) {
+	if et.ToTime().Year() == 2025 && strings.Contains(string(r.Data), `"timestamp":"2025-`) {
+		emit(r)
+	}
+}
 
 // sinks gathers what collectFn sees, by sink name: the way to look at the
 // output of a pipeline that never ends. It works because prism runs the

@@ -34,6 +34,21 @@ const WatermarkLag = 5 * time.Second
 // watermark has let through while the pipeline runs.
 func CountPerWindow(s beam.Scope, col beam.PCollection, size time.Duration) beam.PCollection {
 	s = s.Scope("pipetest.CountPerWindow")
+	return beam.ParDo(s, strconv.Itoa, countWindows(s, col, size))
+}
+
+// CountInWindows counts col's elements in fixed event-time windows of size
+// and returns PCollection<int> in the global window: the one total of the
+// windows that fired, which falls short when the watermark passed a
+// window before all its elements were read (they were late and dropped).
+func CountInWindows(s beam.Scope, col beam.PCollection, size time.Duration) beam.PCollection {
+	s = s.Scope("pipetest.CountInWindows")
+	return beam.Combine(s, sumInts, beam.WindowInto(s, window.NewGlobalWindows(), countWindows(s, col, size)))
+}
+
+// countWindows returns the count of col's elements in each fixed window of
+// size that fires.
+func countWindows(s beam.Scope, col beam.PCollection, size time.Duration) beam.PCollection {
 	counted := beam.WindowInto(s, window.NewFixedWindows(size), beam.ParDo(s, one, col))
-	return beam.ParDo(s, strconv.Itoa, beam.Combine(s, sumInts, counted))
+	return beam.Combine(s, sumInts, counted)
 }

@@ -4,18 +4,12 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/pipetest"
-	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-func init() {
-	register.Function1x1[events.Raw, []byte](rawData)
-}
 
 func TestMain(m *testing.M) {
 	ptest.MainWithDefault(m, "prism")
@@ -55,4 +49,3 @@ func describeRecord(r *kgo.Record) string {
 }
 
 func describeAll(recs []*kgo.Record) []any { return pipetest.AnysOf(recs, describeRecord) }
-func rawData(r events.Raw) []byte          { return r.Data }

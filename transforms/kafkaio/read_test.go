@@ -9,9 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/beamlens/beamlens/models/events"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -35,14 +32,6 @@ func TestReadBounded(t *testing.T) {
 	passert.Equals(s, beam.ParDo(s, pipetest.DescribeRaw, raws), describeAll(recs)...)
 	ptest.RunAndValidate(t, p)
 }
-
-func init() {
-	register.Function2x1[int, int, int](sumInts)
-	register.Function1x1[events.Raw, int](one)
-}
-
-func sumInts(a, b int) int { return a + b }
-func one(events.Raw) int   { return 1 }
 
 // An unbounded read delivers records produced while it runs, and moves the
 // watermark on partitions that receive nothing, so event-time windows fire
@@ -257,23 +246,7 @@ func TestReadWatermarkMovesOnlyWithEventTimes(t *testing.T) {
 	// not move before the end.
 	raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, MaxRecordsPerPartition: int64(len(recs)), BatchRecords: 20,
 		TimestampField: "timestamp", WatermarkLag: time.Millisecond})
-	readings := beam.ParDo(s, keepGoodReadings, raws)
-	counted := beam.WindowInto(s, window.NewFixedWindows(time.Minute), beam.ParDo(s, one, readings))
-	sums := beam.Combine(s, sumInts, counted)
-	total := beam.Combine(s, sumInts, beam.WindowInto(s, window.NewGlobalWindows(), sums))
-	passert.Equals(s, total, good)
+	readings := beam.ParDo(s, pipetest.KeepReadings2025, raws)
+	passert.Equals(s, pipetest.CountInWindows(s, readings, time.Minute), good)
 	ptest.RunAndValidate(t, p)
-}
-
-// keepGoodReadings passes on the records of 2025 that carry a time, as a
-// decoder would.
-func keepGoodReadings(et beam.EventTime, r events.Raw, emit func(events.Raw)) {
-	if strings.Contains(string(r.Data), `"timestamp":"2025-`) {
-		emit(r)
-	}
-}
-
-func init() {
-	register.Function3x0[beam.EventTime, events.Raw, func(events.Raw)](keepGoodReadings)
-	register.Emitter1[events.Raw]()
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"math/big"
 	"net"
 	"os"
@@ -62,7 +63,7 @@ func TestPasswordNotInJobGraph(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	sasl := SASL{Mechanism: SCRAMSHA512, User: "beam"}
 	raws := Read(s, ReadOptions{Brokers: []string{"k:9092"}, Topic: "t", SASL: sasl})
-	Write(s, WriteOptions{Brokers: []string{"k:9092"}, Topic: "u", SASL: sasl}, beam.ParDo(s, rawData, raws))
+	Write(s, WriteOptions{Brokers: []string{"k:9092"}, Topic: "u", SASL: sasl}, beam.ParDo(s, pipetest.RawBytes, raws))
 	edges, _, err := p.Build()
 	if err != nil {
 		t.Fatal(err)

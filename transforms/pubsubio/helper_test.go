@@ -4,17 +4,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/pipetest"
-	"github.com/beamlens/beamlens/models/events"
 	"google.golang.org/grpc/codes"
 )
-
-func init() {
-	register.Function1x1[events.Raw, []byte](rawData)
-}
 
 func TestMain(m *testing.M) {
 	ptest.MainWithDefault(m, "prism")
@@ -50,5 +44,3 @@ func failFirst(code codes.Code, n int) *brokertest.FailFirst {
 	r.Arm(n)
 	return r
 }
-
-func rawData(r events.Raw) []byte { return r.Data }

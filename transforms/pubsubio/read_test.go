@@ -12,7 +12,6 @@ import (
 
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph/window"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
@@ -21,13 +20,8 @@ import (
 )
 
 func init() {
-	register.Function2x1[int, int, int](sumInts)
-	register.Function1x1[events.Raw, int](one)
 	register.DoFn1x1[events.Raw, error](&failFn{})
 }
-
-func sumInts(a, b int) int { return a + b }
-func one(events.Raw) int   { return 1 }
 
 // failFn fails every element, as a downstream transform whose bundle
 // cannot complete.
@@ -239,24 +233,9 @@ func TestReadFieldTimeBackfill(t *testing.T) {
 	p, s := beam.NewPipelineWithRoot()
 	raws := Read(s, ReadOptions{Project: project, Subscription: "replay-sub", StopAfterIdle: time.Second, BatchMessages: 25,
 		TimestampField: "timestamp", WatermarkLag: time.Millisecond})
-	readings := beam.ParDo(s, keepReadings2025, raws)
-	counted := beam.WindowInto(s, window.NewFixedWindows(time.Minute), beam.ParDo(s, one, readings))
-	sums := beam.Combine(s, sumInts, counted)
-	passert.Equals(s, beam.Combine(s, sumInts, beam.WindowInto(s, window.NewGlobalWindows(), sums)), good)
+	readings := beam.ParDo(s, pipetest.KeepReadings2025, raws)
+	passert.Equals(s, pipetest.CountInWindows(s, readings, time.Minute), good)
 	ptest.RunAndValidate(t, p)
-}
-
-// keepReadings2025 passes on the readings of 2025 stamped with their own
-// time, as a decoder would.
-func keepReadings2025(et beam.EventTime, r events.Raw, emit func(events.Raw)) {
-	if et.ToTime().Year() == 2025 && strings.Contains(string(r.Data), `"timestamp":"2025-`) {
-		emit(r)
-	}
-}
-
-func init() {
-	register.Function3x0[beam.EventTime, events.Raw, func(events.Raw)](keepReadings2025)
-	register.Emitter1[events.Raw]()
 }
 
 // TestToRawEventTimes: the event time comes from the field, the

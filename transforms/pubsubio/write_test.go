@@ -3,6 +3,7 @@ package pubsubio
 import (
 	"fmt"
 	"github.com/beamlens/beamlens/internal/brokertest"
+	"github.com/beamlens/beamlens/internal/pipetest"
 	"sort"
 	"strings"
 	"testing"
@@ -126,7 +127,7 @@ func TestWriteFailureLosesNothing(t *testing.T) {
 	copyOnce := func() error {
 		p, s := beam.NewPipelineWithRoot()
 		raws := Read(s, ReadOptions{Project: project, Subscription: "in-sub", MaxMessages: 40})
-		Write(s, WriteOptions{Project: project, Topic: "out"}, beam.ParDo(s, rawData, raws))
+		Write(s, WriteOptions{Project: project, Topic: "out"}, beam.ParDo(s, pipetest.RawBytes, raws))
 		return ptest.Run(p)
 	}
 	if err := copyOnce(); err == nil {
