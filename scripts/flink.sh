@@ -119,6 +119,16 @@ FLINK_MASTER="${FLINK_MASTER:-[local]}"
 FLINK_PATCH="${FLINK_PATCH:-1}"
 FLINK_HEAP="${FLINK_HEAP:-1g}"
 FLINK_LOG_LEVEL="${FLINK_LOG_LEVEL:-warn}"
+# The JVMs' slf4j-simple logging: info with timestamps, Flink and Pekko at
+# FLINK_LOG_LEVEL, checkpoints at info.
+SLF4J_FLAGS=(
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=info
+  -Dorg.slf4j.simpleLogger.showDateTime=true
+  "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS"
+  -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL"
+  -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL"
+  -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info
+)
 FLINK_START_TIMEOUT="${FLINK_START_TIMEOUT:-120}"
 FLINK_STOP_TIMEOUT="${FLINK_STOP_TIMEOUT:-20}"
 FLINK_EXTRA_ARGS="${FLINK_EXTRA_ARGS:-}"
@@ -535,12 +545,7 @@ cluster_launch() {
   # shellcheck disable=SC2016,SC2086
   setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$(cluster_pid_file "$role")" "$CDIR" \
     "$JAVA" $opts -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
-    -Dorg.slf4j.simpleLogger.showDateTime=true \
-    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info \
+    "${SLF4J_FLAGS[@]}" \
     -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.executiongraph.ExecutionGraph=info \
     -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.resourcemanager=info \
     -cp "$(classpath)" "$class" --configDir "$FDIR/conf" "$@" \
@@ -780,12 +785,7 @@ cmd_start() {
   # shellcheck disable=SC2016,SC2086
   setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' _ "$PID_FILE" "$FDIR" \
     "$JAVA" -Xms128m -Xmx"$FLINK_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=info \
-    -Dorg.slf4j.simpleLogger.showDateTime=true \
-    "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.flink="$FLINK_LOG_LEVEL" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.pekko="$FLINK_LOG_LEVEL" \
-    -Dorg.slf4j.simpleLogger.log.org.apache.flink.runtime.checkpoint.CheckpointCoordinator=info \
+    "${SLF4J_FLAGS[@]}" \
     -cp "$(classpath)" "$MAIN_CLASS" --flink-master="$FLINK_MASTER" --job-host=127.0.0.1 \
     --job-port="$JOB_PORT" --artifact-port="$ARTIFACT_PORT" --expansion-port="$EXPANSION_PORT" \
     --artifacts-dir="$FDIR/artifacts" "${conf_args[@]}" $FLINK_EXTRA_ARGS \
