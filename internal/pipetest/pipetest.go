@@ -20,6 +20,16 @@ func RunAsync(ctx context.Context, p *beam.Pipeline) <-chan error {
 	return done
 }
 
+// Start runs p on prism until the test ends, when it is stopped (see Stop);
+// the returned channel gives the run's error, for WaitRunning.
+func Start(t testing.TB, p *beam.Pipeline) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := RunAsync(ctx, p)
+	t.Cleanup(func() { Stop(t, cancel, done) })
+	return done
+}
+
 // Stop cancels a pipeline started by RunAsync and waits for it to end.
 func Stop(t testing.TB, cancel context.CancelFunc, done <-chan error) {
 	t.Helper()

@@ -1,7 +1,6 @@
 package sourcetest
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -131,9 +130,7 @@ func unboundedPickup(t *testing.T, st Stream) {
 	p, s := beam.NewPipelineWithRoot()
 	sink := pipetest.NewSink(t)
 	sink.Collect(s, beam.ParDo(s, pipetest.RawData, st.Read(s, ReadMode{WatermarkLag: pipetest.WatermarkLag})))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := pipetest.RunAsync(ctx, p)
-	defer pipetest.Stop(t, cancel, done)
+	done := pipetest.Start(t, p)
 
 	pipetest.WaitRunning(t, done, time.Minute, "the records added before the start", func() bool { return sink.Len() >= len(before) })
 	all := before
@@ -191,9 +188,7 @@ func watermark(t *testing.T, st Stream) {
 	raws := st.Read(s, ReadMode{WatermarkLag: pipetest.WatermarkLag})
 	windows := pipetest.NewSink(t)
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := pipetest.RunAsync(ctx, p)
-	defer pipetest.Stop(t, cancel, done)
+	done := pipetest.Start(t, p)
 
 	pipetest.WaitRunning(t, done, time.Minute, "event-time windows to fire for the records added before the start", func() bool { return windows.Sum() == len(recs) })
 	later := brokertest.Readings(100, 10)

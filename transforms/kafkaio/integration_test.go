@@ -77,9 +77,7 @@ func TestIntegrationKafka(t *testing.T) {
 		raws := Read(s, ReadOptions{Brokers: brokers, Topic: topic, Group: group, Start: Committed, IdleDelay: 100 * time.Millisecond})
 		sink := pipetest.NewSink(t)
 		sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
-		ctx, cancel := context.WithCancel(context.Background())
-		done := pipetest.RunAsync(ctx, p)
-		defer pipetest.Stop(t, cancel, done)
+		done := pipetest.Start(t, p)
 		time.Sleep(2 * time.Second) // started, caught up with the committed offsets
 		cl := newClient(t, brokers, kgo.DefaultProduceTopic(topic))
 		var later []*kgo.Record

@@ -47,9 +47,7 @@ func TestReadUnbounded(t *testing.T) {
 	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := pipetest.RunAsync(ctx, p)
-	defer pipetest.Stop(t, cancel, done)
+	done := pipetest.Start(t, p)
 
 	pipetest.WaitRunning(t, done, time.Minute, "the records produced before the start", func() bool { return sink.Len() >= len(before) })
 	var after []*kgo.Record

@@ -118,9 +118,7 @@ func TestReadUnbounded(t *testing.T) {
 	sink.Collect(s, beam.ParDo(s, pipetest.DescribeRaw, raws))
 	windows.Collect(s, pipetest.CountPerWindow(s, raws, time.Second))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := pipetest.RunAsync(ctx, p)
-	defer pipetest.Stop(t, cancel, done)
+	done := pipetest.Start(t, p)
 
 	pipetest.WaitRunning(t, done, time.Minute, "the messages published before the start", func() bool { return sink.Len() >= len(ids) })
 	for round := range 3 {
