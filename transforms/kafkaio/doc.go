@@ -5,7 +5,8 @@
 // range claimed record by record, whose growing end is estimated from the
 // high watermark cached from the last fetch; it self-checkpoints with
 // sdf.ResumeProcessingIn after every batch, so that bundles end and output
-// flows, and its watermark follows the record timestamps and, on a partition
+// flows, and refuses the runner's other splits (a partition is read in
+// order, by one client), and its watermark follows the record timestamps and, on a partition
 // that has caught up, the clock, so that quiet partitions do not hold back
 // the windows of busy ones. Write produces JSON records with an idempotent,
 // acks=all producer and flushes in FinishBundle, so that a bundle completes

@@ -72,12 +72,6 @@ func init() { metrics.AddWatermarkSource(Watermark) }
 //     when it reaches them, before its bundle is committed: a restart from
 //     the group's offsets after a failure right there skips them.
 //
-// Only a partition's head range commits (the one that reaches the
-// partition's end); a range the runner split off it ends where the head
-// began and commits nothing, so the group's offset never goes back. The
-// head's commit may then run ahead of records a split-off range is still
-// reading: a restart after a crash right then skips them.
-//
 // The running pipeline's own position is its checkpointed restrictions,
 // not the group's offsets.
 //
@@ -242,14 +236,13 @@ func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarks.Estimator {
 func (fn *readFn) WatermarkEstimatorState(we *watermarks.Estimator) int64 { return we.State() }
 
 func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, rt *sdf.LockRTracker,
-	elem partitionRange, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
+	_ partitionRange, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
 	rest := rt.GetRestriction().(partitionRange)
 	if rt.IsDone() {
 		return sdf.StopProcessing(), nil
 	}
 	c := fn.consumer(rest.Partition)
 	if drain.Requested() && !rest.bounded() {
-		// rest is the partition's head: only the head is unbounded.
 		// A clean stop: every record before rest.Start was read by a
 		// committed bundle, and the pipeline, whose sources all end now,
 		// writes their outputs before it finishes.
@@ -259,7 +252,7 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 		publishWatermark(rest, we.State(), true)
 		return sdf.StopProcessing(), nil
 	}
-	if !fn.CommitOnStop && isHead(elem, rest) {
+	if !fn.CommitOnStop {
 		// The runner resumes a range only after it committed the bundle
 		// that read up to its start, so rest.Start is safe to commit.
 		fn.commit(ctx, c, rest.Start)
@@ -297,8 +290,8 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 		}
 		for i, rec := range recs {
 			if !rt.TryClaim(rec.Offset) {
-				// The runner split the range before rec: the rest is
-				// another restriction's.
+				// The range ended before rec (a drain stopped it): the
+				// rest is another restriction's.
 				c.pending = recs[i:]
 				return sdf.StopProcessing(), rt.GetError()
 			}
@@ -318,11 +311,8 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 				// A bounded range ended. Its last offsets are committed
 				// before the runner commits the bundle: a restart from
 				// the group's offsets after a failure right here skips
-				// them (see the package doc). A range the runner split
-				// off ends where its head began, and commits nothing.
-				if isHead(elem, rt.GetRestriction().(partitionRange)) {
-					fn.commit(ctx, c, c.next)
-				}
+				// them (see the package doc).
+				fn.commit(ctx, c, c.next)
 				c.close()
 				return sdf.StopProcessing(), nil
 			}
@@ -379,16 +369,6 @@ func (fn *readFn) caughtUp(ctx context.Context, c *partitionConsumer) bool {
 	}
 	return c.next >= c.hw.get()
 }
-
-// isHead reports whether rest is its partition's head range: the one that
-// reaches the end discovery gave the partition (elem.End), which the
-// checkpoints of a read pass on from range to range. Only the head commits
-// offsets. When the runner splits a range (prism splits a bundle that
-// makes no progress between two progress reports), the primary ends where
-// the residual, the new head, begins; were the primary to commit its end
-// when it finishes, after the head had committed further, the group's
-// offset would go back and a restart would read those records again.
-func isHead(elem, rest partitionRange) bool { return rest.End == elem.End }
 
 // commit records offset as the group's position in c's partition, best
 // effort: a failure is logged (at most once a minute per partition) and the

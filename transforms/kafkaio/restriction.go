@@ -114,7 +114,7 @@ func (h *highWatermark) raise(hw int64) {
 
 // rangeTracker tracks a partitionRange. It is offsetrange's growable tracker
 // (plain offset-range semantics once End is finite) with the partition's
-// identity carried through splits.
+// identity carried through checkpoints, the only splits it makes.
 type rangeTracker struct {
 	topic     string
 	partition int32
@@ -145,8 +145,15 @@ func (t *rangeTracker) TryClaim(pos any) bool { return t.inner.TryClaim(pos) }
 
 func (t *rangeTracker) GetError() error { return t.inner.GetError() }
 
+// TrySplit checkpoints at fraction 0 and refuses any other split: a
+// partition is read in order, by one client. A runner's split (prism
+// splits a bundle that made no progress between two progress reports)
+// would read the two halves at once: the residual's watermark would run
+// ahead of the records the primary had still to read, which windows then
+// drop as late, and the primary, ending after the residual had committed
+// further, would take the group's offset back.
 func (t *rangeTracker) TrySplit(fraction float64) (primary, residual any, err error) {
-	if t.stopped {
+	if t.stopped || fraction != 0 {
 		return t.GetRestriction(), nil, nil
 	}
 	p, r, err := t.inner.TrySplit(fraction)

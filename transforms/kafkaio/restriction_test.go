@@ -73,7 +73,7 @@ func TestTrackerCheckpointIdle(t *testing.T) {
 }
 
 // The end estimate of a growing range is the cached high watermark: it
-// drives progress, and the split point of a runner's split.
+// drives progress.
 func TestTrackerEstimatesFromHighWatermark(t *testing.T) {
 	hw := newHighWatermark()
 	rt := newRangeTracker(partitionRange{Topic: "t", Start: 0, End: unboundedEnd}, hw)
@@ -82,10 +82,33 @@ func TestTrackerEstimatesFromHighWatermark(t *testing.T) {
 	if _, rem := rt.GetProgress(); rem != 1000 {
 		t.Errorf("remaining %v, want 1000", rem)
 	}
-	rt.TryClaim(int64(0))
-	p, r, _ := rt.TrySplit(0.5)
-	if p.(partitionRange).End != 500 || r.(partitionRange).Start != 500 || r.(partitionRange).End != unboundedEnd {
-		t.Errorf("split at half of a 1000-offset backlog: primary %v residual %v", p, r)
+}
+
+// A runner's split is refused, of a growing or a bounded range: a
+// partition is read in order by one client. Splitting at half let the two
+// halves be read at once, and under load TestReadRestartsFromCommittedOffsets
+// saw the group's offset go back (150 to 125: the primary of a split
+// [100,150) committed its end after the residual) and
+// TestReadWatermarkMovesOnlyWithEventTimes lost readings as late (the
+// residual's watermark ran ahead of the primary's records).
+func TestTrackerRefusesRunnerSplits(t *testing.T) {
+	hw := newHighWatermark()
+	hw.raise(1000)
+	for _, rest := range []partitionRange{{Topic: "t", Start: 0, End: unboundedEnd}, {Topic: "t", Start: 0, End: 150}} {
+		rt := newRangeTracker(rest, hw)
+		rt.TryClaim(int64(0))
+		for _, f := range []float64{0.5, 0.01, 0.99} {
+			p, r, err := rt.TrySplit(f)
+			if err != nil || r != nil || p != rest {
+				t.Errorf("%v split at %v: primary %v residual %v err %v, want it whole and no residual", rest, f, p, r, err)
+			}
+		}
+		if rt.IsDone() {
+			t.Errorf("%v done after a refused split", rest)
+		}
+		if _, r, _ := rt.TrySplit(0); r == nil {
+			t.Errorf("%v: no checkpoint after refused splits", rest)
+		}
 	}
 }
 
