@@ -39,6 +39,18 @@ cleanup() {
 trap cleanup EXIT
 
 say() { echo "e2e-flink [$(date +%H:%M:%S)]: $*"; }
+
+# start_services starts Kafka and Flink where they do not run yet; those it
+# started are stopped at the end (started).
+start_services() {
+  local svc
+  for svc in kafka flink; do
+    if ! scripts/$svc.sh status >/dev/null 2>&1; then
+      say "starting $svc"; scripts/$svc.sh start >"$work/$svc-start.log" 2>&1 || { cat "$work/$svc-start.log"; exit 1; }
+      started+=("$svc")
+    fi
+  done
+}
 ids() { python3 -c 'import sys,json; [print(json.loads(l)["reading_id"]) for l in sys.stdin if l.strip()]'; }
 
 # ---------------------------------------------------------------- --cluster
@@ -73,12 +85,7 @@ if [ "${1:-}" = --cluster ]; then
   export FLINK_MODE=cluster
   export FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-2}" FLINK_SLOTS="${FLINK_SLOTS:-2}"
   export FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-5s}"
-  for svc in kafka flink; do
-    if ! scripts/$svc.sh status >/dev/null 2>&1; then
-      say "starting $svc"; scripts/$svc.sh start >"$work/$svc-start.log" 2>&1 || { cat "$work/$svc-start.log"; exit 1; }
-      started+=("$svc")
-    fi
-  done
+  start_services
   # A cluster left by an earlier run may miss the TaskManager that run killed.
   scripts/flink.sh start >>"$work/flink-start.log" 2>&1 || { cat "$work/flink-start.log"; exit 1; }
   eval "$(scripts/flink.sh env | grep -E '^(FLINK_REST_PORT|CLUSTER_DIR|FLINK_MODE)=')"
@@ -322,12 +329,7 @@ fi
 # restart forever).
 export FLINK_CHECKPOINT_INTERVAL="${FLINK_CHECKPOINT_INTERVAL:-5s}"
 export FLINK_CONF="${FLINK_CONF:-$'restart-strategy.type: fixed-delay\nrestart-strategy.fixed-delay.attempts: 2\nrestart-strategy.fixed-delay.delay: 2s'}"
-for svc in kafka flink; do
-  if ! scripts/$svc.sh status >/dev/null 2>&1; then
-    say "starting $svc"; scripts/$svc.sh start >"$work/$svc-start.log" 2>&1 || { cat "$work/$svc-start.log"; exit 1; }
-    started+=("$svc")
-  fi
-done
+start_services
 flink_log="$(scripts/flink.sh env | sed -n 's/^LOG_FILE=//p')"
 flink_log_from=$(stat -c %s "$flink_log" 2>/dev/null || echo 0)
 
