@@ -2,6 +2,7 @@ package windowstats
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -104,6 +105,10 @@ type toStatsFn struct {
 
 func (fn *toStatsFn) ProcessElement(w beam.Window, key string, a accumulator) events.WindowStats {
 	device, metric := splitMetricKey(key)
+	if a.sketch == nil {
+		slices.Sort(a.vals)
+		a.momentsOfSorted()
+	}
 	out := events.WindowStats{DeviceID: device, Metric: metric, Count: a.Count,
 		Mean: a.Mean, Variance: a.variance(), Min: a.Min, Max: a.Max}
 	if iw, ok := w.(window.IntervalWindow); ok {
