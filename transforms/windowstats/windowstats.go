@@ -16,8 +16,6 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*events.WindowStats)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*accumulator)(nil)).Elem())
 	beam.RegisterCoder(reflect.TypeOf((*accumulator)(nil)).Elem(), encodeAccumulator, decodeAccumulator)
-	beam.RegisterType(reflect.TypeOf((*block)(nil)).Elem())
-	beam.RegisterCoder(reflect.TypeOf((*block)(nil)).Elem(), encodeBlock, decodeBlock)
 	register.DoFn2x0[events.Reading, func(string, float64)](&keyMetricsFn{})
 	register.Combiner3[accumulator, float64, accumulator](&statsFn{})
 	register.DoFn3x1[beam.Window, string, accumulator, events.WindowStats](&toStatsFn{})
