@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -17,8 +19,9 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[string, func(*[]byte) bool, func(events.WindowStats), error](&blockStatsFn{})
-	register.DoFn3x1[string, func(*[]byte) bool, func([]byte), error](&blockJSONFn{})
+	register.Function2x2(shardPartial)
+	register.DoFn3x1[int, func(*[]byte) bool, func(events.WindowStats), error](&blockStatsFn{})
+	register.DoFn3x1[int, func(*[]byte) bool, func([]byte), error](&blockJSONFn{})
 	register.Iter1[[]byte]()
 	register.Emitter1[[]byte]()
 	register.Emitter1[events.WindowStats]()
@@ -332,15 +335,18 @@ func parsePartialKey(key string) (device, metric string, start, end int64, err e
 // merge fires when the input ends. For a file or stdout output,
 // MergePartialsJSON gives the same records as JSON Lines in blocks.
 //
-// The partials are grouped, not combined: the fused stage has already
+// The partials are grouped, not combined, and grouped into mergeShards
+// groups, not one per key. Not combined: the fused stage has already
 // pre-aggregated its chunk, so a runner's combiner lifting would only
-// decode, merge and re-encode each partial once more on the way
-// (measured: ~0.2 s of serial work for 1M readings on prism).
+// decode, merge and re-encode each partial once more on the way (~0.2 s of
+// serial work for 1M readings on prism). Few groups: prism runs a
+// grouped key or two per bundle, and the ~400 keys of 1M readings cost
+// ~1 ms of bundle overhead each, longer than merging them (measured).
 func MergePartials(s beam.Scope, partials beam.PCollection, opts Options) beam.PCollection {
 	s = s.Scope("windowstats.MergePartials")
 	opts = opts.withDefaults()
 	opts.validate()
-	return beam.ParDo(s, &blockStatsFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, beam.GroupByKey(s, partials))
+	return beam.ParDo(s, &blockStatsFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, groupPartials(s, partials))
 }
 
 // MergePartialsJSON is MergePartials for a sink of JSON Lines (a file,
@@ -352,7 +358,46 @@ func MergePartialsJSON(s beam.Scope, partials beam.PCollection, opts Options) be
 	s = s.Scope("windowstats.MergePartialsJSON")
 	opts = opts.withDefaults()
 	opts.validate()
-	return beam.ParDo(s, &blockJSONFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, beam.GroupByKey(s, partials))
+	return beam.ParDo(s, &blockJSONFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, groupPartials(s, partials))
+}
+
+// mergeShards is how many groups the partials are shuffled into: enough
+// for a cluster's workers to share the merge, few enough that a runner's
+// per-bundle cost does not dominate it.
+const mergeShards = 16
+
+// groupPartials returns PCollection<KV<int, Iterable<[]byte>>>: the
+// partials in mergeShards groups, each value its key and partial
+// (shardPartial), all of one key in one group.
+func groupPartials(s beam.Scope, partials beam.PCollection) beam.PCollection {
+	return beam.GroupByKey(s, beam.ParDo(s, shardPartial, partials))
+}
+
+// shardPartial keys a partial by the hash of its key, modulo mergeShards,
+// and carries the key in the value: uvarint length, key, partial.
+func shardPartial(key string, partial []byte) (int, []byte) {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	v := binary.AppendUvarint(make([]byte, 0, binary.MaxVarintLen64+len(key)+len(partial)), uint64(len(key)))
+	v = append(append(v, key...), partial...)
+	return int(h.Sum32() % mergeShards), v
+}
+
+// byKey gathers a group's values (shardPartial's) by partial key, the keys
+// in sorted order so output does not depend on arrival order.
+func byKey(values func(*[]byte) bool) ([]string, map[string][][]byte, error) {
+	parts := map[string][][]byte{}
+	var v []byte
+	for values(&v) {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || n > uint64(len(v)-k) {
+			return nil, nil, errCorruptBlock
+		}
+		key := string(v[k : k+int(n)])
+		parts[key] = append(parts[key], v[k+int(n):])
+	}
+	keys := slices.Sorted(maps.Keys(parts))
+	return keys, parts, nil
 }
 
 // mergeEncoded decodes one key's partial blocks and merges them.
@@ -368,101 +413,74 @@ func mergeEncoded(parts [][]byte) (block, error) {
 	return b, nil
 }
 
-// collect returns the values of a grouped key's iterator.
-func collect(parts func(*[]byte) bool) [][]byte {
-	var out [][]byte
-	var p []byte
-	for parts(&p) {
-		out = append(out, p)
-	}
-	return out
-}
-
-// blockStatsFn emits a key's merged windows as records.
+// blockStatsFn emits the merged windows of a group's keys as records.
 type blockStatsFn struct {
 	Size      int64
 	Quantiles []float64
 	names     []string
 }
 
-func (fn *blockStatsFn) ProcessElement(key string, parts func(*[]byte) bool, emit func(events.WindowStats)) error {
-	device, metric, _, _, err := parsePartialKey(key)
-	if err != nil {
-		return err
-	}
-	b, err := mergeEncoded(collect(parts))
+func (fn *blockStatsFn) ProcessElement(_ int, values func(*[]byte) bool, emit func(events.WindowStats)) error {
+	keys, parts, err := byKey(values)
 	if err != nil {
 		return err
 	}
 	if fn.names == nil {
 		fn.names = quantileNames(fn.Quantiles)
 	}
-	for _, w := range b.wins {
-		emit(statsOf(device, metric, w.start, w.start+fn.Size, w.acc, fn.Quantiles, fn.names))
+	for _, key := range keys {
+		device, metric, _, _, err := parsePartialKey(key)
+		if err != nil {
+			return err
+		}
+		b, err := mergeEncoded(parts[key])
+		if err != nil {
+			return err
+		}
+		for _, w := range b.wins {
+			emit(statsOf(device, metric, w.start, w.start+fn.Size, w.acc, fn.Quantiles, fn.names))
+		}
 	}
 	return nil
 }
 
-// blockJSONFn merges each key's partials and writes its windows as JSON
-// Lines. It merges and formats keys on every CPU of the worker
-// (GOMAXPROCS goroutines over a group of up to jsonGroup keys) and emits
-// them from the bundle's goroutine: prism gives all the keys to one
-// bundle, and formatting ~400k window records (1M readings) was the
-// longest serial step after the fused stage (~0.3 s of ~0.6 s, measured
-// on 2 cores).
+// blockJSONFn merges a group's keys' partials and writes each key's
+// windows as JSON Lines, one element per key. It merges and formats the
+// keys on every CPU of the worker (GOMAXPROCS goroutines) and emits them
+// from the bundle's goroutine: formatting ~400k window records (1M
+// readings) was the longest serial step after the fused stage (~0.3 s,
+// measured on 2 cores).
 type blockJSONFn struct {
 	Size      int64
 	Quantiles []float64
 
 	names []string
-	keys  []string
-	group [][][]byte // each key's encoded partials
-	out   [][]byte
 }
 
-// jsonGroup is how many keys are merged and formatted at once: enough to
-// share between cores, few enough to hold (a key's block is at most
-// BlockWindows windows).
-const jsonGroup = 64
-
-func (fn *blockJSONFn) ProcessElement(key string, parts func(*[]byte) bool, emit func([]byte)) error {
-	fn.keys, fn.group = append(fn.keys, key), append(fn.group, collect(parts))
-	if len(fn.group) >= jsonGroup {
-		return fn.flush(emit)
-	}
-	return nil
-}
-
-func (fn *blockJSONFn) FinishBundle(emit func([]byte)) error { return fn.flush(emit) }
-
-// flush formats the held blocks in parallel and emits them in order.
-func (fn *blockJSONFn) flush(emit func([]byte)) error {
-	if len(fn.group) == 0 {
-		return nil
+func (fn *blockJSONFn) ProcessElement(_ int, values func(*[]byte) bool, emit func([]byte)) error {
+	keys, parts, err := byKey(values)
+	if err != nil {
+		return err
 	}
 	if fn.names == nil {
 		fn.names = quantileNames(fn.Quantiles)
 	}
-	fn.out = slices.Grow(fn.out[:0], len(fn.group))[:len(fn.group)]
+	out := make([][]byte, len(keys))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range fn.group {
+	for i, key := range keys {
 		g.Go(func() (err error) {
-			fn.out[i], err = fn.format(fn.keys[i], fn.group[i])
+			out[i], err = fn.format(key, parts[key])
 			return err
 		})
 	}
-	err := g.Wait()
-	if err == nil {
-		for _, b := range fn.out {
-			emit(b)
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	clear(fn.keys)
-	clear(fn.group)
-	clear(fn.out)
-	fn.keys, fn.group = fn.keys[:0], fn.group[:0]
-	return err
+	for _, b := range out {
+		emit(b)
+	}
+	return nil
 }
 
 // format merges one key's partials and returns its windows as JSON Lines.
