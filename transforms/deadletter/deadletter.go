@@ -21,12 +21,28 @@ var total = beam.NewCounter(metrics.Namespace, "dead_letters")
 // names the step that rejected it; reason says why; raw is the record as its
 // source delivered it (its Size counts when Data was already cut short).
 func Emit(ctx context.Context, emit func(events.DeadLetter), stage, reason string, raw events.Raw) {
-	total.Inc(ctx, 1)
-	metrics.DeadLettersEmitted.Inc()
-	beam.NewCounter(metrics.Namespace, "dead_letters_"+stage).Inc(ctx, 1)
+	Count(ctx, stage, 1)
+	emit(New(stage, reason, raw))
+}
+
+// New returns the dead letter of one bad record without counting it (see
+// Emit), for code that makes dead letters off the bundle's goroutine, where
+// Beam's counters may not be touched, and counts them with Count after.
+func New(stage, reason string, raw events.Raw) events.DeadLetter {
 	d := events.NewDeadLetter(stage, reason, raw.Data, raw.Source)
 	d.RawBytes = max(d.RawBytes, raw.Size)
-	emit(d)
+	return d
+}
+
+// Count adds n dead letters of stage to the counters Emit keeps. Call it on
+// the bundle's goroutine: Beam's counters are not safe for concurrent use.
+func Count(ctx context.Context, stage string, n int64) {
+	if n == 0 {
+		return
+	}
+	total.Inc(ctx, n)
+	metrics.DeadLettersEmitted.Add(float64(n))
+	beam.NewCounter(metrics.Namespace, "dead_letters_"+stage).Inc(ctx, n)
 }
 
 // Flatten merges the dead-letter outputs of several stages into one

@@ -165,16 +165,29 @@ func (fn *reviewsFn) ProcessElement(ctx context.Context, raw events.Raw, emit fu
 // AfterReading does what every reading decoder owes the job after a
 // record: it counts the metric values dec read from strings, and, when
 // decoding failed, gives the missing-metric hint once per process. Stages
-// that decode readings themselves (transforms/fused) call it.
+// that decode readings themselves (transforms/fused) call it, or, off the
+// bundle's goroutine, tally dec.TakeCoerced() for CountCoerced and call
+// HintFailure.
 func AfterReading(ctx context.Context, dec *events.ReadingDecoder, failed bool) {
-	if n := dec.TakeCoerced(); n > 0 {
-		coercedCounter.Inc(ctx, int64(n))
-		metrics.Coerced.Add(float64(n))
-	}
+	CountCoerced(ctx, int64(dec.TakeCoerced()))
 	if failed {
-		showHint(dec.MissingHint(false))
+		HintFailure(dec)
 	}
 }
+
+// CountCoerced adds n metric values read from strings to the counters. Call
+// it on the bundle's goroutine: Beam's counters are not safe for concurrent
+// use.
+func CountCoerced(ctx context.Context, n int64) {
+	if n > 0 {
+		coercedCounter.Inc(ctx, n)
+		metrics.Coerced.Add(float64(n))
+	}
+}
+
+// HintFailure gives dec's missing-metric hint after a failed record, once
+// per process. Safe for concurrent use.
+func HintFailure(dec *events.ReadingDecoder) { showHint(dec.MissingHint(false)) }
 
 // FinishReadings gives the hint for inputs shorter than its sample.
 func FinishReadings(dec *events.ReadingDecoder) { showHint(dec.MissingHint(true)) }

@@ -48,6 +48,8 @@ type processor struct {
 	buf     []byte
 
 	read, parsed, flagged int64
+	coerced               int64
+	dead                  map[string]int64 // dead letters per stage, for the counters
 }
 
 // stageConfig is what the stage's DoFns carry into the job graph: plain
@@ -74,7 +76,7 @@ func newStageConfig(opts Options) stageConfig {
 }
 
 func newProcessor(cfg stageConfig) (*processor, error) {
-	p := &processor{cfg: cfg}
+	p := &processor{cfg: cfg, dead: map[string]int64{}}
 	p.dec = &events.ReadingDecoder{Options: cfg.Decode}
 	var err error
 	if p.judge, err = detect.NewJudge(cfg.Stateless, cfg.Detect); err != nil {
@@ -111,22 +113,24 @@ func (s recordSource) String() string {
 // record handles one record: data is only valid during the call. A record at fault
 // becomes a dead letter; an error (a Schema Registry out of reach) fails
 // the bundle, so that the runner retries it rather than losing good
-// records.
-func (p *processor) record(ctx context.Context, data []byte, size int64, problem string, src recordSource, out emitters) error {
+// records. It touches no Beam counter (flush adds them), so a processor
+// may work off the bundle's goroutine.
+func (p *processor) record(data []byte, size int64, problem string, src recordSource, out emitters) error {
 	p.read++
 	if problem != "" {
-		deadletter.Emit(ctx, out.dead, decode.StageRead, problem, events.Raw{Source: src.String(), Data: data, Size: size})
+		p.deadLetter(out, decode.StageRead, problem, events.Raw{Source: src.String(), Data: data, Size: size})
 		return nil
 	}
 	// The reading shares data and the decoder's buffers: what is kept
 	// (an anomaly, a batch) is cloned.
 	r, err := p.dec.DecodeShared(data)
-	decode.AfterReading(ctx, p.dec, err != nil)
+	p.coerced += int64(p.dec.TakeCoerced())
 	if err != nil {
+		decode.HintFailure(p.dec)
 		if !events.IsFieldError(err) {
 			return fmt.Errorf("decode %s: %w", src, err)
 		}
-		deadletter.Emit(ctx, out.dead, decode.Stage, err.Error(), events.Raw{Source: src.String(), Data: data, Size: size})
+		p.deadLetter(out, decode.Stage, err.Error(), events.Raw{Source: src.String(), Data: data, Size: size})
 		return nil
 	}
 	p.parsed++
@@ -162,8 +166,24 @@ func (p *processor) record(ctx context.Context, data []byte, size int64, problem
 	return nil
 }
 
-// flush sends the chunk's partials and batches and the counts.
+// deadLetter emits one bad record's dead letter and tallies it for flush:
+// record may run off the bundle's goroutine (rangeFn's parts), where
+// Beam's counters may not be touched.
+func (p *processor) deadLetter(out emitters, stage, reason string, raw events.Raw) {
+	p.dead[stage]++
+	out.dead(deadletter.New(stage, reason, raw))
+}
+
+// flush sends the chunk's partials and batches and the counts. Call it on
+// the bundle's goroutine.
 func (p *processor) flush(ctx context.Context, out emitters) {
+	p.flushData(out)
+	p.count(ctx)
+}
+
+// flushData sends the chunk's partials and batches. It touches no Beam
+// counter, so it may run off the bundle's goroutine.
+func (p *processor) flushData(out emitters) {
 	if p.agg != nil {
 		p.agg.Flush(out.partial)
 	}
@@ -171,10 +191,20 @@ func (p *processor) flush(ctx context.Context, out emitters) {
 		p.flushBatches(out)
 	}
 	decode.FinishReadings(p.dec)
+}
+
+// count adds the chunk's counts to the job's counters. Call it on the
+// bundle's goroutine.
+func (p *processor) count(ctx context.Context) {
 	readCounter.Inc(ctx, p.read)
 	decodedCounter.Inc(ctx, p.parsed)
 	detect.CountFlagged(ctx, int(p.flagged))
-	p.read, p.parsed, p.flagged = 0, 0, 0
+	decode.CountCoerced(ctx, p.coerced)
+	for stage, n := range p.dead {
+		deadletter.Count(ctx, stage, n)
+	}
+	clear(p.dead)
+	p.read, p.parsed, p.flagged, p.coerced = 0, 0, 0, 0
 }
 
 // flushBatches emits each device's readings as one batch, stamped with the

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	"golang.org/x/sync/errgroup"
 )
 
 func init() {
@@ -66,63 +68,126 @@ func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
 
 // rangeFn decodes, scores and aggregates the lines of one byte range.
 //
-// It emits nothing until its range is done (up to maxHeld anomalies and
-// dead letters are held): prism runs all the ranges of a stage in one
-// bundle and splits a bundle between workers only when a progress report
-// shows no element moved since the last one, so a range that emitted as it
-// went would keep both cores' work on one. Holding them costs a range's
-// anomalies in memory (1% of 260k lines here).
+// It cuts its range into parts, one per CPU the worker process may use
+// (GOMAXPROCS, at least minPartBytes each), and works on them at once, each
+// part with a processor of its own: prism runs all the ranges of a stage
+// in one bundle and hands a second worker some of them only after a
+// progress report shows the first stalled (~200 ms in, measured), and the
+// last range of a file would otherwise keep one core busy while the other
+// idles. The parts' anomalies and dead letters are held until the range is
+// done and emitted from the bundle's goroutine, as Beam's emitters and
+// counters require; a range's held outputs are bounded by its size
+// (Options.RangeBytes), and holding them also keeps prism from seeing the
+// bundle move and splitting it less.
 type rangeFn struct {
 	Config stageConfig
-	p      *processor
-	held   heldOutputs
+	procs  []*processor // one per part
 }
 
-// maxHeld bounds the outputs a range holds back; past it they flow (and
-// the bundle may not split: the cost is speed, never data).
-const maxHeld = 1 << 16
+// minPartBytes is the least a part of a range holds: below it the
+// goroutine and a processor's flush cost more than they save. maxParts,
+// when positive, replaces GOMAXPROCS as the number of parts. Tests lower
+// both to cut small files into many parts.
+var (
+	minPartBytes int64 = 2 << 20
+	maxParts           = 0
+)
 
-type heldOutputs struct {
+func (fn *rangeFn) Setup() error {
+	n := maxParts
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	fn.procs = make([]*processor, max(1, n))
+	for i := range fn.procs {
+		p, err := newProcessor(fn.Config)
+		if err != nil {
+			return err
+		}
+		fn.procs[i] = p
+	}
+	return nil
+}
+
+// held is what one part of a range emits, kept until the range is done.
+type held struct {
 	anomalies []events.Anomaly
 	times     []beam.EventTime
 	dead      []events.DeadLetter
+	batches   []heldBatch
+	partials  []heldPartial
 }
 
-func (h *heldOutputs) release(anomaly func(beam.EventTime, events.Anomaly), dead func(events.DeadLetter)) {
-	for i, a := range h.anomalies {
-		anomaly(h.times[i], a)
-	}
-	for _, d := range h.dead {
-		dead(d)
-	}
-	clear(h.anomalies)
-	clear(h.dead)
-	h.anomalies, h.times, h.dead = h.anomalies[:0], h.times[:0], h.dead[:0]
+type heldPartial struct {
+	key  string
+	data []byte
 }
 
-func (fn *rangeFn) Setup() (err error) {
-	fn.p, err = newProcessor(fn.Config)
-	return err
+type heldBatch struct {
+	t      beam.EventTime
+	device string
+	data   []byte
+}
+
+func (h *held) emitters() emitters {
+	return emitters{
+		anomaly: func(t beam.EventTime, a events.Anomaly) {
+			h.anomalies, h.times = append(h.anomalies, a), append(h.times, t)
+		},
+		dead: func(d events.DeadLetter) { h.dead = append(h.dead, d) },
+		batch: func(t beam.EventTime, device string, data []byte) {
+			h.batches = append(h.batches, heldBatch{t, device, data})
+		},
+		partial: func(key string, data []byte) { h.partials = append(h.partials, heldPartial{key, data}) },
+	}
 }
 
 func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
-	h := &fn.held
-	out := emitters{
-		anomaly: func(t beam.EventTime, a events.Anomaly) {
-			h.anomalies, h.times = append(h.anomalies, a), append(h.times, t)
-			if len(h.anomalies)+len(h.dead) >= maxHeld {
-				h.release(anomaly, dead)
+	parts := splitRange(r, len(fn.procs), minPartBytes)
+	helds := make([]held, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, part := range parts {
+		g.Go(func() error {
+			out := helds[i].emitters()
+			if err := scanPart(gctx, part, fn.procs[i], out); err != nil {
+				return err
 			}
-		},
-		dead: func(d events.DeadLetter) {
-			h.dead = append(h.dead, d)
-			if len(h.anomalies)+len(h.dead) >= maxHeld {
-				h.release(anomaly, dead)
-			}
-		},
-		partial: partial, batch: batch,
+			fn.procs[i].flushData(out)
+			return nil
+		})
 	}
+	if err := g.Wait(); err != nil {
+		// The bundle fails and is retried whole: what the parts made
+		// (partials, batches, counts) goes with it.
+		for i := range parts {
+			if fn.procs[i], err = newProcessor(fn.Config); err != nil {
+				return err
+			}
+		}
+		return g.Wait()
+	}
+	for i := range parts {
+		h := &helds[i]
+		for k, a := range h.anomalies {
+			anomaly(h.times[k], a)
+		}
+		for _, d := range h.dead {
+			dead(d)
+		}
+		for _, b := range h.batches {
+			batch(b.t, b.device, b.data)
+		}
+		for _, p := range h.partials {
+			partial(p.key, p.data)
+		}
+		fn.procs[i].count(ctx)
+	}
+	return nil
+}
+
+// scanPart runs the lines of one part of a range through p.
+func scanPart(ctx context.Context, r jsonl.Range, p *processor, out emitters) error {
 	var lines int64
 	var failed error
 	err := jsonl.ScanRange(ctx, r, func(l jsonl.Line) {
@@ -134,7 +199,7 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		if l.Oversize {
 			problem = fmt.Sprintf("line is %d bytes, over the %d-byte limit", l.Length, events.MaxRecordBytes)
 		}
-		failed = fn.p.record(ctx, l.Data, l.Length, problem, recordSource{path: r.Path, offset: l.Offset}, out)
+		failed = p.record(l.Data, l.Length, problem, recordSource{path: r.Path, offset: l.Offset}, out)
 		if lines%8192 == 0 {
 			metrics.RecordsRead.Add(8192)
 		}
@@ -143,13 +208,27 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 	if err == nil {
 		err = failed
 	}
-	if err != nil {
-		h.release(func(beam.EventTime, events.Anomaly) {}, func(events.DeadLetter) {}) // the bundle fails and is retried whole
-		return err
+	return err
+}
+
+// splitRange cuts r into at most n parts of at least min bytes (the last
+// may be shorter), on byte boundaries: jsonl.ScanRange gives each line to
+// the part it starts in, so the parts together read r's lines exactly once.
+func splitRange(r jsonl.Range, n int, min int64) []jsonl.Range {
+	size := r.End - r.Start
+	n = int(max(1, min64(int64(n), size/min)))
+	parts := make([]jsonl.Range, n)
+	for i := range parts {
+		parts[i] = jsonl.Range{Path: r.Path, Start: r.Start + size*int64(i)/int64(n), End: r.Start + size*int64(i+1)/int64(n)}
 	}
-	h.release(anomaly, dead)
-	fn.p.flush(ctx, out)
-	return nil
+	return parts
+}
+
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
 }
 
 // recordsFn decodes and scores each record of a bundle, and ships the
@@ -168,7 +247,7 @@ func (fn *recordsFn) Setup() (err error) {
 func (fn *recordsFn) ProcessElement(ctx context.Context, raw events.Raw, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
 	fn.out = emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
-	return fn.p.record(ctx, raw.Data, raw.Size, raw.Problem, recordSource{name: raw.Source}, fn.out)
+	return fn.p.record(raw.Data, raw.Size, raw.Problem, recordSource{name: raw.Source}, fn.out)
 }
 
 func (fn *recordsFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),

@@ -106,6 +106,23 @@ func (a *accumulator) merge(b accumulator) {
 	}
 }
 
+// momentsOfSorted recomputes Mean and M2 from the exact values, sorted:
+// merged partials' moments depend, in their last digits, on the order the
+// runner merged them in, and a window's record must not (the same input
+// gives the same bytes on prism, direct and Flink, run after run). Only
+// while the values are all held (sketch nil).
+func (a *accumulator) momentsOfSorted() {
+	if a.sketch != nil || int64(len(a.vals)) != a.Count {
+		return
+	}
+	a.Mean, a.M2 = 0, 0
+	for i, v := range a.vals {
+		d := v - a.Mean
+		a.Mean += d / float64(i+1)
+		a.M2 += d * (v - a.Mean)
+	}
+}
+
 func (a accumulator) variance() float64 {
 	if a.Count < 2 {
 		return 0

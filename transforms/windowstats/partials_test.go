@@ -60,27 +60,15 @@ func TestBlocksMergeToDirectWindows(t *testing.T) {
 				t.Fatalf("Len after Flush = %d", g.Len())
 			}
 		}
-		fn := &mergeBlocksFn{}
 		got := 0
 		for key, ps := range partials {
 			rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-			acc := fn.CreateAccumulator()
-			for _, p := range ps[:len(ps)/2] {
-				var err error
-				if acc, err = fn.AddInput(acc, p); err != nil {
-					t.Fatal(err)
-				}
+			merged, err := mergeEncoded(ps)
+			if err != nil {
+				t.Fatal(err)
 			}
-			other := fn.CreateAccumulator()
-			for _, p := range ps[len(ps)/2:] {
-				o, err := decodeBlock(p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				other = fn.MergeAccumulators(other, o)
-			}
-			// Through the coder, as the runner moves accumulators.
-			enc, err := decodeBlock(encodeBlock(fn.MergeAccumulators(acc, other)))
+			// Through the coder, as a runner would move a block.
+			enc, err := decodeBlock(encodeBlock(merged))
 			if err != nil {
 				t.Fatal(err)
 			}

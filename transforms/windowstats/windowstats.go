@@ -2,6 +2,7 @@ package windowstats
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,8 +16,6 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*events.WindowStats)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*accumulator)(nil)).Elem())
 	beam.RegisterCoder(reflect.TypeOf((*accumulator)(nil)).Elem(), encodeAccumulator, decodeAccumulator)
-	beam.RegisterType(reflect.TypeOf((*block)(nil)).Elem())
-	beam.RegisterCoder(reflect.TypeOf((*block)(nil)).Elem(), encodeBlock, decodeBlock)
 	register.DoFn2x0[events.Reading, func(string, float64)](&keyMetricsFn{})
 	register.Combiner3[accumulator, float64, accumulator](&statsFn{})
 	register.DoFn3x1[beam.Window, string, accumulator, events.WindowStats](&toStatsFn{})
@@ -104,6 +103,10 @@ type toStatsFn struct {
 
 func (fn *toStatsFn) ProcessElement(w beam.Window, key string, a accumulator) events.WindowStats {
 	device, metric := splitMetricKey(key)
+	if a.sketch == nil {
+		slices.Sort(a.vals)
+		a.momentsOfSorted()
+	}
 	out := events.WindowStats{DeviceID: device, Metric: metric, Count: a.Count,
 		Mean: a.Mean, Variance: a.variance(), Min: a.Min, Max: a.Max}
 	if iw, ok := w.(window.IntervalWindow); ok {
