@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -315,5 +317,33 @@ func TestDispatcherSharedPerProcess(t *testing.T) {
 	defer releaseDispatcher(k3)
 	if d3 == d1 {
 		t.Error("a closed dispatcher was handed out again")
+	}
+}
+
+// TestPacedSenderDoublesProcs: the first dispatcher of an extractor with a
+// request limit doubles GOMAXPROCS, once per process, unless the
+// GOMAXPROCS variable is set; one without a limit changes nothing.
+func TestPacedSenderDoublesProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(before)
+	roomForTheSender = sync.Once{}
+	e := llm.NewOffline()
+	_, k := acquireDispatcher(ExtractOptions{Kind: KindOffline, BatchSize: 5, Concurrency: 2}, e)
+	releaseDispatcher(k)
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("an unpaced dispatcher set GOMAXPROCS to %d, was %d", got, before)
+	}
+	o := ExtractOptions{Kind: KindOffline, BatchSize: 5, Concurrency: 2}
+	o.LLM.RequestsPerMinute = 600
+	for range 2 {
+		_, k := acquireDispatcher(o, e)
+		releaseDispatcher(k)
+	}
+	want := 2 * before
+	if os.Getenv("GOMAXPROCS") != "" {
+		want = before
+	}
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("after two paced dispatchers GOMAXPROCS is %d, want %d (was %d)", got, want, before)
 	}
 }
