@@ -333,7 +333,7 @@ func acquireDispatcher(o ExtractOptions, e llm.Extractor) (*dispatcher, string) 
 		d = newDispatcher(e, o.BatchSize, o.Concurrency)
 		dispatchers[key] = d
 		if o.LLM.RequestsPerMinute > 0 {
-			roomForTheSender.Do(raiseProcs)
+			raiseProcs()
 		}
 	}
 	d.refs++
@@ -360,13 +360,18 @@ func releaseDispatcher(key string) {
 	}
 }
 
-// roomForTheSender raises GOMAXPROCS once per process, for a paced
-// extractor (see raiseProcs).
-var roomForTheSender sync.Once
+// procsWant is what raiseProcs keeps GOMAXPROCS at: twice what it was
+// when a paced dispatcher first started in this process.
+var (
+	procsOnce sync.Once
+	procsWant int
+)
 
-// raiseProcs doubles GOMAXPROCS (by default the CPUs the process may
-// use), unless the GOMAXPROCS
-// environment variable says otherwise. Against a strict budget (burst 1)
+// raiseProcs keeps GOMAXPROCS at twice the process's own (by default the
+// CPUs it may use), unless the GOMAXPROCS environment variable says
+// otherwise; each new paced dispatcher checks it again, should something
+// have set it back (the testing package does, before each benchmark).
+// Against a strict budget (burst 1)
 // every request must leave on its moment: a sender goroutine woken by its
 // timer otherwise waits for a P while the runner's goroutines hold all of
 // them (prism works on a stream's 10 ms ticks in this process). Measured
@@ -379,5 +384,8 @@ func raiseProcs() {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
 	}
-	runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+	procsOnce.Do(func() { procsWant = 2 * runtime.GOMAXPROCS(0) })
+	if runtime.GOMAXPROCS(0) < procsWant {
+		runtime.GOMAXPROCS(procsWant)
+	}
 }
