@@ -332,7 +332,7 @@ func acquireDispatcher(o ExtractOptions, e llm.Extractor) (*dispatcher, string) 
 	if d == nil {
 		d = newDispatcher(e, o.BatchSize, o.Concurrency)
 		dispatchers[key] = d
-		if o.LLM.RequestsPerMinute > 0 {
+		if d.paced != nil {
 			raiseProcs()
 		}
 	}
@@ -361,7 +361,9 @@ func releaseDispatcher(key string) {
 }
 
 // procsWant is what raiseProcs keeps GOMAXPROCS at: twice what it was
-// when a paced dispatcher first started in this process.
+// when the dispatcher of a paced extractor (llm.Paced: an LLM client,
+// which spaces its requests and pauses after a 429) first started in this
+// process.
 var (
 	procsOnce sync.Once
 	procsWant int

@@ -320,8 +320,7 @@ func TestDispatcherSharedPerProcess(t *testing.T) {
 	}
 }
 
-// TestPacedSenderDoublesProcs: a new dispatcher of an extractor with a
-// request limit keeps GOMAXPROCS at twice the process's own, unless the
+// TestPacedSenderDoublesProcs: a new dispatcher of a paced extractor keeps GOMAXPROCS at twice the process's own, unless the
 // GOMAXPROCS variable is set, and raises it again when something (the
 // testing package, between benchmarks) set it back; one without a limit
 // changes nothing.
@@ -335,14 +334,13 @@ func TestPacedSenderDoublesProcs(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Fatalf("an unpaced dispatcher set GOMAXPROCS to %d, was %d", got, before)
 	}
-	o := ExtractOptions{Kind: KindOffline, BatchSize: 5, Concurrency: 2}
-	o.LLM.RequestsPerMinute = 600
+	o, paced := ExtractOptions{Kind: "paced", BatchSize: 5, Concurrency: 2}, &pacedExtractor{}
 	for range 2 {
-		_, k := acquireDispatcher(o, e)
+		_, k := acquireDispatcher(o, paced)
 		releaseDispatcher(k)
 	}
 	runtime.GOMAXPROCS(before) // as the testing package does before each benchmark
-	_, k = acquireDispatcher(o, e)
+	_, k = acquireDispatcher(o, paced)
 	releaseDispatcher(k)
 	want := 2 * before
 	if os.Getenv("GOMAXPROCS") != "" {
