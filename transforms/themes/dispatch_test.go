@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -315,5 +317,36 @@ func TestDispatcherSharedPerProcess(t *testing.T) {
 	defer releaseDispatcher(k3)
 	if d3 == d1 {
 		t.Error("a closed dispatcher was handed out again")
+	}
+}
+
+// TestPacedSenderDoublesProcs: a new dispatcher of a paced extractor keeps GOMAXPROCS at twice the process's own, unless the
+// GOMAXPROCS variable is set, and raises it again when something (the
+// testing package, between benchmarks) set it back; one without a limit
+// changes nothing.
+func TestPacedSenderDoublesProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(before)
+	procsOnce, procsWant = sync.Once{}, 0
+	e := llm.NewOffline()
+	_, k := acquireDispatcher(ExtractOptions{Kind: KindOffline, BatchSize: 5, Concurrency: 2}, e)
+	releaseDispatcher(k)
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("an unpaced dispatcher set GOMAXPROCS to %d, was %d", got, before)
+	}
+	o, paced := ExtractOptions{Kind: "paced", BatchSize: 5, Concurrency: 2}, &pacedExtractor{}
+	for range 2 {
+		_, k := acquireDispatcher(o, paced)
+		releaseDispatcher(k)
+	}
+	runtime.GOMAXPROCS(before) // as the testing package does before each benchmark
+	_, k = acquireDispatcher(o, paced)
+	releaseDispatcher(k)
+	want := 2 * before
+	if os.Getenv("GOMAXPROCS") != "" {
+		want = before
+	}
+	if got := runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("after paced dispatchers GOMAXPROCS is %d, want %d (was %d)", got, want, before)
 	}
 }
