@@ -161,11 +161,13 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		// The bundle fails and is retried whole: what the parts made
 		// (partials, batches, counts) goes with it.
 		for i := range parts {
-			if fn.procs[i], err = newProcessor(fn.Config); err != nil {
-				return err
+			p, perr := newProcessor(fn.Config)
+			if perr != nil {
+				return perr
 			}
+			fn.procs[i] = p
 		}
-		return g.Wait()
+		return err
 	}
 	for i := range parts {
 		h := &helds[i]
