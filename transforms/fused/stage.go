@@ -213,24 +213,17 @@ func scanPart(ctx context.Context, r jsonl.Range, p *processor, out emitters) er
 	return err
 }
 
-// splitRange cuts r into at most n parts of at least min bytes (the last
+// splitRange cuts r into at most n parts of at least `least` bytes (the last
 // may be shorter), on byte boundaries: jsonl.ScanRange gives each line to
 // the part it starts in, so the parts together read r's lines exactly once.
-func splitRange(r jsonl.Range, n int, min int64) []jsonl.Range {
+func splitRange(r jsonl.Range, n int, least int64) []jsonl.Range {
 	size := r.End - r.Start
-	n = int(max(1, min64(int64(n), size/min)))
+	n = int(max(1, min(int64(n), size/least)))
 	parts := make([]jsonl.Range, n)
 	for i := range parts {
 		parts[i] = jsonl.Range{Path: r.Path, Start: r.Start + size*int64(i)/int64(n), End: r.Start + size*int64(i+1)/int64(n)}
 	}
 	return parts
-}
-
-func min64(a, b int64) int64 {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // recordsFn decodes and scores each record of a bundle, and ships the
