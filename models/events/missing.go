@@ -71,6 +71,27 @@ func (d *ReadingDecoder) checkRequired(o *fastjson.Object, metrics []Metric) err
 	return &FieldError{Reason: b.String()}
 }
 
+// requiredMet reports whether metrics hold one of the required metrics,
+// and then counts the reading toward the hint as checkRequired does; when
+// false it leaves the hint alone (the full path checks the reading again).
+func (d *ReadingDecoder) requiredMet(metrics []Metric) bool {
+	req := d.c.opts.Required
+	if len(req) == 0 {
+		return true
+	}
+	for _, m := range metrics {
+		for _, r := range req {
+			if m.Name == r {
+				if d.hint.seen < hintSample {
+					d.hint.seen++
+				}
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // hintSample is how many of a decoder's first readings judge whether the
 // scored metric is missing from most of them.
 const hintSample = 20

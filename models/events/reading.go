@@ -45,6 +45,8 @@ func (r Reading) Metric(name string) (float64, bool) {
 type ReadingDecoder struct {
 	Options DecodeOptions
 	parser  fastjson.Parser
+	// scratch holds a number's text while the record is checked.
+	scratch []byte
 	c       *compiled
 	frames  unframer
 	// coerced counts metrics read from decimal strings since TakeCoerced.
@@ -57,6 +59,11 @@ type ReadingDecoder struct {
 	devices map[string]string
 	// metricBuf is the Metrics slice DecodeShared hands out and reuses.
 	metricBuf []Metric
+	// flatFields holds the members of a record on the flat path.
+	flatFields []flatField
+	// fullOnly turns the flat path off, for the tests that hold the two
+	// paths to one answer.
+	fullOnly bool
 }
 
 // maxDevicesInterned bounds devices: a fleet has thousands of ids, a
@@ -135,7 +142,12 @@ func (d *ReadingDecoder) DecodeShared(raw []byte) (Reading, error) {
 		return Reading{}, err
 	}
 	raw = TrimRecord(raw)
-	o, err := parseObject(&d.parser, raw)
+	if d.c.flat && !d.fullOnly {
+		if r, ok := d.decodeFlat(raw); ok {
+			return r, nil
+		}
+	}
+	o, err := parseObject(&d.parser, raw, &d.scratch)
 	if err != nil {
 		return Reading{}, err
 	}
@@ -203,11 +215,16 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 		}
 		// A mapped metric of this name wins; without one in this record,
 		// the top-level field of that name is the metric.
-		if len(c.mapped) > 0 && hasMetric(metrics, string(k)) {
+		if len(c.mapped) > 0 && hasMetricBytes(metrics, k) {
 			return
 		}
-		f, coerced, err := metricNumber(v, string(k))
+		// The field's name is passed as "" and set on an error only: a
+		// string per metric per record was most of decoding's garbage.
+		f, coerced, err := metricNumber(v, "")
 		if err != nil {
+			if fe, ok := err.(*FieldError); ok {
+				fe.Field = string(k)
+			}
 			metricErr = err
 			return
 		}
@@ -222,6 +239,15 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 func hasMetric(ms []Metric, name string) bool {
 	for _, m := range ms {
 		if m.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMetricBytes(ms []Metric, name []byte) bool {
+	for _, m := range ms {
+		if m.Name == string(name) {
 			return true
 		}
 	}

@@ -31,6 +31,8 @@ func (r Review) EventTime() time.Time { return time.UnixMilli(r.EventTimeMs).UTC
 type ReviewDecoder struct {
 	Options DecodeOptions
 	parser  fastjson.Parser
+	// scratch holds a number's text while the record is checked.
+	scratch []byte
 	c       *compiled
 	frames  unframer
 }
@@ -49,7 +51,7 @@ func (d *ReviewDecoder) Decode(raw []byte) (Review, error) {
 		return Review{}, err
 	}
 	raw = TrimRecord(raw)
-	o, err := parseObject(&d.parser, raw)
+	o, err := parseObject(&d.parser, raw, &d.scratch)
 	if err != nil {
 		return Review{}, err
 	}

@@ -1,0 +1,265 @@
+package events
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/valyala/fastjson/fastfloat"
+)
+
+// The flat path decodes the record every device sends (one JSON object of
+// plain ASCII, no escapes, no nested object or array) in one pass over its
+// bytes, without building fastjson's tree: the tree, walked three times
+// (duplicate keys, numbers, metrics), was two thirds of decoding a
+// reading. It never rejects a record: it either returns the very Reading
+// the full path would, or declines, and the full path decodes the record
+// again and gives the reason. FuzzFlatPathAgreesWithFullPath holds the two
+// to that.
+
+// flatKind is the type of a flat record's value.
+type flatKind byte
+
+const (
+	flatString flatKind = iota + 1
+	flatNumber
+	flatLiteral // true, false or null
+)
+
+// flatField is one member of a flat record: its key, and its value's text
+// (a string's without the quotes).
+type flatField struct {
+	key, val []byte
+	kind     flatKind
+}
+
+// scanFlat splits b into its members, appended to fields[:0], when b is
+// one flat JSON object of printable ASCII with no backslash, every number
+// in JSON's grammar and no key twice. ok is false for anything else.
+func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
+	fields = fields[:0]
+	if len(b) < 2 || len(b) > MaxRecordBytes || b[0] != '{' || !printableASCII(b) {
+		return fields, false
+	}
+	i := skipSpaces(b, 1)
+	if i < len(b) && b[i] == '}' {
+		return fields, i == len(b)-1
+	}
+	for {
+		// "key"
+		if i >= len(b) || b[i] != '"' {
+			return fields, false
+		}
+		end := bytes.IndexByte(b[i+1:], '"')
+		if end < 0 {
+			return fields, false
+		}
+		key := b[i+1 : i+1+end]
+		i = skipSpaces(b, i+end+2)
+		if i >= len(b) || b[i] != ':' {
+			return fields, false
+		}
+		i = skipSpaces(b, i+1)
+		if i >= len(b) {
+			return fields, false
+		}
+		// value
+		f := flatField{key: key}
+		switch c := b[i]; {
+		case c == '"':
+			end := bytes.IndexByte(b[i+1:], '"')
+			if end < 0 {
+				return fields, false
+			}
+			f.val, f.kind = b[i+1:i+1+end], flatString
+			i += end + 2
+		case c == 't' || c == 'f' || c == 'n':
+			for _, lit := range [...]string{"true", "false", "null"} {
+				if bytes.HasPrefix(b[i:], []byte(lit)) {
+					f.val, f.kind = b[i:i+len(lit)], flatLiteral
+					break
+				}
+			}
+			if f.kind == 0 {
+				return fields, false
+			}
+			i += len(f.val)
+		case c == '-' || c >= '0' && c <= '9':
+			j := i
+			for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+				j++
+			}
+			if !isPlainDecimal(b[i:j]) {
+				return fields, false
+			}
+			f.val, f.kind = b[i:j], flatNumber
+			i = j
+		default: // a nested object or array, or not JSON
+			return fields, false
+		}
+		for _, prev := range fields {
+			if string(prev.key) == string(key) {
+				return fields, false
+			}
+		}
+		fields = append(fields, f)
+		i = skipSpaces(b, i)
+		if i >= len(b) {
+			return fields, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpaces(b, i+1)
+		case '}':
+			return fields, i == len(b)-1
+		default:
+			return fields, false
+		}
+	}
+}
+
+func skipSpaces(b []byte, i int) int {
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	return i
+}
+
+func flatLookup(fields []flatField, key string) *flatField {
+	for i := range fields {
+		if string(fields[i].key) == key {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+// flatPaths reports whether every field the options name is a top-level
+// key, the only kind the flat path looks up.
+func (c *compiled) flatPaths() bool {
+	if _, ok := c.device.Top(); !ok {
+		return false
+	}
+	if _, ok := c.timestamp.Top(); !ok {
+		return false
+	}
+	for _, m := range c.mapped {
+		if _, ok := m.Path.Top(); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeFlat is DecodeShared's flat path for raw, already unframed and
+// trimmed; ok false declines it.
+func (d *ReadingDecoder) decodeFlat(raw []byte) (_ Reading, ok bool) {
+	c := d.c
+	fields, ok := scanFlat(raw, d.flatFields)
+	d.flatFields = fields
+	if !ok {
+		return Reading{}, false
+	}
+	dev := flatLookup(fields, c.device.keys[0])
+	if dev == nil || dev.kind != flatString || len(dev.val) == 0 || len(dev.val) > MaxIDBytes || bytes.IndexByte(dev.val, 0x7f) >= 0 {
+		return Reading{}, false
+	}
+	ts := flatLookup(fields, c.timestamp.keys[0])
+	if ts == nil {
+		return Reading{}, false
+	}
+	ms, ok := c.flatTime(ts)
+	if !ok {
+		return Reading{}, false
+	}
+	metrics, coerced, ok := d.flatMetrics(fields)
+	if !ok || !d.requiredMet(metrics) {
+		return Reading{}, false
+	}
+	d.coerced += coerced
+	d.metricBuf = metrics
+	return Reading{DeviceID: d.device(dev.val), EventTimeMs: ms, Metrics: metrics, Raw: raw}, true
+}
+
+// flatTime is eventTime for a flat value: RFC 3339 in UTC or an epoch
+// number, within MaxFuture.
+func (c *compiled) flatTime(f *flatField) (ms int64, ok bool) {
+	switch f.kind {
+	case flatString:
+		ms, ok = utcMillis(f.val)
+	case flatNumber:
+		// As epochNumber: an integer exactly, else a float.
+		if n, err := fastfloat.ParseInt64(string(f.val)); err == nil {
+			ms, ok = epochIntMs(n, c.unit)
+		} else if v, err := fastfloat.Parse(string(f.val)); err == nil {
+			ms, ok = EpochMs(v, c.unit)
+		}
+	}
+	if !ok {
+		return 0, false
+	}
+	if mf := c.opts.maxFuture(); mf >= 0 && ms > c.futureLimitMs(mf, false) && ms > c.futureLimitMs(mf, true) {
+		return 0, false
+	}
+	return ms, true
+}
+
+// flatMetrics is metrics for a flat record: the mapped metrics, then under
+// all the numeric fields in record order.
+func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coerced int, ok bool) {
+	c := d.c
+	metrics = d.metricBuf[:0]
+	add := func(name string, f *flatField) bool {
+		v, isCoerced, ok := flatNumberOf(f)
+		if isCoerced {
+			coerced++
+		}
+		if ok {
+			metrics = append(metrics, Metric{Name: name, Value: v})
+		}
+		return ok
+	}
+	for _, m := range c.mapped {
+		f := flatLookup(fields, m.Path.keys[0])
+		if f == nil || hasMetric(metrics, m.Name) {
+			continue
+		}
+		if !add(m.Name, f) {
+			return nil, 0, false
+		}
+	}
+	if !c.all {
+		return metrics, coerced, true
+	}
+	for i := range fields {
+		f := &fields[i]
+		if string(f.key) == c.tsTop || (f.kind != flatNumber && !c.isWanted(f.key)) {
+			continue
+		}
+		if len(c.mapped) > 0 && hasMetricBytes(metrics, f.key) {
+			continue
+		}
+		if !add(d.name(f.key), f) {
+			return nil, 0, false
+		}
+	}
+	return metrics, coerced, true
+}
+
+// flatNumberOf is metricNumber for a flat value: a finite number, or a
+// plain decimal string (coerced).
+func flatNumberOf(f *flatField) (v float64, coerced, ok bool) {
+	switch f.kind {
+	case flatNumber:
+		v, err := fastfloat.Parse(string(f.val))
+		return v, false, err == nil && !isInfOrNaN(v)
+	case flatString:
+		if !isPlainDecimal(f.val) {
+			return 0, false, false
+		}
+		v, err := strconv.ParseFloat(string(f.val), 64)
+		return v, true, err == nil
+	}
+	return 0, false, false
+}
+
+func isInfOrNaN(v float64) bool { return v-v != 0 }
