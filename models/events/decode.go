@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -456,12 +457,15 @@ func finiteNumber(v *fastjson.Value, field string) (float64, error) {
 	if v.Type() != fastjson.TypeNumber {
 		return 0, fieldErr(field, "must be a number, got %s", v.Type())
 	}
-	f, err := v.Float64()
-	if err != nil {
-		return 0, fieldErr(field, "is not a number: %s", shorten(err.Error(), 80))
-	}
+	// strconv, not fastjson's Float64: fastfloat rounds twice for more
+	// than 15 significant digits, strconv rounds correctly, and the flat
+	// path (flat.go) reads the same text with it.
+	f, err := strconv.ParseFloat(string(v.MarshalTo(nil)), 64)
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, fieldErr(field, "is not a finite number")
+	}
+	if err != nil {
+		return 0, fieldErr(field, "is not a number: %s", shorten(err.Error(), 80))
 	}
 	return f, nil
 }

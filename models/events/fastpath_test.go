@@ -137,6 +137,9 @@ var flatSeeds = []string{
 	`{ "device_id" : "d" , "timestamp" : 1748772000 , "temperature" : 1 }`,
 	`{"device_id":"d","timestamp":-5,"temperature":1}`,
 	`{"device_id":"d","timestamp":1748772000,"humidity":2}`,
+	`{"device_id":"d","timestamp":1748772000,"temperature":0.30000000000000000001234,"h":123456789012345678901.5e-3}`,
+	`{"device_id":"d","timestamp":99999999999999999999,"temperature":1}`,
+	`{"device_id":"d","timestamp":1748772000,"temperature":1e-400,"h":-0}`,
 	`{"device_id":"d","timestamp":1748772000}`, `{}`, `{"a":1}`, `{"a":1,}`, `{"device_id":"d",}`,
 }
 

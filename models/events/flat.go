@@ -3,8 +3,6 @@ package events
 import (
 	"bytes"
 	"strconv"
-
-	"github.com/valyala/fastjson/fastfloat"
 )
 
 // The flat path decodes the record every device sends (one JSON object of
@@ -188,9 +186,9 @@ func (c *compiled) flatTime(f *flatField) (ms int64, ok bool) {
 		ms, ok = utcMillis(f.val)
 	case flatNumber:
 		// As epochNumber: an integer exactly, else a float.
-		if n, err := fastfloat.ParseInt64(string(f.val)); err == nil {
+		if n, err := strconv.ParseInt(string(f.val), 10, 64); err == nil {
 			ms, ok = epochIntMs(n, c.unit)
-		} else if v, err := fastfloat.Parse(string(f.val)); err == nil {
+		} else if v, err := strconv.ParseFloat(string(f.val), 64); err == nil {
 			ms, ok = EpochMs(v, c.unit)
 		}
 	}
@@ -238,7 +236,7 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 		if len(c.mapped) > 0 && hasMetricBytes(metrics, f.key) {
 			continue
 		}
-		if !add(d.name(f.key), f) {
+		if !add(d.nameAt(i, f.key), f) {
 			return nil, 0, false
 		}
 	}
@@ -250,7 +248,9 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 func flatNumberOf(f *flatField) (v float64, coerced, ok bool) {
 	switch f.kind {
 	case flatNumber:
-		v, err := fastfloat.Parse(string(f.val))
+		// strconv, as finiteNumber: its argument does not escape, so no
+		// string is allocated (fastfloat's does).
+		v, err := strconv.ParseFloat(string(f.val), 64)
 		return v, false, err == nil && !isInfOrNaN(v)
 	case flatString:
 		if !isPlainDecimal(f.val) {
@@ -263,3 +263,23 @@ func flatNumberOf(f *flatField) (v float64, coerced, ok bool) {
 }
 
 func isInfOrNaN(v float64) bool { return v-v != 0 }
+
+// nameAt is name for the i-th field of a record. A stream's records list
+// their fields in one order, so the name the last record had at i is
+// compared first, before the intern map's hash.
+func (d *ReadingDecoder) nameAt(i int, k []byte) string {
+	if i < len(d.lastNames) && d.lastNames[i] == string(k) {
+		return d.lastNames[i]
+	}
+	s := d.name(k)
+	if i < maxNamePositions {
+		for len(d.lastNames) <= i {
+			d.lastNames = append(d.lastNames, "")
+		}
+		d.lastNames[i] = s
+	}
+	return s
+}
+
+// maxNamePositions bounds lastNames: a record may have thousands of fields.
+const maxNamePositions = 64

@@ -61,6 +61,9 @@ type ReadingDecoder struct {
 	metricBuf []Metric
 	// flatFields holds the members of a record on the flat path.
 	flatFields []flatField
+	// lastNames are the metric names of the last flat record, by field
+	// position (see nameAt).
+	lastNames []string
 	// fullOnly turns the flat path off, for the tests that hold the two
 	// paths to one answer.
 	fullOnly bool

@@ -3,6 +3,7 @@ package events
 import (
 	"math"
 	"strconv"
+	"time"
 )
 
 func sqrt(v float64) float64 { return math.Sqrt(math.Max(v, 0)) }
@@ -38,21 +39,24 @@ func (w WindowStats) AppendJSON(dst []byte) []byte {
 	dst = AppendString(dst, w.DeviceID)
 	dst = append(dst, `,"metric":`...)
 	dst = AppendString(dst, w.Metric)
-	dst = append(dst, `,"window_start":`...)
-	dst = AppendString(dst, formatMs(w.WindowStartMs))
-	dst = append(dst, `,"window_end":`...)
-	dst = AppendString(dst, formatMs(w.WindowEndMs))
-	dst = append(dst, `,"count":`...)
+	dst = append(dst, `,"window_start":"`...)
+	dst = time.UnixMilli(w.WindowStartMs).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","window_end":"`...)
+	dst = time.UnixMilli(w.WindowEndMs).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, `","count":`...)
 	dst = strconv.AppendInt(dst, w.Count, 10)
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{{"mean", w.Mean}, {"variance", w.Variance}, {"stddev", sqrt(w.Variance)}, {"min", w.Min}, {"max", w.Max}} {
-		dst = append(dst, ',')
-		dst = AppendString(dst, f.name)
-		dst = append(dst, ':')
-		dst = AppendFloat(dst, f.v)
-	}
+	// The names are constants with nothing to escape; 400k windows a
+	// million readings make this the hottest formatting in the pipeline.
+	dst = append(dst, `,"mean":`...)
+	dst = AppendFloat(dst, w.Mean)
+	dst = append(dst, `,"variance":`...)
+	dst = AppendFloat(dst, w.Variance)
+	dst = append(dst, `,"stddev":`...)
+	dst = AppendFloat(dst, sqrt(w.Variance))
+	dst = append(dst, `,"min":`...)
+	dst = AppendFloat(dst, w.Min)
+	dst = append(dst, `,"max":`...)
+	dst = AppendFloat(dst, w.Max)
 	for _, q := range w.Quantiles {
 		dst = append(dst, ',')
 		dst = AppendString(dst, q.Name)
