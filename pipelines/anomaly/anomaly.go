@@ -50,8 +50,10 @@ type Result struct {
 	// WindowStats is PCollection<[]byte>: the monitoring stream as
 	// written, JSON Lines, where an element holds one or more
 	// events.WindowStats records, one per line (blocks of windows for a
-	// file or stdout output, windowstats.MergePartialsJSON); invalid when
-	// Config.NoWindowStats is set.
+	// stdout output, windowstats.MergePartialsJSON); invalid when
+	// Config.NoWindowStats is set, and for a file output of a bounded
+	// input, whose window statistics windowstats.WriteJSONL writes as it
+	// merges them.
 	WindowStats beam.PCollection
 	// DeadLetters is PCollection<events.DeadLetter>.
 	DeadLetters beam.PCollection
@@ -243,7 +245,13 @@ func buildFiles(s beam.Scope, cfg Config) Result {
 // element per block of windows, not per window), one record per element
 // for a message sink (one message each).
 func mergePartials(s beam.Scope, cfg Config, partials beam.PCollection) beam.PCollection {
-	if cfg.Output.Kind == endpoint.File || cfg.Output.Kind == endpoint.Stdout {
+	if cfg.Output.Kind == endpoint.File {
+		// Merged, formatted and written by the merging workers: the
+		// records need not travel through the runner to a writer.
+		windowstats.WriteJSONL(s, partials, cfg.Window, endpoint.FilePath(cfg.Output, WindowStatsStream))
+		return beam.PCollection{}
+	}
+	if cfg.Output.Kind == endpoint.Stdout {
 		return windowstats.MergePartialsJSON(s, partials, cfg.Window)
 	}
 	return jsonl.Format[events.WindowStats](s, windowstats.MergePartials(s, partials, cfg.Window))
@@ -253,7 +261,7 @@ func mergePartials(s beam.Scope, cfg Config, partials beam.PCollection) beam.PCo
 func write(s beam.Scope, cfg Config, r Result) Result {
 	endpoint.Write(s, cfg.Output, AnomaliesStream, jsonl.Format[events.Anomaly](s, r.Anomalies))
 	endpoint.Write(s, cfg.Output, DeadLettersStream, jsonl.Format[events.DeadLetter](s, r.DeadLetters))
-	if !cfg.NoWindowStats {
+	if !cfg.NoWindowStats && r.WindowStats.IsValid() {
 		endpoint.Write(s, cfg.Output, WindowStatsStream, r.WindowStats)
 	}
 	return r

@@ -64,7 +64,7 @@ func Read(s beam.Scope, u URI) beam.PCollection {
 func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 	switch u.Kind {
 	case File:
-		jsonl.Write(s, filepath.Join(u.Path, stream+".jsonl"), lines)
+		jsonl.Write(s, FilePath(u, stream), lines)
 		return
 	case Stdout:
 		jsonl.WriteStdout(s, lines)
@@ -78,3 +78,6 @@ func Write(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 	}
 	panic(fmt.Sprintf("endpoint.Write: %v", CheckOutput(u)))
 }
+
+// FilePath is the file a file output u writes stream to: DIR/STREAM.jsonl.
+func FilePath(u URI, stream string) string { return filepath.Join(u.Path, stream+".jsonl") }

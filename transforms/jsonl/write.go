@@ -21,11 +21,11 @@ import (
 )
 
 func init() {
-	register.DoFn2x1[[]byte, func(shard), error](&writeShardFn{})
-	register.Emitter1[shard]()
-	register.DoFn2x0[[]byte, func(shard)](&noShardFn{})
-	register.DoFn2x1[int, func(*shard) bool, error](&finalizeFn{})
-	register.Iter1[shard]()
+	register.DoFn2x1[[]byte, func(Shard), error](&writeShardFn{})
+	register.Emitter1[Shard]()
+	register.DoFn2x0[[]byte, func(Shard)](&noShardFn{})
+	register.DoFn2x1[int, func(*Shard) bool, error](&finalizeFn{})
+	register.Iter1[Shard]()
 	register.DoFn2x1[beam.EventTime, []byte, error](&stdoutFn{})
 }
 
@@ -35,12 +35,12 @@ func init() {
 // collection is complete, and exists (empty) when the collection is. It is
 // meant for bounded collections.
 //
-// Each bundle writes its records to a hidden shard file next to path, so the
+// Each bundle writes its records to a hidden Shard file next to path, so the
 // output bytes never travel through the runner again (on prism they used to
 // be gathered as a side input: the whole output held in the runner's memory
 // and copied to one worker); one small finalizing step concatenates the
 // shards of the bundles that committed, in name order, renames the result to
-// path and removes every shard of this write, including those of retried
+// path and removes every Shard of this write, including those of retried
 // bundles. Workers must therefore share the output directory (one host, as
 // with prism, direct and a one-host Flink, or a shared file system). Line
 // order across bundles is not defined.
@@ -49,31 +49,108 @@ func Write(s beam.Scope, path string, col beam.PCollection) {
 	if path == "" {
 		panic("jsonl.Write: empty path")
 	}
+	token := NewToken()
+	global := beam.WindowInto(s, window.NewGlobalWindows(), col)
+	WriteShards(s, path, token, beam.ParDo(s, &writeShardFn{W: ShardWriter{Path: path, Token: token}}, global))
+}
+
+// NewToken returns a fresh token naming one write's shards.
+func NewToken() string {
 	token := make([]byte, 6)
 	if _, err := rand.Read(token); err != nil {
-		panic(fmt.Sprintf("jsonl.Write: %v", err))
+		panic(fmt.Sprintf("jsonl: %v", err))
 	}
-	global := beam.WindowInto(s, window.NewGlobalWindows(), col)
-	shards := beam.ParDo(s, &writeShardFn{Path: path, Token: hex.EncodeToString(token)}, global)
+	return hex.EncodeToString(token)
+}
+
+// WriteShards makes the file at path from PCollection<Shard>, the shards
+// that ShardWriters with this token wrote: as Write, it joins them in name
+// order when the collection is complete, renames the result to path and
+// removes every shard of the token. For a transform that produces its
+// records in bulk and writes them itself (windowstats.WriteJSONL), so that
+// they never travel through the runner.
+func WriteShards(s beam.Scope, path, token string, shards beam.PCollection) {
 	// One empty shard from an impulse, so the finalizing group always has a
 	// member and an empty collection still yields its (empty) file.
 	none := beam.ParDo(s, &noShardFn{}, beam.Impulse(s))
-	all := beam.Flatten(s, shards, none)
+	all := beam.Flatten(s, beam.WindowInto(s, window.NewGlobalWindows(), shards), none)
 	grouped := beam.GroupByKey(s, beam.AddFixedKey(s, all))
-	beam.ParDo0(s, &finalizeFn{Path: path, Token: hex.EncodeToString(token)}, grouped)
+	beam.ParDo0(s, &finalizeFn{Path: path, Token: token}, grouped)
 }
 
-// shard names one bundle's part of the output and how many lines it holds;
-// the zero shard (empty File) is the impulse's placeholder.
-type shard struct {
+// ShardWriter writes records to one shard file of the write to Path named
+// by Token, opened at the first record. A DoFn holds one per bundle (or
+// per element) and closes it before the bundle ends; a shard that is never
+// closed is an orphan the finalizing step removes.
+type ShardWriter struct {
+	Path, Token string
+
+	f     *os.File
+	w     *bufio.Writer
+	lines int64
+}
+
+// Write appends rec (one JSON record, or several separated by '\n',
+// without a final newline) as lines of the shard.
+func (sw *ShardWriter) Write(rec []byte) error {
+	if sw.f == nil {
+		if err := os.MkdirAll(filepath.Dir(sw.Path), 0o755); err != nil {
+			return fmt.Errorf("jsonl.Write: %w", err)
+		}
+		pattern := strings.TrimSuffix(filepath.Base(shardPattern(sw.Path, sw.Token)), "*") + "*"
+		f, err := os.CreateTemp(filepath.Dir(sw.Path), pattern)
+		if err != nil {
+			return fmt.Errorf("jsonl.Write: %w", err)
+		}
+		sw.f, sw.w, sw.lines = f, bufio.NewWriterSize(f, 1<<20), 0
+	}
+	sw.w.Write(rec)
+	if err := sw.w.WriteByte('\n'); err != nil {
+		return fmt.Errorf("jsonl.Write %s: %w", sw.f.Name(), err)
+	}
+	sw.lines += lineCount(rec)
+	return nil
+}
+
+// Close flushes and closes the shard and returns it; ok is false when
+// nothing was written.
+func (sw *ShardWriter) Close() (_ Shard, ok bool, err error) {
+	if sw.f == nil {
+		return Shard{}, false, nil
+	}
+	f := sw.f
+	sw.f = nil
+	if err := sw.w.Flush(); err != nil {
+		f.Close()
+		return Shard{}, false, fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
+	}
+	if err := f.Close(); err != nil {
+		return Shard{}, false, fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
+	}
+	return Shard{File: f.Name(), Lines: sw.lines}, true, nil
+}
+
+// Abandon closes the shard of a bundle that failed: the file stays, an
+// orphan the finalizing step removes.
+func (sw *ShardWriter) Abandon() {
+	if sw.f != nil {
+		sw.f.Close()
+		sw.f = nil
+	}
+}
+
+// Shard names one bundle's part of a file Write makes, a hidden file next
+// to the output, and how many lines it holds; the zero Shard (empty File)
+// is the impulse's placeholder.
+type Shard struct {
 	File  string
 	Lines int64
 }
 
-// shardPattern is the glob of every shard of one write: hidden, next to the
+// shardPattern is the glob of every Shard of one write: hidden, next to the
 // output, named after it and the write's token.
 func shardPattern(path, token string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".shard-*")
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".Shard-*")
 }
 
 // RemoveLeftovers removes what a stopped or crashed Write to path may have
@@ -96,76 +173,40 @@ func RemoveLeftovers(path string) error {
 // writeShardFn writes one bundle's records to its own shard file and emits
 // the shard when the bundle finishes.
 type writeShardFn struct {
-	Path, Token string
-
-	f     *os.File
-	w     *bufio.Writer
-	lines int64
+	W ShardWriter
 }
 
 // StartBundle abandons the shard of a bundle that failed on this instance:
 // its file is an orphan that finalizeFn removes, and the retried bundle
 // starts a shard of its own, so no record is written twice.
-func (fn *writeShardFn) StartBundle(_ func(shard)) {
-	if fn.f != nil {
-		fn.f.Close()
-		fn.f = nil
-	}
-}
+func (fn *writeShardFn) StartBundle(_ func(Shard)) { fn.W.Abandon() }
 
 // The emitter is unused here (shards leave in FinishBundle) but names its
 // type for Beam's generic registration.
-func (fn *writeShardFn) ProcessElement(rec []byte, _ func(shard)) error {
-	if fn.f == nil {
-		if err := os.MkdirAll(filepath.Dir(fn.Path), 0o755); err != nil {
-			return fmt.Errorf("jsonl.Write: %w", err)
-		}
-		pattern := strings.TrimSuffix(filepath.Base(shardPattern(fn.Path, fn.Token)), "*") + "*"
-		f, err := os.CreateTemp(filepath.Dir(fn.Path), pattern)
-		if err != nil {
-			return fmt.Errorf("jsonl.Write: %w", err)
-		}
-		fn.f, fn.w, fn.lines = f, bufio.NewWriterSize(f, 1<<20), 0
+func (fn *writeShardFn) ProcessElement(rec []byte, _ func(Shard)) error { return fn.W.Write(rec) }
+
+func (fn *writeShardFn) FinishBundle(emit func(Shard)) error {
+	sh, ok, err := fn.W.Close()
+	if ok {
+		emit(sh)
 	}
-	fn.w.Write(rec)
-	if err := fn.w.WriteByte('\n'); err != nil {
-		return fmt.Errorf("jsonl.Write %s: %w", fn.f.Name(), err)
-	}
-	fn.lines += lineCount(rec)
-	return nil
+	return err
 }
 
-func (fn *writeShardFn) FinishBundle(emit func(shard)) error {
-	if fn.f == nil {
-		return nil
-	}
-	f := fn.f
-	fn.f = nil
-	if err := fn.w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("jsonl.Write %s: %w", f.Name(), err)
-	}
-	emit(shard{File: f.Name(), Lines: fn.lines})
-	return nil
-}
-
-// noShardFn turns the impulse into the placeholder shard.
+// noShardFn turns the impulse into the placeholder Shard.
 type noShardFn struct{}
 
-func (noShardFn) ProcessElement(_ []byte, emit func(shard)) { emit(shard{}) }
+func (noShardFn) ProcessElement(_ []byte, emit func(Shard)) { emit(Shard{}) }
 
 // finalizeFn joins the committed shards into the output file.
 type finalizeFn struct {
 	Path, Token string
 }
 
-func (fn *finalizeFn) ProcessElement(_ int, shards func(*shard) bool) error {
+func (fn *finalizeFn) ProcessElement(_ int, shards func(*Shard) bool) error {
 	var files []string
 	var lines int64
-	var sh shard
+	var sh Shard
 	for shards(&sh) {
 		if sh.File != "" {
 			files = append(files, sh.File)
@@ -199,7 +240,7 @@ func (fn *finalizeFn) ProcessElement(_ int, shards func(*shard) bool) error {
 }
 
 // join gives the name of one file holding the shards' bytes in order: the
-// only shard itself, or a new file they are copied into (copy_file_range
+// only Shard itself, or a new file they are copied into (copy_file_range
 // where the kernel has it).
 func (fn *finalizeFn) join(files []string) (string, error) {
 	if len(files) == 1 {

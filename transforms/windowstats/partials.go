@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/transforms/jsonl"
 	"hash/fnv"
 	"maps"
 	"runtime"
@@ -22,6 +23,8 @@ func init() {
 	register.Function2x2(shardPartial)
 	register.DoFn3x1[int, func(*[]byte) bool, func(events.WindowStats), error](&blockStatsFn{})
 	register.DoFn3x1[int, func(*[]byte) bool, func([]byte), error](&blockJSONFn{})
+	register.DoFn3x1[int, func(*[]byte) bool, func(jsonl.Shard), error](&blockFileFn{})
+	register.Emitter1[jsonl.Shard]()
 	register.Iter1[[]byte]()
 	register.Emitter1[[]byte]()
 	register.Emitter1[events.WindowStats]()
@@ -361,6 +364,50 @@ func MergePartialsJSON(s beam.Scope, partials beam.PCollection, opts Options) be
 	return beam.ParDo(s, &blockJSONFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles}, groupPartials(s, partials))
 }
 
+// WriteJSONL is MergePartialsJSON and jsonl.Write in one for a file at
+// path: each group's windows are merged, formatted and written to a shard
+// file of path by the worker that merged them, so the records (~100 MB of
+// JSON for 1M readings) do not travel through the runner to a writer
+// (0.2-0.3 s of 2 s on prism, measured). The file appears when the input
+// ends, as with jsonl.Write; its lines are MergePartialsJSON's.
+func WriteJSONL(s beam.Scope, partials beam.PCollection, opts Options, path string) {
+	s = s.Scope("windowstats.WriteJSONL")
+	opts = opts.withDefaults()
+	opts.validate()
+	token := jsonl.NewToken()
+	shards := beam.ParDo(s, &blockFileFn{
+		Format: blockJSONFn{Size: opts.Size.Milliseconds(), Quantiles: opts.Quantiles},
+		Path:   path, Token: token,
+	}, groupPartials(s, partials))
+	jsonl.WriteShards(s, path, token, shards)
+}
+
+// blockFileFn is blockJSONFn writing a group's records to a shard file of
+// its own instead of emitting them, and emitting the shard.
+type blockFileFn struct {
+	Format      blockJSONFn
+	Path, Token string
+}
+
+func (fn *blockFileFn) ProcessElement(_ int, values func(*[]byte) bool, emit func(jsonl.Shard)) error {
+	out, err := fn.Format.formatGroup(values)
+	if err != nil {
+		return err
+	}
+	w := jsonl.ShardWriter{Path: fn.Path, Token: fn.Token}
+	for _, b := range out {
+		if err := w.Write(b); err != nil {
+			w.Abandon()
+			return err
+		}
+	}
+	sh, ok, err := w.Close()
+	if ok {
+		emit(sh)
+	}
+	return err
+}
+
 // mergeShards is how many groups the partials are shuffled into: enough
 // for a cluster's workers to share the merge, few enough that a runner's
 // per-bundle cost does not dominate it.
@@ -458,9 +505,19 @@ type blockJSONFn struct {
 }
 
 func (fn *blockJSONFn) ProcessElement(_ int, values func(*[]byte) bool, emit func([]byte)) error {
+	out, err := fn.formatGroup(values)
+	for _, b := range out {
+		emit(b)
+	}
+	return err
+}
+
+// formatGroup merges and formats a group's keys, one block of JSON Lines
+// per key, in key order.
+func (fn *blockJSONFn) formatGroup(values func(*[]byte) bool) ([][]byte, error) {
 	keys, parts, err := byKey(values)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fn.names == nil {
 		fn.names = quantileNames(fn.Quantiles)
@@ -475,12 +532,9 @@ func (fn *blockJSONFn) ProcessElement(_ int, values func(*[]byte) bool, emit fun
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
-	for _, b := range out {
-		emit(b)
-	}
-	return nil
+	return out, nil
 }
 
 // format merges one key's partials and returns its windows as JSON Lines.
