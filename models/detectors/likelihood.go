@@ -23,6 +23,8 @@ import (
 //     deviations of that mean's own history over 8640 readings (Numenta's
 //     numbers): how unlikely the recent stretch is given how the series
 //     usually looks. A series that is always noisy raises its own bar.
+//     An incident also needs that mean 1.5 above its usual level: a bar in
+//     the raw score's own units, for series whose history barely varies.
 //   - One alarm per incident: after the likelihood alarms it scores 0 for
 //     Cooldown readings (100 by default), as NAB's and any operator's cost
 //     of a repeated alarm asks.
@@ -38,10 +40,13 @@ import (
 //     range then takes the value in, so a new normal alarms once. On NAB
 //     this is worth 2 points (standard) and 9 (low FP).
 //
-// Scores: the likelihood's sigmas scaled so that 4 of them (one stretch in
-// about 30,000 of normal data; Numenta alarms at about 3, which on NAB
-// cost 2.3 points) land on StreamScoreThreshold, 4.5, plus 1% of the
-// threshold once above it; a lone spike scores in the band just above the
+// Scores: the lesser of the likelihood over 3 sigmas (Numenta's bar: one
+// stretch in about 700 of normal data) and the recent mean's rise over
+// 1.5 (ten readings each 1.5 standard deviations more unusual than usual,
+// so a steady series, whose recent mean's history hardly varies, is not
+// judged on a hair's breadth), times StreamScoreThreshold, 4.5: either
+// ratio at 1 lands on the threshold; plus 1% of the threshold once above
+// it; a lone spike scores in the band just above the
 // threshold, (1, 1.01] times it, at the band's middle when its margin (the
 // lesser of the spike pair's score over threshold) equals the geometric
 // mean margin of the series' last five spikes, higher when it is larger.
@@ -94,11 +99,19 @@ const (
 	// likelihoodHistory is the span of the recent mean's history: Numenta's
 	// 8640 (a month of 5-minute readings).
 	likelihoodHistory = 8640
-	// likelihoodAlarm is the likelihood, in sigmas, that maps onto
-	// StreamScoreThreshold. On NAB 4 beat Numenta-like 3 by 2.3 points
-	// (3.5: +0.3, 4.5: +2.0, 5.5: +2.7, 7: -0.5; the curve is noisy, 4 is
-	// inside its plateau) and the generator's precision rose by 0.01.
-	likelihoodAlarm = 4
+	// likelihoodAlarm is the likelihood, in sigmas of the recent mean's
+	// history, that maps onto StreamScoreThreshold: Numenta's 3 (about one
+	// stretch in 700 of normal data).
+	likelihoodAlarm = 3
+	// likelihoodRise is the rise of the recent mean above its usual level,
+	// in raw-score units, that maps onto StreamScoreThreshold: ten readings
+	// must average 1.5 standard deviations (of value or change) more than
+	// usual. The likelihood alone judges a series whose recent mean barely
+	// moves (a steady one: the history's spread is tiny) far too sharply;
+	// on NAB this bar is worth 5.5 points (alarm 3 alone 57.7, 4 alone 59.5,
+	// with the bar at 1.25 / 1.4 / 1.5 / 1.6 / 2: 60.3 / 62.1 / 63.2 /
+	// 63.3 / 60.8).
+	likelihoodRise = 1.5
 	// spikeBand is the width, relative to the threshold, of the band of
 	// scores a lone spike gets: (1, 1.01] times the threshold.
 	spikeBand = 0.01
@@ -183,7 +196,8 @@ func (d *Likelihood) peek(x float64) Verdict {
 	if d.n > 2*likelihoodShort {
 		lik = max(0, (recent-d.hmean)/d.histSigma())
 	}
-	score := lik * StreamScoreThreshold / likelihoodAlarm
+	// Both bars must be passed: the score is the lesser of the two ratios.
+	score := min(lik/likelihoodAlarm, max(0, recent-d.hmean)/likelihoodRise) * StreamScoreThreshold
 	threshold := d.threshold.current()
 	d.incident = false
 	switch {

@@ -42,9 +42,9 @@ func TestLikelihoodLearnedRange(t *testing.T) {
 }
 
 // TestLikelihoodSpikeHabit: a lone spike ranks by its margin against the
-// series' usual spike. The same spike (+25 on noise of sd 1, after the
+// series' usual spike. The same spike (+28 on noise of sd 1, after the
 // same 150 quiet readings, inside both series' ranges) scores lower on a
-// series whose spikes are habitually +60 than on one whose spikes are
+// series whose spikes are habitually +45 than on one whose spikes are
 // +30; both stay alarms, in the lone-spike band (T, 1.01T]; and a spike as
 // large as the habit scores in the band's middle.
 func TestLikelihoodSpikeHabit(t *testing.T) {
@@ -63,25 +63,25 @@ func TestLikelihoodSpikeHabit(t *testing.T) {
 		}
 		return d
 	}
-	habitual, quiet := series(60), series(30)
+	habitual, quiet := series(45), series(30)
 	if quiet.spikes != likelihoodSpikeSpan || habitual.spikes != likelihoodSpikeSpan {
 		t.Fatalf("spikes learned: %d and %d, want %d", quiet.spikes, habitual.spikes, likelihoodSpikeSpan)
 	}
 	band := func(v Verdict) bool { return v.Anomaly && v.Score <= v.Threshold*(1+spikeBand) }
-	vh, vq := habitual.Update(45), quiet.Update(45)
+	vh, vq := habitual.Update(48), quiet.Update(48)
 	if !band(vh) || !band(vq) {
-		t.Fatalf("+25 spike: %+v on the +60 series, %+v on the +30 one; want both lone-spike alarms", vh, vq)
+		t.Fatalf("+28 spike: %+v on the +45 series, %+v on the +30 one; want both lone-spike alarms", vh, vq)
 	}
 	if !(vq.Score > vh.Score) {
-		t.Errorf("+25 spike scores %v where spikes are +30, %v where they are +60: want the first higher", vq.Score, vh.Score)
+		t.Errorf("+28 spike scores %v where spikes are +30, %v where they are +45: want the first higher", vq.Score, vh.Score)
 	}
 	rng := rand.New(rand.NewPCG(18, 3))
 	for range 200 {
-		habitual.Update(20 + rng.NormFloat64())
+		quiet.Update(20 + rng.NormFloat64())
 	}
-	v := habitual.Update(80)
+	v := quiet.Update(50)
 	if mid := v.Threshold * (1 + spikeBand/2); !band(v) || math.Abs(v.Score-mid) > v.Threshold*spikeBand/5 {
-		t.Errorf("a habitual +60 spike scores %+v, want an alarm near the band's middle %v", v, mid)
+		t.Errorf("a habitual +30 spike scores %+v, want an alarm near the band's middle %v", v, mid)
 	}
 }
 
