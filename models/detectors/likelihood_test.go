@@ -93,3 +93,45 @@ func baselineValue(v Verdict, name string) float64 {
 	}
 	return math.NaN()
 }
+
+// TestLikelihoodRiseBar: an incident needs the recent mean of raw scores
+// 1.5 above its usual level as well as 3 sigmas of its history. Steady
+// noise whose spread grows by half for 40 readings lifts the recent mean
+// by over 5 sigmas of its steady history (an alarm on the likelihood
+// alone), yet by less than 1.5: no incident; a spread six times the usual
+// is one. (Two early
+// excursions widen the learned range, so only the likelihood judges.)
+func TestLikelihoodRiseBar(t *testing.T) {
+	for _, c := range []struct {
+		spread   float64
+		incident bool
+	}{{1.5, false}, {6, true}} {
+		rng := rand.New(rand.NewPCG(18, 4))
+		d := NewLikelihood(Config{ScoreThreshold: StreamScoreThreshold})
+		for i := range 3000 {
+			x := 20 + rng.NormFloat64()
+			if i == 100 || i == 101 {
+				// Two early excursions widen the learned range, so the
+				// stretch below is judged by the likelihood, not the range.
+				x = 20 + 15*float64(1-2*(i%2))
+			}
+			if v := d.Update(x); v.Anomaly && i > 1000 {
+				t.Fatalf("reading %d of steady noise flagged: %+v", i, v)
+			}
+		}
+		incident, maxLik := false, 0.0
+		for range 40 {
+			v := d.Update(20 + c.spread*rng.NormFloat64())
+			// A lone spike scores in the band up to 1.01 times the
+			// threshold; an incident above it.
+			incident = incident || v.Score > v.Threshold*(1+spikeBand)
+			maxLik = max(maxLik, (d.lastRecent-d.hmean)/d.histSigma())
+		}
+		if incident != c.incident {
+			t.Errorf("noise spread %vx for 40 readings: incident %v, want %v", c.spread, incident, c.incident)
+		}
+		if !c.incident && maxLik <= likelihoodAlarm {
+			t.Errorf("noise spread %vx: the likelihood reached only %.1f sigmas; the case does not test the rise bar", c.spread, maxLik)
+		}
+	}
+}
