@@ -32,6 +32,16 @@ import (
 //     both flag is flagged whatever the cooldown, so a second spike in an
 //     incident is still news on a factory floor; it is reported once and
 //     does not also raise the recent mean.
+//   - Seasonal context: the period of the series, the lag of the highest
+//     autocorrelation (8 to 512 readings, at least 0.7) of its last 1024
+//     values, clipped at 4.5 standard deviations, estimated again every 512
+//     readings; once found, the change from one period ago, in standard
+//     deviations of its own long baseline and weighted 0.75, is a third raw
+//     score: a daily cycle that skips, stops or changes shape while each
+//     value and step is ordinary. Seasonal differencing after Box and
+//     Jenkins (Time Series Analysis, 1970, ch. 9), the period by
+//     autocorrelation as in Vlachos, Yu and Castelli (SDM 2005). On NAB
+//     this is worth 4 points (streaming) and 2.4 beside cad (range given).
 //   - A learned range: the lowest and highest values seen. Once
 //     likelihoodRangeReadings (750) are in, a value beyond them by more
 //     than 5% of their width is an incident whatever the cooldown (HTM's
@@ -71,6 +81,13 @@ type Likelihood struct {
 	dmean, dvari float64
 	hmean, hvari float64
 	prev         float64
+	// Seasonal context: the last likelihoodRing values, the period found
+	// in them (0: none), and the long baseline of the change from one
+	// period ago, with how many changes it holds (capped at maxWindow).
+	ring         [likelihoodRing]float64
+	period       int
+	smean, svari float64
+	sn           uint64
 	lo, hi       float64 // the learned range: the extremes seen
 	raws         [likelihoodShort]float64
 	rawSum       float64
@@ -127,6 +144,39 @@ const (
 	likelihoodSpikeSpan = 5
 	// likelihoodSpikeCap bounds a spike's margin.
 	likelihoodSpikeCap = 1e9
+	// likelihoodRing is how many past values the seasonal context keeps:
+	// two of the longest period it looks for.
+	likelihoodRing = 1024
+	// likelihoodPeriodMin and likelihoodPeriodMax bound the period looked
+	// for: a day of 5-minute readings is 288.
+	likelihoodPeriodMin = 8
+	likelihoodPeriodMax = likelihoodRing / 2
+	// likelihoodPeriodEvery is how often, in readings, the period is
+	// estimated again (a full ring's autocorrelation is about half a
+	// million multiplications: once every 512 readings, about a thousand a
+	// reading).
+	likelihoodPeriodEvery = 512
+	// likelihoodPeriodACF is the autocorrelation a lag needs to count as
+	// the period: a clear cycle. On NAB 0.3 / 0.4 / 0.5 / 0.6 / 0.7 / 0.8 /
+	// 0.9 scored 65.3 / 65.2 / 66.6 / 67.1 / 67.4 / 67.5 / 66.0: a weak
+	// period's "change from one period ago" is mostly noise.
+	likelihoodPeriodACF = 0.7
+	// likelihoodPeriodHarmonic: the period is the shortest lag whose
+	// autocorrelation peaks at this share of the best lag's or more.
+	likelihoodPeriodHarmonic = 0.9
+	// likelihoodPeriodClip is where, in standard deviations, the values are
+	// clipped before their autocorrelation is taken: at StreamScoreThreshold's
+	// 4.5, so what the detectors call a spike does not shape the period (two
+	// spikes 452 readings apart made a period of 452 without it). On NAB it
+	// costs 0.7 against no clipping at an ACF bar of 0.4.
+	likelihoodPeriodClip = 4.5
+	// likelihoodSeasonWeight scales the seasonal raw score against the
+	// value's and the change's: on NAB 0.75 beat 0.6 by 0.9 and 1 by 1.8
+	// (at an ACF bar of 0.7).
+	likelihoodSeasonWeight = 0.75
+	// likelihoodSeasonWarm is how many changes from one period ago the
+	// seasonal baseline takes in before it judges.
+	likelihoodSeasonWarm = 50
 	// likelihoodRawCap bounds a raw score, so one wild reading moves the
 	// recent mean by at most 5.
 	likelihoodRawCap = 50
@@ -183,6 +233,13 @@ func (d *Likelihood) peek(x float64) Verdict {
 		// A change carries two readings' rounding: twice the floor.
 		dsd := max(math.Sqrt(d.dvari), 2*floor)
 		raw = max(raw, math.Abs(x-d.prev-d.dmean)/dsd)
+	}
+	if d.period > 0 && d.sn > likelihoodSeasonWarm {
+		// The change from one period ago: a cycle that skips, stops or
+		// changes shape, while each value and step is ordinary. Weighted
+		// below the others, since a cycle is never exact.
+		ssd := max(math.Sqrt(d.svari), 2*floor)
+		raw = max(raw, likelihoodSeasonWeight*math.Abs(x-d.ago(d.period)-d.smean)/ssd)
 	}
 	raw = min(raw, likelihoodRawCap)
 	if d.n < 2 {
@@ -293,6 +350,7 @@ func (d *Likelihood) learn(x float64, v Verdict) {
 	d.rawSum += d.lastRaw - d.raws[i]
 	d.raws[i] = d.lastRaw
 	ewStep(&d.mean, &d.vari, x, d.weight(d.long, d.n), 0)
+	d.learnSeason(x)
 	d.rz.learn(x, d.vrz)
 	d.ew.learn(x, d.vew)
 	if d.n == 0 {
@@ -326,6 +384,8 @@ func (d *Likelihood) Reset() {
 	d.ew.Reset()
 	d.raws = [likelihoodShort]float64{}
 	d.spikeLog, d.spikes = 0, 0
+	d.ring = [likelihoodRing]float64{}
+	d.period, d.smean, d.svari, d.sn = 0, 0, 0, 0
 	d.sinceAlarm, d.sinceFlag = d.cooldown, likelihoodShort
 }
 
@@ -340,6 +400,14 @@ func (d *Likelihood) appendBody(b []byte) []byte {
 	b = appendUvarint(b, uint64(d.sinceAlarm))
 	b = appendUvarint(b, uint64(d.sinceFlag))
 	b = appendUvarint(b, d.spikes)
+	// Only the ring's filled part: a young device's state stays small.
+	for _, v := range d.ring[:min(d.n, likelihoodRing)] {
+		b = appendFloat(b, v)
+	}
+	b = appendUvarint(b, uint64(d.period))
+	b = appendFloat(b, d.smean)
+	b = appendFloat(b, d.svari)
+	b = appendUvarint(b, d.sn)
 	return d.ew.appendBody(d.rz.appendBody(b))
 }
 
@@ -354,9 +422,18 @@ func (d *Likelihood) readBody(r *stateReader) {
 	d.sinceAlarm = r.count(d.cooldown)
 	d.sinceFlag = r.count(likelihoodShort)
 	d.spikes = uint64(r.count(likelihoodSpikeSpan))
+	for i := range d.ring[:min(d.n, likelihoodRing)] {
+		d.ring[i] = r.float()
+	}
+	d.period = r.count(likelihoodPeriodMax)
+	d.smean, d.svari = r.float(), r.float()
+	d.sn = uint64(r.count(maxWindow))
+	if r.err == nil && d.period != 0 && d.period < likelihoodPeriodMin {
+		r.fail("period %d below %d", d.period, likelihoodPeriodMin)
+	}
 	d.rz.readBody(r)
 	d.ew.readBody(r)
-	if d.vari < 0 || d.dvari < 0 || d.hvari < 0 {
+	if d.vari < 0 || d.dvari < 0 || d.hvari < 0 || d.svari < 0 {
 		r.fail("negative variance")
 	}
 	if r.err == nil && d.lo > d.hi {
@@ -378,4 +455,95 @@ func (d *Likelihood) MarshalBinary() ([]byte, error) { return d.AppendBinary(nil
 // UnmarshalBinary implements encoding.BinaryUnmarshaler.
 func (d *Likelihood) UnmarshalBinary(data []byte) error {
 	return restore(data, d, kindLikelihood, d.fp)
+}
+
+// ago is the value k readings back; k is at most likelihoodPeriodMax and
+// at most d.n.
+func (d *Likelihood) ago(k int) float64 { return d.ring[(d.n-uint64(k))%likelihoodRing] }
+
+// learnSeason folds x into the seasonal context: the change from one period
+// ago into its baseline, x into the ring, and every likelihoodPeriodEvery
+// readings a new estimate of the period; a new period starts a new
+// baseline.
+func (d *Likelihood) learnSeason(x float64) {
+	if d.period > 0 && d.n >= uint64(d.period) {
+		ewStep(&d.smean, &d.svari, x-d.ago(d.period), d.weight(d.long, d.sn), 0)
+		d.sn = min(d.sn+1, maxWindow)
+	}
+	d.ring[d.n%likelihoodRing] = x
+	if d.n >= likelihoodRing-1 && (d.n+1)%likelihoodPeriodEvery == 0 {
+		if p := d.findPeriod(); p != d.period {
+			d.period, d.smean, d.svari, d.sn = p, 0, 0, 0
+		}
+	}
+}
+
+// findPeriod returns the lag, in [likelihoodPeriodMin,
+// likelihoodPeriodMax], of the highest autocorrelation of the ring's values
+// (the last likelihoodRing, oldest first) past the first trough, when it
+// reaches likelihoodPeriodACF; else 0. Looking past the first trough skips
+// the high autocorrelation every smooth series has at short lags.
+func (d *Likelihood) findPeriod() int {
+	var buf [likelihoodRing]float64
+	mean := 0.0
+	for i := range buf {
+		buf[i] = d.ring[(d.n+1+uint64(i))%likelihoodRing]
+		mean += buf[i]
+	}
+	mean /= likelihoodRing
+	v0 := 0.0
+	for i := range buf {
+		buf[i] -= mean
+		v0 += buf[i] * buf[i]
+	}
+	if !(v0 > 0) || math.IsInf(v0, 0) {
+		return 0
+	}
+	// Clipped at a few standard deviations, so that two spikes do not make
+	// a period of the lag between them.
+	lim := likelihoodPeriodClip * math.Sqrt(v0/likelihoodRing)
+	mean, v0 = 0, 0
+	for i := range buf {
+		buf[i] = max(-lim, min(lim, buf[i]))
+		mean += buf[i]
+	}
+	mean /= likelihoodRing
+	for i := range buf {
+		buf[i] -= mean
+		v0 += buf[i] * buf[i]
+	}
+	if !(v0 > 0) {
+		return 0
+	}
+	var acf [likelihoodPeriodMax + 1]float64
+	best, first := likelihoodPeriodACF, 0
+	prev, rising := 1.0, false
+	for lag := 2; lag <= likelihoodPeriodMax; lag++ {
+		c := 0.0
+		for i := lag; i < likelihoodRing; i++ {
+			c += buf[i] * buf[i-lag]
+		}
+		c /= v0 * float64(likelihoodRing-lag) / likelihoodRing
+		acf[lag] = c
+		if !rising && c > prev {
+			rising, first = true, lag
+		}
+		if rising && lag >= likelihoodPeriodMin {
+			best = max(best, c)
+		}
+		prev = c
+	}
+	if best == likelihoodPeriodACF {
+		return 0
+	}
+	// The shortest lag nearly as good as the best: a cycle of 50 has
+	// peaks at 100 and 150 too, any of which noise may put on top.
+	period := 0
+	for lag := max(first, likelihoodPeriodMin); lag <= likelihoodPeriodMax; lag++ {
+		if acf[lag] >= likelihoodPeriodHarmonic*best && (lag == likelihoodPeriodMax || acf[lag] >= acf[lag+1]) {
+			period = lag
+			break
+		}
+	}
+	return period
 }

@@ -8,7 +8,7 @@ import (
 	"math"
 )
 
-// State layout, version 4 (version 3 had no spike habit in likelihood,
+// State layout, version 4 (version 3 had no spike habit nor seasonal context in likelihood,
 // version 2 no learned range in likelihood, version 1 no resolution in the
 // gate): one version byte, one kind byte, the eight-byte
 // little-endian fingerprint of the state-shaping configuration, then the
