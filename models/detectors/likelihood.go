@@ -12,7 +12,7 @@ import (
 // score instead of HTM's prediction error, plus a lone-spike path. With
 // stuck it is the default: on the NAB corpus, in the streaming protocol, it
 // scores several times what the distance detectors score (see
-// BENCHMARKS.md), at a few hundred nanoseconds a reading.
+// BENCHMARKS.md), at about a microsecond a reading.
 //
 //   - Raw score: how unusual the value and its change from the previous
 //     value are, each in standard deviations of an exponentially weighted
@@ -41,7 +41,7 @@ import (
 //     value and step is ordinary. Seasonal differencing after Box and
 //     Jenkins (Time Series Analysis, 1970, ch. 9), the period by
 //     autocorrelation as in Vlachos, Yu and Castelli (SDM 2005). On NAB
-//     this is worth 4 points (streaming) and 2.4 beside cad (range given).
+//     this is worth 4 points (streaming) and 2.2 beside cad (range given).
 //   - A learned range: the lowest and highest values seen. Once
 //     likelihoodRangeReadings (750) are in, a value beyond them by more
 //     than 5% of their width is an incident whatever the cooldown (HTM's
@@ -51,22 +51,22 @@ import (
 //     this is worth 2 points (standard) and 9 (low FP).
 //
 // Scores: the lesser of the likelihood over 3 sigmas (Numenta's bar: one
-// stretch in about 700 of normal data) and the recent mean's rise over
-// 1.5 (ten readings each 1.5 standard deviations more unusual than usual,
-// so a steady series, whose recent mean's history hardly varies, is not
-// judged on a hair's breadth), times StreamScoreThreshold, 4.5: either
-// ratio at 1 lands on the threshold; plus 1% of the threshold once above
-// it; a lone spike scores in the band just above the
-// threshold, (1, 1.01] times it, at the band's middle when its margin (the
-// lesser of the spike pair's score over threshold) equals the geometric
-// mean margin of the series' last five spikes, higher when it is larger.
-// So every alarm is above the threshold, incidents rank above lone spikes,
-// and a spike beyond the series' habit above a habitual one: a threshold
-// search on the scores (NAB's) may keep the incidents and the unusual
-// spikes and drop the spikes of a series whose spikes are its habit. Every
-// scale is floored at the series'
-// resolution (see resolution), a full step here since the recent mean adds
-// ten raw scores, so flat and quantised sensors do not alarm on one step.
+// stretch in about 700 of normal data) and the recent mean's rise over 1.5
+// (ten readings each 1.5 standard deviations more unusual than usual, so a
+// steady series, whose recent mean's history hardly varies, is not judged
+// on a hair's breadth), times StreamScoreThreshold, 4.5: either ratio at 1
+// lands on the threshold; plus 1% of the threshold once above it. A lone
+// spike scores in the band just above the threshold, (1, 1.01] times it,
+// at the band's middle when its margin (the lesser of the spike pair's
+// score over threshold) equals the geometric mean margin of the series'
+// last five spikes, higher when it is larger. So every alarm is above the
+// threshold, incidents rank above lone spikes, and a spike beyond the
+// series' habit above a habitual one: a threshold search on the scores
+// (NAB's) may keep the incidents and the unusual spikes and drop the
+// spikes of a series whose spikes are its habit. Every scale is floored at
+// the series' resolution (see resolution), a full step here since the
+// recent mean adds ten raw scores, so flat and quantised sensors do not
+// alarm on one step.
 //
 // Baseline: mean and std (the long baseline), median and ewma (the spike
 // pair's centres), recent (the mean raw score of the last ten readings),
