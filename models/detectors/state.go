@@ -8,8 +8,9 @@ import (
 	"math"
 )
 
-// State layout, version 3 (version 2 had no learned range in likelihood,
-// version 1 no resolution in the gate): one version byte, one kind byte, the eight-byte
+// State layout, version 4 (version 3 had no spike habit nor seasonal context in likelihood,
+// version 2 no learned range in likelihood, version 1 no resolution in the
+// gate): one version byte, one kind byte, the eight-byte
 // little-endian fingerprint of the state-shaping configuration, then the
 // detector's body. Counts are unsigned varints; floats are their eight IEEE
 // 754 bytes, because a restored detector must give bit-identical verdicts
@@ -18,7 +19,7 @@ import (
 // Bump the version whenever a detector's state layout or meaning changes,
 // constants included (hst's unitSigmas, the tree generator): old state would
 // otherwise restore without error into a detector that reads it differently.
-const stateVersion = 3
+const stateVersion = 4
 
 // kind tags state with the detector that wrote it. Values are part of the
 // state format: never renumber.
