@@ -35,12 +35,12 @@ func init() {
 // collection is complete, and exists (empty) when the collection is. It is
 // meant for bounded collections.
 //
-// Each bundle writes its records to a hidden Shard file next to path, so the
+// Each bundle writes its records to a hidden shard file next to path, so the
 // output bytes never travel through the runner again (on prism they used to
 // be gathered as a side input: the whole output held in the runner's memory
 // and copied to one worker); one small finalizing step concatenates the
 // shards of the bundles that committed, in name order, renames the result to
-// path and removes every Shard of this write, including those of retried
+// path and removes every shard of this write, including those of retried
 // bundles. Workers must therefore share the output directory (one host, as
 // with prism, direct and a one-host Flink, or a shared file system). Line
 // order across bundles is not defined.
@@ -147,10 +147,10 @@ type Shard struct {
 	Lines int64
 }
 
-// shardPattern is the glob of every Shard of one write: hidden, next to the
+// shardPattern is the glob of every shard of one write: hidden, next to the
 // output, named after it and the write's token.
 func shardPattern(path, token string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".Shard-*")
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+token+".shard-*")
 }
 
 // RemoveLeftovers removes what a stopped or crashed Write to path may have
@@ -193,7 +193,7 @@ func (fn *writeShardFn) FinishBundle(emit func(Shard)) error {
 	return err
 }
 
-// noShardFn turns the impulse into the placeholder Shard.
+// noShardFn turns the impulse into the placeholder shard.
 type noShardFn struct{}
 
 func (noShardFn) ProcessElement(_ []byte, emit func(Shard)) { emit(Shard{}) }
@@ -240,7 +240,7 @@ func (fn *finalizeFn) ProcessElement(_ int, shards func(*Shard) bool) error {
 }
 
 // join gives the name of one file holding the shards' bytes in order: the
-// only Shard itself, or a new file they are copied into (copy_file_range
+// only shard itself, or a new file they are copied into (copy_file_range
 // where the kernel has it).
 func (fn *finalizeFn) join(files []string) (string, error) {
 	if len(files) == 1 {

@@ -41,7 +41,7 @@ func TestWriteAllAndEmpty(t *testing.T) {
 }
 
 // The finalizing step joins the committed shards in name order, counts their
-// lines, and removes every Shard of the write, including one a retried
+// lines, and removes every shard of the write, including one a retried
 // bundle left behind.
 func TestFinalizeJoinsCommittedShardsAndRemovesOrphans(t *testing.T) {
 	dir := t.TempDir()
@@ -56,8 +56,8 @@ func TestFinalizeJoinsCommittedShardsAndRemovesOrphans(t *testing.T) {
 	}
 	b := shardFile("2", "{\"b\":1}\n{\"b\":2}\n")
 	a := shardFile("1", "{\"a\":1}\n")
-	shardFile("9", "{\"retried\":1}\n")                   // a failed bundle's Shard
-	other := filepath.Join(dir, ".out.jsonl.zzz.Shard-1") // another write's Shard
+	shardFile("9", "{\"retried\":1}\n")                   // a failed bundle's shard
+	other := filepath.Join(dir, ".out.jsonl.zzz.shard-1") // another write's shard
 	if err := os.WriteFile(other, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestFinalizeJoinsCommittedShardsAndRemovesOrphans(t *testing.T) {
 		t.Errorf("shards left: %v", left)
 	}
 	if _, err := os.Stat(other); err != nil {
-		t.Errorf("another write's Shard was removed: %v", err)
+		t.Errorf("another write's shard was removed: %v", err)
 	}
 }
 
@@ -116,8 +116,8 @@ func TestWriteManyBundles(t *testing.T) {
 func TestRemoveLeftoversKeepsTheOutputAndOthers(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "anomalies.jsonl")
-	keep := []string{"anomalies.jsonl", "window_stats.jsonl", ".window_stats.jsonl.aa.Shard-1", "notes.txt"}
-	gone := []string{".anomalies.jsonl.aa.Shard-1", ".anomalies.jsonl.bb.Shard-9", ".anomalies.jsonl.tmp-3"}
+	keep := []string{"anomalies.jsonl", "window_stats.jsonl", ".window_stats.jsonl.aa.shard-1", "notes.txt"}
+	gone := []string{".anomalies.jsonl.aa.shard-1", ".anomalies.jsonl.bb.shard-9", ".anomalies.jsonl.tmp-3"}
 	for _, name := range append(append([]string{}, keep...), gone...) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte("x\n"), 0o644); err != nil {
 			t.Fatal(err)
