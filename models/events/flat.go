@@ -195,7 +195,7 @@ func (c *compiled) flatTime(f *flatField) (ms int64, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	if mf := c.opts.maxFuture(); mf >= 0 && ms > c.futureLimitMs(mf, false) && ms > c.futureLimitMs(mf, true) {
+	if c.beyondMaxFuture(ms) {
 		return 0, false
 	}
 	return ms, true
@@ -233,7 +233,7 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 		if string(f.key) == c.tsTop || (f.kind != flatNumber && !c.isWanted(f.key)) {
 			continue
 		}
-		if len(c.mapped) > 0 && hasMetricBytes(metrics, f.key) {
+		if len(c.mapped) > 0 && hasMetric(metrics, f.key) {
 			continue
 		}
 		if !add(d.nameAt(i, f.key), f) {
@@ -248,21 +248,17 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 func flatNumberOf(f *flatField) (v float64, coerced, ok bool) {
 	switch f.kind {
 	case flatNumber:
-		// strconv, as finiteNumber: its argument does not escape, so no
-		// string is allocated (fastfloat's does).
-		v, err := strconv.ParseFloat(string(f.val), 64)
-		return v, false, err == nil && !isInfOrNaN(v)
+		v, ok := decimalString(f.val)
+		return v, false, ok
 	case flatString:
 		if !isPlainDecimal(f.val) {
 			return 0, false, false
 		}
-		v, err := strconv.ParseFloat(string(f.val), 64)
-		return v, true, err == nil
+		v, ok := decimalString(f.val)
+		return v, true, ok
 	}
 	return 0, false, false
 }
-
-func isInfOrNaN(v float64) bool { return v-v != 0 }
 
 // nameAt is name for the i-th field of a record. A stream's records list
 // their fields in one order, so the name the last record had at i is

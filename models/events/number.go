@@ -21,8 +21,8 @@ func metricNumber(v *fastjson.Value, field string) (f float64, coerced bool, err
 		if !isPlainDecimal(b) {
 			return 0, false, fieldErr(field, "must be a number, got string %q (only a plain decimal string counts as a number)", shorten(string(b), 32))
 		}
-		f, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
+		f, ok := decimalString(b)
+		if !ok {
 			return 0, false, fieldErr(field, "is not a finite number: %q", shorten(string(b), 32))
 		}
 		return f, true, nil
@@ -30,6 +30,14 @@ func metricNumber(v *fastjson.Value, field string) (f float64, coerced bool, err
 		return 0, false, fieldErr(field, "must be a number, got array (metric paths do not index arrays)")
 	}
 	return 0, false, fieldErr(field, "must be a number, got %s", v.Type())
+}
+
+// decimalString reads b, a number in JSON's grammar, as a finite float64
+// (strconv: correctly rounded, and no string is allocated for b); false
+// when it is beyond float64's range.
+func decimalString(b []byte) (float64, bool) {
+	f, err := strconv.ParseFloat(string(b), 64)
+	return f, err == nil
 }
 
 // isPlainDecimal reports whether b is a number in JSON's grammar:

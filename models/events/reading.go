@@ -33,7 +33,7 @@ func (r Reading) EventTime() time.Time { return time.UnixMilli(r.EventTimeMs).UT
 // Metric returns the value of the named metric and whether the reading has it.
 func (r Reading) Metric(name string) (float64, bool) {
 	for _, m := range r.Metrics {
-		if m.Name == name {
+		if m.Name == string(name) {
 			return m.Value, true
 		}
 	}
@@ -218,7 +218,7 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 		}
 		// A mapped metric of this name wins; without one in this record,
 		// the top-level field of that name is the metric.
-		if len(c.mapped) > 0 && hasMetricBytes(metrics, k) {
+		if len(c.mapped) > 0 && hasMetric(metrics, k) {
 			return
 		}
 		// The field's name is passed as "" and set on an error only: a
@@ -239,16 +239,7 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 	return metrics, metricErr
 }
 
-func hasMetric(ms []Metric, name string) bool {
-	for _, m := range ms {
-		if m.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func hasMetricBytes(ms []Metric, name []byte) bool {
+func hasMetric[S string | []byte](ms []Metric, name S) bool {
 	for _, m := range ms {
 		if m.Name == string(name) {
 			return true

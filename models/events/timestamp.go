@@ -124,8 +124,8 @@ func (c *compiled) eventTime(o *fastjson.Object) (int64, error) {
 	default:
 		return 0, fieldErr(field, "must be an RFC 3339 string or an epoch number, got %s", v.Type())
 	}
-	if mf := c.opts.maxFuture(); mf >= 0 && ms > c.futureLimitMs(mf, false) && ms > c.futureLimitMs(mf, true) {
-		t, now := time.UnixMilli(ms).UTC(), c.opts.now()
+	if c.beyondMaxFuture(ms) {
+		t, now, mf := time.UnixMilli(ms).UTC(), c.opts.now(), c.opts.maxFuture()
 		return 0, fieldErr(field, "%s is in the future: %s ahead of this machine's clock, more than max-future %s allows (the device's clock is wrong)",
 			t.Format(time.RFC3339), t.Sub(now).Round(time.Second), mf)
 	}
@@ -138,6 +138,13 @@ func (c *compiled) eventTime(o *fastjson.Object) (int64, error) {
 // too far ahead; and a record it would reject is judged again against a
 // fresh reading (futureLimitMs's fresh), so none is rejected wrongly.
 const clockEvery = 1024
+
+// beyondMaxFuture reports whether event time ms (epoch) lies more than
+// MaxFuture past the wall clock.
+func (c *compiled) beyondMaxFuture(ms int64) bool {
+	mf := c.opts.maxFuture()
+	return mf >= 0 && ms > c.futureLimitMs(mf, false) && ms > c.futureLimitMs(mf, true)
+}
 
 // futureLimitMs is the latest event time MaxFuture mf allows, in epoch
 // ms, by the clock read at most clockEvery records ago, or by the clock
