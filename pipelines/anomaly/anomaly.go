@@ -114,9 +114,10 @@ func buildDedup(s beam.Scope, cfg Config) Result {
 	return write(s, cfg, Result{Anomalies: anomalies, WindowStats: stats, DeadLetters: dead})
 }
 
-// buildMessages is Build for a message source (Kafka, Pub/Sub): the fused
-// stage decodes each bundle and ships per-device batches, which the learned
-// detectors and the per-device window statistics take from keyed state.
+// buildMessages is Build for a message source (Kafka, Pub/Sub): the source
+// emits one element per poll or pull, the fused stage decodes each and
+// ships per-device batches per bundle, which the learned detectors and the
+// per-device window statistics take from keyed state.
 func buildMessages(s beam.Scope, cfg Config) Result {
 	det, model := cfg.detectors()
 	learned := learnedOf(det)
@@ -124,7 +125,7 @@ func buildMessages(s beam.Scope, cfg Config) Result {
 	// file does: its window statistics are merged at the end like a
 	// file's, whatever order the source delivers (Pub/Sub: none).
 	bounded := cfg.Input.Bounded()
-	stage := fused.Records(s, endpoint.Read(s, cfg.Input), fused.Options{
+	stage := fused.Messages(s, endpoint.ReadBatches(s, cfg.Input), fused.Options{
 		Decode:   cfg.Decode,
 		Detect:   det,
 		Partials: bounded && !cfg.NoWindowStats,

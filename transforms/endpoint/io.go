@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	"github.com/beamlens/beamlens/transforms/kafkaio"
+	"github.com/beamlens/beamlens/transforms/pubsubio"
 )
 
 // CheckInput reports whether beamlens can read from u, with an error a user
@@ -51,11 +53,24 @@ func Read(s beam.Scope, u URI) beam.PCollection {
 	case File:
 		return jsonl.Read(s, u.Path)
 	case Kafka:
-		return readKafka(s, u)
+		return kafkaio.Read(s, kafkaReadOptions(u))
 	case PubSub:
-		return readPubSub(s, u)
+		return pubsubio.Read(s, pubsubReadOptions(u))
 	}
 	panic(fmt.Sprintf("endpoint.Read: %v", CheckInput(u)))
+}
+
+// ReadBatches returns the records at a message source u (Kafka, Pub/Sub)
+// as PCollection<events.RawBatch>, one element per poll or pull, for a
+// stage that handles records in bulk (transforms/fused).
+func ReadBatches(s beam.Scope, u URI) beam.PCollection {
+	switch u.Kind {
+	case Kafka:
+		return kafkaio.ReadBatches(s, kafkaReadOptions(u))
+	case PubSub:
+		return pubsubio.ReadBatches(s, pubsubReadOptions(u))
+	}
+	panic(fmt.Sprintf("endpoint.ReadBatches: %s input %q is not a message source", u.Kind, u.Raw))
 }
 
 // Write sends a PCollection<[]byte> of JSON records to the stream named

@@ -60,7 +60,8 @@ func (u URI) StreamTopic(stream string) string {
 	return u.Topic + "." + stream
 }
 
-func readKafka(s beam.Scope, u URI) beam.PCollection {
+// kafkaReadOptions are the read options a kafka:// input URI says.
+func kafkaReadOptions(u URI) kafkaio.ReadOptions {
 	k := u.Kafka
 	opts := kafkaio.ReadOptions{Brokers: u.Brokers, Topic: u.Topic, Group: k.Group, Start: k.Start,
 		ResetTo: k.ResetTo, CommitOnStop: k.CommitOnStop,
@@ -68,7 +69,7 @@ func readKafka(s beam.Scope, u URI) beam.PCollection {
 	if k.Start == kafkaio.AtTime || k.ResetTo == kafkaio.AtTime {
 		opts.StartTime = timeFromMs(k.StartTimeMs)
 	}
-	return kafkaio.Read(s, opts)
+	return opts
 }
 
 func writeKafka(s beam.Scope, u URI, stream string, lines beam.PCollection) {

@@ -50,7 +50,8 @@ func checkPubSub(u URI, input bool) error {
 	return nil
 }
 
-func readPubSub(s beam.Scope, u URI) beam.PCollection {
+// pubsubReadOptions are the read options a pubsub:// input URI says.
+func pubsubReadOptions(u URI) pubsubio.ReadOptions {
 	opts := pubsubio.ReadOptions{Project: u.Project, Subscription: u.Subscription,
 		TimestampField: u.PubSub.TimestampField, TimestampAttribute: u.PubSub.TimestampAttribute}
 	if u.PubSub.Bounded {
@@ -59,7 +60,7 @@ func readPubSub(s beam.Scope, u URI) beam.PCollection {
 			opts.StopAfterIdle = DefaultPubSubIdleStop
 		}
 	}
-	return pubsubio.Read(s, opts)
+	return opts
 }
 
 // writePubSub publishes the stream to its topic (StreamTopic), creating the

@@ -94,18 +94,19 @@ func newProcessor(cfg stageConfig) (*processor, error) {
 	return p, nil
 }
 
-// recordSource locates a record: a file's path and the line's offset
-// (named only when needed: most records never are), or else a message's
-// name.
+// recordSource locates a record: a file's path and the line's offset, or
+// a message's place in its batch. It is named only when needed: most
+// records never are.
 type recordSource struct {
-	name   string
 	path   string
 	offset int64
+	batch  *events.RawBatch
+	index  int
 }
 
 func (s recordSource) String() string {
-	if s.path == "" {
-		return s.name
+	if s.batch != nil {
+		return s.batch.Source(s.index)
 	}
 	return fileSource(s.path, s.offset)
 }

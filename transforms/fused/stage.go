@@ -11,6 +11,7 @@ import (
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/jsonl"
+	_ "github.com/beamlens/beamlens/transforms/rawbatch" // events.RawBatch's coder
 	"golang.org/x/sync/errgroup"
 )
 
@@ -18,9 +19,10 @@ func init() {
 	beam.RegisterType(reflect.TypeOf((*jsonl.Range)(nil)).Elem())
 	register.DoFn6x1[context.Context, jsonl.Range, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
 		func(string, []byte), func(beam.EventTime, string, []byte), error](&rangeFn{})
-	register.DoFn6x1[context.Context, events.Raw, func(beam.EventTime, events.Anomaly), func(events.DeadLetter),
-		func(string, []byte), func(beam.EventTime, string, []byte), error](&recordsFn{})
+	register.DoFn6x1[context.Context, events.RawBatch, func(beam.EventTime, events.Anomaly), func(beam.EventTime, events.DeadLetter),
+		func(string, []byte), func(beam.EventTime, string, []byte), error](&messagesFn{})
 	register.Emitter2[beam.EventTime, events.Anomaly]()
+	register.Emitter2[beam.EventTime, events.DeadLetter]()
 	register.Emitter2[string, []byte]()
 	register.Emitter3[beam.EventTime, string, []byte]()
 }
@@ -53,16 +55,18 @@ func Files(s beam.Scope, pattern string, opts Options) Result {
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
 }
 
-// Records runs the stage over PCollection<events.Raw> from a message source
-// (Kafka, Pub/Sub): the records of one bundle are the chunk, and its
-// batches and partials leave when the bundle finishes (partials in the
-// global window at time 0: only for a read that holds its watermark until
-// it ends, --bounded; an endless stream's window statistics are
-// windowstats.PerDevice's).
-func Records(s beam.Scope, raws beam.PCollection, opts Options) Result {
-	s = s.Scope("fused.Records")
-	mustValidate("fused.Records", opts)
-	a, d, p, b := beam.ParDo4(s, &recordsFn{Config: newStageConfig(opts)}, raws)
+// Messages runs the stage over PCollection<events.RawBatch> from a message
+// source (kafkaio.ReadBatches, pubsubio.ReadBatches): one DoFn call per
+// poll or pull, not per record. The records of one bundle are the chunk:
+// its per-device batches and partials leave when the bundle finishes
+// (partials in the global window at time 0: only for a read that holds its
+// watermark until it ends, --bounded; an endless stream's window
+// statistics are windowstats.PerDevice's). Anomalies and dead letters
+// leave at their record's event time, as if the records had come alone.
+func Messages(s beam.Scope, batches beam.PCollection, opts Options) Result {
+	s = s.Scope("fused.Messages")
+	mustValidate("fused.Messages", opts)
+	a, d, p, b := beam.ParDo4(s, &messagesFn{Config: newStageConfig(opts)}, batches)
 	return Result{Anomalies: a, DeadLetters: d, Partials: p, Batches: b}
 }
 
@@ -226,28 +230,42 @@ func splitRange(r jsonl.Range, n int, least int64) []jsonl.Range {
 	return parts
 }
 
-// recordsFn decodes and scores each record of a bundle, and ships the
-// bundle's per-device batches when it finishes.
-type recordsFn struct {
+// messagesFn decodes and scores the records of each batch a message
+// source read, and ships the bundle's per-device batches when it
+// finishes.
+type messagesFn struct {
 	Config stageConfig
 	p      *processor
-	out    emitters
+	// at is the event time of the record in hand: its dead letter's
+	// timestamp (the batch's is its earliest record's).
+	at beam.EventTime
 }
 
-func (fn *recordsFn) Setup() (err error) {
+func (fn *messagesFn) Setup() (err error) {
 	fn.p, err = newProcessor(fn.Config)
 	return err
 }
 
-func (fn *recordsFn) ProcessElement(ctx context.Context, raw events.Raw, anomaly func(beam.EventTime, events.Anomaly),
-	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
-	fn.out = emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch}
-	return fn.p.record(raw.Data, raw.Size, raw.Problem, recordSource{name: raw.Source}, fn.out)
+func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, anomaly func(beam.EventTime, events.Anomaly),
+	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
+	out := fn.emitters(anomaly, dead, partial, batch)
+	for i := range b.Len() {
+		fn.at = beam.EventTime(b.Times[i])
+		if err := fn.p.record(b.Data[i], b.Sizes[i], b.Problem(i), recordSource{batch: &b, index: i}, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (fn *recordsFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
-	dead func(events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
-	fn.p.flush(ctx, emitters{anomaly: anomaly, dead: dead, partial: partial, batch: batch})
+func (fn *messagesFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
+	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
+	fn.p.flush(ctx, fn.emitters(anomaly, dead, partial, batch))
+}
+
+func (fn *messagesFn) emitters(anomaly func(beam.EventTime, events.Anomaly), dead func(beam.EventTime, events.DeadLetter),
+	partial func(string, []byte), batch func(beam.EventTime, string, []byte)) emitters {
+	return emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(fn.at, d) }, partial: partial, batch: batch}
 }
 
 func mustValidate(fn string, opts Options) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/valyala/fastjson"
 	"reflect"
-	"strconv"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/transforms/rawbatch"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -26,12 +26,11 @@ func init() {
 	rangeType := reflect.TypeOf((*partitionRange)(nil)).Elem()
 	beam.RegisterType(rangeType)
 	beam.RegisterCoder(rangeType, encodeRange, decodeRange)
-	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
 	register.DoFn3x1[context.Context, []byte, func(partitionRange), error](&discoverFn{})
 	register.Emitter1[partitionRange]()
 	register.DoFn5x2[context.Context, *watermarks.Estimator, *sdf.LockRTracker, partitionRange,
-		func(beam.EventTime, events.Raw), sdf.ProcessContinuation, error](&readFn{})
-	register.Emitter2[beam.EventTime, events.Raw]()
+		func(beam.EventTime, events.RawBatch), sdf.ProcessContinuation, error](&readFn{})
+	register.Emitter2[beam.EventTime, events.RawBatch]()
 }
 
 // counters count what the read read; see watermarks.ReadCounters.
@@ -39,12 +38,29 @@ var counters = watermarks.NewReadCounters("kafka_records")
 
 func init() { metrics.AddWatermarkSource(Watermark) }
 
-// Read reads every partition of opts.Topic and returns
-// PCollection<events.Raw>: one element per record, Source
-// "kafka://TOPIC/PARTITION@OFFSET", Data the record's value, each stamped
-// with the record's timestamp as its event time. A value over
-// events.MaxRecordBytes is not passed on whole: it comes with a Problem, so
-// that it becomes a dead letter.
+// Read is ReadBatches with the records taken out of their batches:
+// PCollection<events.Raw>, one element per record, Source
+// "kafka://TOPIC/PARTITION@OFFSET", Data the record's value, stamped with
+// the record's event time. For consumers that want records one by one.
+func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
+	s = s.Scope("kafkaio.Read")
+	return rawbatch.Records(s, readBatches(s, opts, "kafkaio.Read"))
+}
+
+// ReadBatches reads every partition of opts.Topic and returns
+// PCollection<events.RawBatch>: one element per poll of a partition, the
+// records in offset order, named "kafka://TOPIC/PARTITION@OFFSET", each
+// with its event time (the record's timestamp, or opts.TimestampField),
+// the element stamped with the earliest of them, so that no record is
+// behind its element and the watermark, which follows the records, holds
+// for each. A value over events.MaxRecordBytes is not passed on whole: it
+// comes with a Problem, so that it becomes a dead letter. Control records
+// (transaction markers) are not passed on.
+//
+// A stage that handles records in bulk (transforms/fused) takes the
+// batches, so that the runner's per-element cost is paid per poll
+// (thousands of records), not per record; Read hands out the records one
+// by one.
 //
 // The partitions and their start (and, when bounded, end) offsets are
 // looked up when the pipeline starts, on a worker. Partitions added to the
@@ -75,16 +91,21 @@ func init() { metrics.AddWatermarkSource(Watermark) }
 // The running pipeline's own position is its checkpointed restrictions,
 // not the group's offsets.
 //
-// Read panics when opts are invalid. The collection is unbounded even when
+// ReadBatches panics when opts are invalid. The collection is unbounded even when
 // the read is bounded (opts.Bounded or opts.MaxRecordsPerPartition); such a
 // pipeline finishes once every partition reached its end. It needs a runner
 // with self-checkpointing SDFs: prism (Beam 2.77 honours the resume delay),
 // Flink, Dataflow; not the legacy direct runner.
-func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
-	s = s.Scope("kafkaio.Read")
+func ReadBatches(s beam.Scope, opts ReadOptions) beam.PCollection {
+	return readBatches(s, opts, "kafkaio.ReadBatches")
+}
+
+// readBatches is ReadBatches, named for a panic as the constructor called.
+func readBatches(s beam.Scope, opts ReadOptions, name string) beam.PCollection {
+	s = s.Scope("kafkaio.ReadBatches")
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
-		panic(fmt.Sprintf("kafkaio.Read: %v", err))
+		panic(fmt.Sprintf("%s: %v", name, err))
 	}
 	conn := connConfig{Brokers: opts.Brokers, ClientID: opts.ClientID, SASL: opts.SASL, TLS: opts.TLS}
 	plan := readPlan{
@@ -236,7 +257,7 @@ func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarks.Estimator {
 func (fn *readFn) WatermarkEstimatorState(we *watermarks.Estimator) int64 { return we.State() }
 
 func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, rt *sdf.LockRTracker,
-	_ partitionRange, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
+	_ partitionRange, emit func(beam.EventTime, events.RawBatch)) (sdf.ProcessContinuation, error) {
 	rest := rt.GetRestriction().(partitionRange)
 	if rt.IsDone() {
 		return sdf.StopProcessing(), nil
@@ -281,44 +302,77 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 		if err != nil {
 			return sdf.StopProcessing(), fmt.Errorf("kafkaio.Read %s: %w", rest, err)
 		}
-		nowMs := time.Now().UnixMilli()
 		if len(recs) == 0 {
 			if fn.caughtUp(ctx, c) {
 				we.Idle(time.Now())
 			}
 			return sdf.ResumeProcessingIn(time.Duration(fn.IdleMs) * time.Millisecond), nil
 		}
-		for i, rec := range recs {
-			if !rt.TryClaim(rec.Offset) {
-				// The range ended before rec (a drain stopped it): the
-				// rest is another restriction's.
-				c.pending = recs[i:]
-				return sdf.StopProcessing(), rt.GetError()
-			}
-			claimed++
-			c.next = rec.Offset + 1
-			if !rec.Attrs.IsControl() {
-				ms, timed := fn.eventTime(rec)
-				if timed {
-					we.Observe(ms, nowMs)
-				} else {
-					untimed++
-				}
-				emit(mtime.FromMilliseconds(ms), toRaw(prefix, rec))
-				emitted++
-			}
-			if rt.IsDone() {
-				// A bounded range ended. Its last offsets are committed
-				// before the runner commits the bundle: a restart from
-				// the group's offsets after a failure right here skips
-				// them (see the package doc).
-				fn.commit(ctx, c, c.next)
-				c.close()
-				return sdf.StopProcessing(), nil
-			}
+		batch, n, nUntimed, stop := fn.claim(rt, we, c, recs, prefix)
+		claimed += n
+		untimed += nUntimed
+		if batch.Len() > 0 {
+			emit(mtime.FromMilliseconds(batch.Earliest()), batch)
+			emitted += batch.Len()
+		}
+		switch {
+		case stop == stopClaim:
+			// The range ended before the rest (a drain stopped it): they
+			// are another restriction's.
+			return sdf.StopProcessing(), rt.GetError()
+		case stop == stopEnd:
+			// A bounded range ended. Its last offsets are committed
+			// before the runner commits the bundle: a restart from the
+			// group's offsets after a failure right here skips them (see
+			// the package doc).
+			fn.commit(ctx, c, c.next)
+			c.close()
+			return sdf.StopProcessing(), nil
 		}
 	}
 	return sdf.ResumeProcessingIn(0), nil
+}
+
+// Why claim stopped short of the poll's end.
+const (
+	stopNone  = iota
+	stopClaim // a claim failed: the rest is left in c.pending
+	stopEnd   // a bounded range reached its end
+)
+
+// claim claims a poll's records in order and returns the batch of those
+// claimed, control records left out, how many it claimed, how many of the
+// batch have no say in the watermark, and why it stopped: at the first
+// claim that fails, at the range's end, or at the poll's end.
+func (fn *readFn) claim(rt *sdf.LockRTracker, we *watermarks.Estimator, c *partitionConsumer,
+	recs []*kgo.Record, prefix string) (batch events.RawBatch, claimed, untimed, stop int) {
+	nowMs := time.Now().UnixMilli()
+	batch.Prefix = prefix
+	batch.Offsets = make([]int64, 0, len(recs))
+	batch.Times = make([]int64, 0, len(recs))
+	batch.Data = make([][]byte, 0, len(recs))
+	batch.Sizes = make([]int64, 0, len(recs))
+	for i, rec := range recs {
+		if !rt.TryClaim(rec.Offset) {
+			c.pending = recs[i:]
+			return batch, claimed, untimed, stopClaim
+		}
+		claimed++
+		c.next = rec.Offset + 1
+		if !rec.Attrs.IsControl() {
+			ms, timed := fn.eventTime(rec)
+			if timed {
+				we.Observe(ms, nowMs)
+			} else {
+				untimed++
+			}
+			addRecord(&batch, rec, ms)
+		}
+		if rt.IsDone() {
+			return batch, claimed, untimed, stopEnd
+		}
+	}
+	return batch, claimed, untimed, stopNone
 }
 
 // eventTime returns a record's event time in Unix ms and whether it may
@@ -396,14 +450,15 @@ func (fn *readFn) commit(ctx context.Context, c *partitionConsumer, offset int64
 	c.committed = offset
 }
 
-// toRaw turns a record into the element Read emits.
-func toRaw(prefix string, rec *kgo.Record) events.Raw {
-	src := make([]byte, 0, len(prefix)+20)
-	src = strconv.AppendInt(append(src, prefix...), rec.Offset, 10)
-	raw := events.Raw{Source: string(src), Data: rec.Value, Size: int64(len(rec.Value))}
-	if len(rec.Value) > events.MaxRecordBytes {
-		raw.Data = append([]byte(nil), rec.Value[:events.MaxDeadLetterRaw]...)
-		raw.Problem = fmt.Sprintf("record is %d bytes, over the %d-byte limit", len(rec.Value), events.MaxRecordBytes)
+// addRecord appends rec, with event time ms, to b. A value over
+// events.MaxRecordBytes is cut to what a dead letter keeps, with the
+// problem that makes it one; others are not copied (the batch shares the
+// fetch's memory).
+func addRecord(b *events.RawBatch, rec *kgo.Record, ms int64) {
+	data, problem := rec.Value, ""
+	if len(data) > events.MaxRecordBytes {
+		data = append([]byte(nil), data[:events.MaxDeadLetterRaw]...)
+		problem = fmt.Sprintf("record is %d bytes, over the %d-byte limit", len(rec.Value), events.MaxRecordBytes)
 	}
-	return raw
+	b.AddOffset(rec.Offset, ms, data, int64(len(rec.Value)), problem)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/beamlens/beamlens/internal/metrics"
 	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
+	"github.com/beamlens/beamlens/transforms/rawbatch"
 	"github.com/valyala/fastjson"
 )
 
@@ -26,10 +27,9 @@ func init() {
 	restType := reflect.TypeOf((*readRestriction)(nil)).Elem()
 	beam.RegisterType(restType)
 	beam.RegisterCoder(restType, encodeRestriction, decodeRestriction)
-	beam.RegisterType(reflect.TypeOf((*events.Raw)(nil)).Elem())
 	register.DoFn5x2[context.Context, *watermarks.Estimator, *readTracker, string,
-		func(beam.EventTime, events.Raw), sdf.ProcessContinuation, error](&readFn{})
-	register.Emitter2[beam.EventTime, events.Raw]()
+		func(beam.EventTime, events.RawBatch), sdf.ProcessContinuation, error](&readFn{})
+	register.Emitter2[beam.EventTime, events.RawBatch]()
 }
 
 // counters count what the read read; see watermarks.ReadCounters.
@@ -37,13 +37,26 @@ var counters = watermarks.NewReadCounters("pubsub_messages")
 
 func init() { metrics.AddWatermarkSource(Watermark) }
 
-// Read pulls messages from the subscription opts.Subscription and returns
-// PCollection<events.Raw>: one element per message, Source
+// Read is ReadBatches with the messages taken out of their batches:
+// PCollection<events.Raw>, one element per message, Source
 // "pubsub://projects/P/subscriptions/S@MESSAGE_ID", Data the message's
-// data, each stamped with the message's publish time (or
-// opts.TimestampAttribute) as its event time. A message over
+// data, stamped with the message's event time. For consumers that want
+// messages one by one.
+func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
+	s = s.Scope("pubsubio.Read")
+	return rawbatch.Records(s, readBatches(s, opts, "pubsubio.Read"))
+}
+
+// ReadBatches pulls messages from the subscription opts.Subscription and
+// returns PCollection<events.RawBatch>: one element per pull, the
+// messages named "pubsub://projects/P/subscriptions/S@MESSAGE_ID", each
+// with its event time (the publish time, or opts.TimestampField or
+// opts.TimestampAttribute), the element stamped with the earliest of
+// them, so that no message is behind its element. A message over
 // events.MaxRecordBytes, or without a valid timestamp attribute, comes with
-// a Problem, so that it becomes a dead letter.
+// a Problem, so that it becomes a dead letter. A stage that handles
+// messages in bulk (transforms/fused) takes the batches, so that the
+// runner's per-element cost is paid per pull, not per message.
 //
 // A message is acknowledged only after the runner committed the bundle that
 // emitted it (see the package doc for what that guarantees on each runner):
@@ -52,16 +65,21 @@ func init() { metrics.AddWatermarkSource(Watermark) }
 // are redelivered by Pub/Sub once their ack deadline (at most a minute)
 // runs out.
 //
-// Read panics when opts are invalid. The collection is unbounded even when
+// ReadBatches panics when opts are invalid. The collection is unbounded even when
 // the read ends (opts.MaxMessages or opts.StopAfterIdle); such a pipeline
 // finishes once the read has ended and acknowledged its last messages. It
 // needs a runner with self-checkpointing SDFs: prism, Flink, Dataflow; not
 // the legacy direct runner.
-func Read(s beam.Scope, opts ReadOptions) beam.PCollection {
-	s = s.Scope("pubsubio.Read")
+func ReadBatches(s beam.Scope, opts ReadOptions) beam.PCollection {
+	return readBatches(s, opts, "pubsubio.ReadBatches")
+}
+
+// readBatches is ReadBatches, named for a panic as the constructor called.
+func readBatches(s beam.Scope, opts ReadOptions, name string) beam.PCollection {
+	s = s.Scope("pubsubio.ReadBatches")
 	opts = opts.withDefaults()
 	if err := opts.validate(); err != nil {
-		panic(fmt.Sprintf("pubsubio.Read: %v", err))
+		panic(fmt.Sprintf("%s: %v", name, err))
 	}
 	fn := &readFn{
 		Project:            opts.Project,
@@ -174,7 +192,7 @@ func (fn *readFn) CreateWatermarkEstimator(state int64) *watermarks.Estimator {
 func (fn *readFn) WatermarkEstimatorState(we *watermarks.Estimator) int64 { return we.State() }
 
 func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, rt *readTracker,
-	_ string, emit func(beam.EventTime, events.Raw)) (sdf.ProcessContinuation, error) {
+	_ string, emit func(beam.EventTime, events.RawBatch)) (sdf.ProcessContinuation, error) {
 	if rt.IsDone() {
 		return sdf.StopProcessing(), nil
 	}
@@ -248,21 +266,24 @@ func (fn *readFn) ProcessElement(ctx context.Context, we *watermarks.Estimator, 
 		// Stamped before the claims, so that a residual split off among
 		// them knows their age and deadline.
 		rt.pulled(start.UnixMilli(), start.Add(minAckDeadline).UnixMilli())
+		batch := events.RawBatch{Prefix: fn.prefix}
 		for i, m := range msgs {
 			if !rt.TryClaim(m.GetAckId()) {
 				// The runner checkpointed the read while it pulled: these
 				// messages are not this bundle's to emit. Hand them back.
 				fn.nack(ctx, msgs[i:])
-				return sdf.StopProcessing(), nil
+				break
 			}
-			ms, timed, raw := fn.toRaw(m.GetMessage())
-			if timed {
-				we.Observe(ms, nowMs)
-			} else {
+			if !fn.add(&batch, m.GetMessage(), nowMs, we) {
 				untimed++
 			}
-			emit(mtime.FromMilliseconds(ms), raw)
-			emitted++
+		}
+		if batch.Len() > 0 {
+			emit(mtime.FromMilliseconds(batch.Earliest()), batch)
+			emitted += batch.Len()
+		}
+		if batch.Len() < len(msgs) {
+			return sdf.StopProcessing(), nil
 		}
 		if len(msgs) < asked {
 			// Caught up for now: hand this batch downstream rather than
@@ -318,14 +339,14 @@ func (fn *readFn) nack(ctx context.Context, msgs []*pubsubpb.ReceivedMessage) {
 	}
 }
 
-// toRaw turns a message into the element Read emits, and returns its event
-// time in Unix ms and whether that time may move the watermark: not when
-// the time was to come from the data or an attribute and did not, in which
-// case the message keeps its publish time.
-func (fn *readFn) toRaw(m *pubsubpb.PubsubMessage) (ms int64, timed bool, raw events.Raw) {
-	data := m.GetData()
-	raw = events.Raw{Source: fn.prefix + m.GetMessageId(), Data: data, Size: int64(len(data))}
-	ms, timed = m.GetPublishTime().AsTime().UnixMilli(), true
+// add appends message m to b, and reports whether its event time may move
+// the watermark (then observed): the time in TimestampField or
+// TimestampAttribute when it reads, else the publish time.
+func (fn *readFn) add(b *events.RawBatch, m *pubsubpb.PubsubMessage, nowMs int64, we *watermarks.Estimator) (timed bool) {
+	data, problem := m.GetData(), ""
+	size := int64(len(data))
+	ms := m.GetPublishTime().AsTime().UnixMilli()
+	timed = true
 	switch {
 	case fn.TimestampField != "":
 		if t, ok := watermarks.FieldTime(&fn.parser, data, fn.TimestampField); ok {
@@ -336,16 +357,20 @@ func (fn *readFn) toRaw(m *pubsubpb.PubsubMessage) (ms int64, timed bool, raw ev
 	case fn.TimestampAttribute != "":
 		t, err := attributeTime(m.GetAttributes(), fn.TimestampAttribute)
 		if err != nil {
-			raw.Problem, timed = err.Error(), false
+			problem, timed = err.Error(), false
 		} else {
 			ms = t
 		}
 	}
 	if len(data) > events.MaxRecordBytes {
-		raw.Data = append([]byte(nil), data[:events.MaxDeadLetterRaw]...)
-		raw.Problem = fmt.Sprintf("message is %d bytes, over the %d-byte limit", len(data), events.MaxRecordBytes)
+		data = append([]byte(nil), data[:events.MaxDeadLetterRaw]...)
+		problem = fmt.Sprintf("message is %d bytes, over the %d-byte limit", size, events.MaxRecordBytes)
 	}
-	return ms, timed, raw
+	if timed {
+		we.Observe(ms, nowMs)
+	}
+	b.AddID(m.GetMessageId(), ms, data, size, problem)
+	return timed
 }
 
 // attributeTime reads an event time from attribute name: Unix milliseconds

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/beamlens/beamlens/internal/brokertest"
 	"github.com/beamlens/beamlens/internal/pipetest"
+	"github.com/beamlens/beamlens/internal/watermarks"
 	"strings"
 	"testing"
 	"time"
@@ -239,7 +240,7 @@ func TestReadFieldTimeBackfill(t *testing.T) {
 // TestToRawEventTimes: the event time comes from the field, the
 // attribute or the publish time, and a message whose field or attribute
 // does not read keeps its publish time and may not move the watermark.
-func TestToRawEventTimes(t *testing.T) {
+func TestAddEventTimes(t *testing.T) {
 	pub := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	msg := func(data string, attrs map[string]string) *pubsubpb.PubsubMessage {
 		return &pubsubpb.PubsubMessage{Data: []byte(data), Attributes: attrs, MessageId: "1", PublishTime: timestamppb.New(pub)}
@@ -260,7 +261,9 @@ func TestToRawEventTimes(t *testing.T) {
 		{attr, msg(`x`, nil), pub.UnixMilli(), false, true},
 		{&readFn{}, msg(`{"timestamp":"2025-01-01T00:00:00Z"}`, nil), pub.UnixMilli(), true, false},
 	} {
-		ms, timed, raw := c.fn.toRaw(c.m)
+		var b events.RawBatch
+		timed := c.fn.add(&b, c.m, pub.UnixMilli(), watermarks.NewEstimator(0, 0, false, false))
+		ms, raw := b.Times[0], b.Raw(0)
 		if ms != c.ms || timed != c.timed || (raw.Problem != "") != c.problem {
 			t.Errorf("%s %v via %+v: got %d %v %q; want %d %v problem=%v", c.m.Data, c.m.Attributes,
 				c.fn, ms, timed, raw.Problem, c.ms, c.timed, c.problem)

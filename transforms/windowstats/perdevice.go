@@ -38,7 +38,7 @@ const Stage = "window_stats"
 //
 // It takes PCollection<KV<string, []byte>>: per-device batches of readings
 // (the device id as key, detect.EncodeBatch's value), in the global window,
-// as fused.Records emits them. It returns PCollection<events.WindowStats>
+// as fused.Messages emits them. It returns PCollection<events.WindowStats>
 // and PCollection<events.DeadLetter>.
 //
 // A window [start, end) of a device fires its on-time pane when the device
