@@ -194,3 +194,20 @@ func TestWriteKey(t *testing.T) {
 		t.Errorf("no KeyField gave key %q", got)
 	}
 }
+
+// An element holding several JSON records, one per line (a block of
+// window statistics), becomes one Kafka record per line, each keyed by its
+// own key field; blank lines make none.
+func TestWriteMakesEachLineARecord(t *testing.T) {
+	const topic = "lines"
+	_, brokers := newCluster(t, topic, 1)
+	p, s := beam.NewPipelineWithRoot()
+	Write(s, WriteOptions{Brokers: brokers, Topic: topic, KeyField: "device_id"}, beam.Create(s,
+		[]byte("{\"device_id\":\"a\",\"n\":1}\n{\"device_id\":\"b\",\"n\":2}\n\n{\"n\":3}"), []byte(`{"device_id":"c","n":4}`)))
+	ptest.RunAndValidate(t, p)
+	var got []string
+	for _, r := range consumeAll(t, brokers, topic, 4) {
+		got = append(got, string(r.Key)+"="+string(r.Value))
+	}
+	pipetest.SameSet(t, got, []any{`a={"device_id":"a","n":1}`, `b={"device_id":"b","n":2}`, `={"n":3}`, `c={"device_id":"c","n":4}`})
+}
