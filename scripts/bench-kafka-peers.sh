@@ -48,9 +48,9 @@ timed() { # job round cmd...: runs cmd under /usr/bin/time, appends a row
 
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), Kafka $(scripts/kafka.sh env 2>/dev/null | awk -F= '/KAFKA_VERSION/ {print $2}'), topic of $records readings in 3 partitions, $rounds rounds"
 for r in $(seq 1 "$rounds"); do
-  timed beamlens "$r" "$work/beamlens" anomalies --bounded --input="kafka://$b/$in" --output="kafka://$b/out_${id}_${r}_new"
+  timed beamlens "$r" "$work/beamlens" anomalies --detectors=threshold --bounded --input="kafka://$b/$in" --output="kafka://$b/out_${id}_${r}_new"
   if [ -n "${BEAMLENS_OLD:-}" ]; then
-    timed beamlens-old "$r" "$BEAMLENS_OLD" anomalies --bounded --input="kafka://$b/$in" --output="kafka://$b/out_${id}_${r}_old"
+    timed beamlens-old "$r" "$BEAMLENS_OLD" anomalies --detectors=threshold --bounded --input="kafka://$b/$in" --output="kafka://$b/out_${id}_${r}_old"
   fi
   timed kcat "$r" kcat -C -b "$b" -t "$in" -o beginning -e -q
   timed quix "$r" .venv/quix/bin/python scripts/bench/article_quix.py "$b" "$in" "quix_out_${id}_$r" "$records"

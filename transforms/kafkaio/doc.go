@@ -8,7 +8,11 @@
 // flows, and refuses the runner's other splits (a partition is read in
 // order, by one client), and its watermark follows the record timestamps and, on a partition
 // that has caught up, the clock, so that quiet partitions do not hold back
-// the windows of busy ones. Write produces JSON records with an idempotent,
+// the windows of busy ones. ReadBatches emits one
+// events.RawBatch per poll of a partition (stamped with its earliest
+// record's event time), so that a stage that handles records in bulk pays
+// the runner's per-element cost per poll; Read hands the records out one
+// by one. Write produces JSON records (one per line of an element) with an idempotent,
 // acks=all producer and flushes in FinishBundle, so that a bundle completes
 // only once its records are acknowledged and a failed record fails the
 // bundle: at least once, never a silent drop. github.com/twmb/franz-go does

@@ -7,7 +7,10 @@
 // and, after a pull that comes back empty, the clock, so that a quiet
 // subscription does not hold back event-time windows. For tests and
 // backfills it can end by itself, after MaxMessages or once the
-// subscription has been idle for StopAfterIdle. Write publishes with the
+// subscription has been idle for StopAfterIdle. ReadBatches emits one
+// events.RawBatch per pull (stamped with its earliest message's event
+// time), for a stage that handles messages in bulk; Read hands them out
+// one by one. Write publishes with the
 // client library's batching publisher, optionally with ordering keys, and
 // waits in FinishBundle until Pub/Sub has accepted every message of the
 // bundle; a refused message fails the bundle, so the runner retries it
