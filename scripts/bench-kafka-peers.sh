@@ -43,7 +43,7 @@ timed() { # job round cmd...: runs cmd under /usr/bin/time, appends a row
   read -r secs rss <"$work/time"
   printf '%s\t%s\t%s\t%s\n' "$job" "$round" "$secs" "$rss" >>"$runs"
   printf '%-14s round %s: %6.2f s  %8.0f readings/s  peak RSS %4d MB\n' "$job" "$round" "$secs" \
-    "$(echo "$records / $secs" | bc -l)" $((rss / 1024))
+    "$(awk -v n="$records" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')" $((rss / 1024))
 }
 
 echo "machine: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), Kafka $(scripts/kafka.sh env 2>/dev/null | awk -F= '/KAFKA_VERSION/ {print $2}'), topic of $records readings in 3 partitions, $rounds rounds"
