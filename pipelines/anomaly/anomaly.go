@@ -40,6 +40,13 @@ type Config struct {
 	// NoWindowStats leaves the monitoring stream out: anomalies and dead
 	// letters only, as in the article's job. Default false.
 	NoWindowStats bool
+	// SpillDir, for a file input, is a directory where the learned
+	// detectors keep each device's batches instead of the runner's
+	// shuffle (detect.Options.SpillDir): prism holds a shuffle's whole
+	// input in memory, which made a 10M-reading run peak at 14 GB. Every
+	// worker must see it; the caller creates and removes it. Default "":
+	// the shuffle.
+	SpillDir string
 }
 
 // Result holds the pipeline's collections, for tests and for callers that
@@ -217,6 +224,11 @@ func flattenValid(s beam.Scope, a, b beam.PCollection) beam.PCollection {
 // buildFiles is Build for a bounded file input.
 func buildFiles(s beam.Scope, cfg Config) Result {
 	det, model := cfg.detectors()
+	if det != nil && !model {
+		// Spilling needs batches in the file layout, which the model
+		// scorer's do not use.
+		det.SpillDir = cfg.SpillDir
+	}
 	learned := learnedOf(det)
 	stage := fused.Files(s, cfg.Input.Path, fused.Options{
 		Decode:   cfg.Decode,
