@@ -229,6 +229,7 @@ func buildFiles(s beam.Scope, cfg Config) Result {
 		// scorer's do not use.
 		det.SpillDir = cfg.SpillDir
 	}
+	cfg.Window.SpillDir = cfg.SpillDir // for the partials' merge
 	learned := learnedOf(det)
 	stage := fused.Files(s, cfg.Input.Path, fused.Options{
 		Decode:   cfg.Decode,

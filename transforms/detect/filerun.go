@@ -171,8 +171,8 @@ func readingLess(a, b *events.Reading) bool {
 	return a.Source < b.Source
 }
 
-// newBufferedRun reads a run of n bytes at off in f through a small buffer.
-func newBufferedRun(device string, f io.ReaderAt, off, n int64) (*runReader, error) {
-	size := int(min(n, 4096))
-	return newRunReader(device, bufio.NewReaderSize(io.NewSectionReader(f, off, n), max(size, 16)))
+// newBufferedRun reads the run in sr through a buffer of at most 4 KiB:
+// a device's runs are merged at once, so this is its memory per run.
+func newBufferedRun(device string, sr *io.SectionReader) (*runReader, error) {
+	return newRunReader(device, bufio.NewReaderSize(sr, int(max(min(sr.Size(), 4096), 16))))
 }

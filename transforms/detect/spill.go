@@ -1,18 +1,16 @@
 package detect
 
 import (
-	"bufio"
 	"container/heap"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/beamlens/beamlens/internal/metrics"
+	"github.com/beamlens/beamlens/internal/spill"
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -45,12 +43,10 @@ func scoreSpilled(s beam.Scope, batches beam.PCollection, opts Options) beam.PCo
 }
 
 // spillFn appends each batch, sorted, to a spill file of its bundle and
-// emits where it lies: KV<device, runRef>.
+// emits where it lies: KV<device, spill ref>.
 type spillFn struct {
-	Dir  string
-	f    *os.File
-	w    *bufio.Writer
-	size int64
+	Dir string
+	w   spill.Writer
 }
 
 func (fn *spillFn) ProcessElement(device string, batch []byte, emit func(string, []byte)) error {
@@ -58,57 +54,21 @@ func (fn *spillFn) ProcessElement(device string, batch []byte, emit func(string,
 	if err != nil {
 		return fmt.Errorf("detect: spilling a batch of %s: %w", device, err)
 	}
-	if fn.f == nil {
-		// One file per bundle: bundles run at once, and a file is
-		// complete (closed) when its bundle finishes, before any
-		// GroupByKey downstream hands its runs on.
-		if fn.f, err = os.CreateTemp(fn.Dir, "batches-*.spill"); err != nil {
-			return fmt.Errorf("detect: spill file: %w", err)
-		}
-		fn.w, fn.size = bufio.NewWriterSize(fn.f, 1<<20), 0
+	// One file per bundle: bundles run at once, and a file is complete
+	// (closed) when its bundle finishes, before the GroupByKey hands its
+	// runs on.
+	fn.w.Dir, fn.w.Pattern = fn.Dir, "batches-*.spill"
+	ref, err := fn.w.Append(b)
+	if err != nil {
+		return fmt.Errorf("detect: %w", err)
 	}
-	if _, err := fn.w.Write(b); err != nil {
-		return fmt.Errorf("detect: spill file: %w", err)
-	}
-	emit(device, appendRunRef(nil, fn.f.Name(), fn.size, int64(len(b))))
-	fn.size += int64(len(b))
+	emit(device, ref)
 	return nil
 }
 
 // FinishBundle closes the bundle's file. Beam wants the emitter here too;
 // nothing is emitted.
-func (fn *spillFn) FinishBundle(_ func(string, []byte)) error {
-	if fn.f == nil {
-		return nil
-	}
-	err := fn.w.Flush()
-	if cerr := fn.f.Close(); err == nil {
-		err = cerr
-	}
-	fn.f, fn.w = nil, nil
-	if err != nil {
-		return fmt.Errorf("detect: spill file: %w", err)
-	}
-	return nil
-}
-
-// appendRunRef encodes where a run lies: its file, offset and length.
-func appendRunRef(b []byte, path string, off, n int64) []byte {
-	b = appendChunk(b, []byte(path))
-	b = binary.AppendUvarint(b, uint64(off))
-	return binary.AppendUvarint(b, uint64(n))
-}
-
-func decodeRunRef(b []byte) (path string, off, n int64, err error) {
-	d := decoder{b: b}
-	path = string(d.chunk())
-	off = int64(d.uvarint(1<<62 - 1))
-	n = int64(d.uvarint(1<<62 - 1))
-	if d.err != nil || len(d.b) != 0 {
-		return "", 0, 0, errCorrupt
-	}
-	return path, off, n, nil
-}
+func (fn *spillFn) FinishBundle(_ func(string, []byte)) error { return fn.w.Close() }
 
 // spilledScoreFn is sortedBatchScoreFn over spilled runs: it merges a
 // device's runs in event-time order and scores them with fresh detectors.
@@ -129,27 +89,16 @@ func (fn *spilledScoreFn) Setup() (err error) {
 }
 
 func (fn *spilledScoreFn) ProcessElement(ctx context.Context, device string, refs func(*[]byte) bool, emit func(beam.EventTime, events.Anomaly)) error {
-	files := map[string]*os.File{}
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
+	var files spill.Files
+	defer files.Close()
 	var m runMerge
 	var ref []byte
 	for refs(&ref) {
-		path, off, n, err := decodeRunRef(ref)
+		sr, err := files.Section(ref)
 		if err != nil {
 			return fmt.Errorf("detect: a spilled run of %s: %w", device, err)
 		}
-		f := files[path]
-		if f == nil {
-			if f, err = os.Open(path); err != nil {
-				return fmt.Errorf("detect: spilled runs of %s: %w", device, err)
-			}
-			files[path] = f
-		}
-		rr, err := newBufferedRun(device, f, off, n)
+		rr, err := newBufferedRun(device, sr)
 		if err != nil {
 			return fmt.Errorf("detect: a spilled run of %s: %w", device, err)
 		}

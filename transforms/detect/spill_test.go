@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -180,7 +181,7 @@ func TestRunMergeOrder(t *testing.T) {
 	defer f.Close()
 	var m runMerge
 	for _, sp := range spans {
-		rr, err := newBufferedRun("sensor-001", f, sp.off, sp.n)
+		rr, err := newBufferedRun("sensor-001", io.NewSectionReader(f, sp.off, sp.n))
 		if err != nil {
 			t.Fatal(err)
 		}
