@@ -200,7 +200,14 @@ func withLearned(s beam.Scope, stage fused.Result, det *detect.Options, model bo
 	if len(learned.Detectors) > 0 {
 		learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
 		anomalies = flattenValid(s, anomalies, learnedAnomalies)
-		dead = deadletter.Flatten(s, dead, lateDead)
+		if learned.Streaming {
+			// Bounded, the scorer sorts every reading and none is late:
+			// its dead letters are an empty collection, and flattening
+			// with it would cost the fused stage its fusion with the
+			// dead-letter writer, so prism held every dead letter of
+			// the file in memory (2M of a 10M-reading file: ~1.5 GB).
+			dead = deadletter.Flatten(s, dead, lateDead)
+		}
 	}
 	if model {
 		modelAnomalies, modelDead := modelscore.Score(s, stage.Batches, modelOpts)
