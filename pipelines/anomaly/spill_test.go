@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/graph"
 	"github.com/beamlens/beamlens/models/synth"
 )
 
@@ -73,6 +74,31 @@ func TestSpilledMatchesInMemory(t *testing.T) {
 		got := run("spilled-"+runner, runner, true)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s, spilled: %d lines differ from the in-memory run's %d", runner, len(got), len(want))
+		}
+	}
+}
+
+// TestFileDeadLettersNotFlattened: a file run with the default detectors
+// flattens no dead letters (the writers' Flattens of shard names are
+// fine). The bounded scorer has no late readings, and flattening
+// its empty dead letters with the fused stage's made prism run the
+// dead-letter writer as a stage of its own and hold every dead letter of
+// the file in memory (2M of a 10M-reading file: peak RSS 9.9 GB, 0.68 GB
+// without the Flatten).
+func TestFileDeadLettersNotFlattened(t *testing.T) {
+	dir := t.TempDir()
+	cfg := config(t, writeStream(t, dir, 100, 1), filepath.Join(dir, "out"))
+	cfg.Detect.Detectors = []string{"ensemble"}
+	cfg.SpillDir = dir
+	p, s := beam.NewPipelineWithRoot()
+	Build(s, cfg)
+	edges, _, err := p.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range edges {
+		if e.Op == graph.Flatten && strings.Contains(fmt.Sprint(e.Output[0].To.Type()), "DeadLetter") {
+			t.Errorf("dead letters flattened in %s", e.Scope())
 		}
 	}
 }
