@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
+	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +15,9 @@ import (
 	"github.com/beamlens/beamlens/models/detectors"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/pipelines/anomaly"
+	"github.com/beamlens/beamlens/runners"
 	"github.com/beamlens/beamlens/transforms/detect"
+	"github.com/beamlens/beamlens/transforms/endpoint"
 	"github.com/beamlens/beamlens/transforms/modelscore"
 	"github.com/beamlens/beamlens/transforms/windowstats"
 )
@@ -236,7 +241,35 @@ func runAnomalies(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	f.runner.JobLabel = "anomalies"
+	if dir, err := spillDir(cfg, f.runner); err != nil {
+		return err
+	} else if dir != "" {
+		defer os.RemoveAll(dir)
+		cfg.SpillDir = dir
+	}
 	err = runWithMetrics(ctx, f.metricsAddr, func(s beam.Scope) { anomaly.Build(s, cfg) }, f.runner, stderr)
 	removeStoppedLeftovers(cfg.Output, err)
 	return err
+}
+
+// spillDir makes a temporary directory where a file run's learned
+// detectors keep their batches (anomaly.Config.SpillDir), when the runner's
+// workers run in this process and so see it: prism, which would otherwise
+// hold every batch in memory, and the direct runner. Flink shuffles
+// through its own managed memory and disk, and its workers may be
+// elsewhere. "" when not wanted.
+func spillDir(cfg anomaly.Config, ro runners.Options) (string, error) {
+	if cfg.Input.Kind != endpoint.File {
+		return "", nil
+	}
+	switch cmp.Or(ro.Runner, runners.Default) {
+	case "prism", "direct":
+	default:
+		return "", nil
+	}
+	dir, err := os.MkdirTemp("", "beamlens-spill-")
+	if err != nil {
+		return "", fmt.Errorf("a directory for the detectors' batches: %w", err)
+	}
+	return dir, nil
 }

@@ -29,8 +29,13 @@ type SensorOptions struct {
 	Seed uint64
 	// Devices is the number of devices. Default 8.
 	Devices int
-	// Start is the first event time. Default 2025-01-01T00:00:00Z: in the
-	// past, so the decoders' future check never trips.
+	// Start is the first event time. Default 2025-01-01T00:00:00Z, or,
+	// for a stream too long to end by 2026-01-01 (more than ~4.2M
+	// readings of 8 devices a minute apart), early enough to end there:
+	// in the past either way, so the decoders' future check never trips.
+	// (A 10M-reading stream from 2025 ran into 2027, and ~2M of its
+	// readings, a number that grew with the wall clock, were dead letters
+	// for being in the future.)
 	Start time.Time
 	// Interval is the time between two readings of one device. Default 1m.
 	Interval time.Duration
@@ -42,10 +47,15 @@ type SensorOptions struct {
 func (o SensorOptions) withDefaults() SensorOptions {
 	o.N = positiveOr(o.N, 10000)
 	o.Devices = positiveOr(o.Devices, 8)
+	o.Interval = positiveOr(o.Interval, time.Minute)
 	if o.Start.IsZero() {
 		o.Start = defaultStart
+		// The last reading is at step (N-1)/Devices.
+		span := time.Duration((o.N-1)/o.Devices) * o.Interval
+		if end := o.Start.Add(span); end.After(defaultEnd) {
+			o.Start = defaultEnd.Add(-span)
+		}
 	}
-	o.Interval = positiveOr(o.Interval, time.Minute)
 	o.SpikeRate = cmp.Or(o.SpikeRate, 0.004)
 	o.ShiftRate = cmp.Or(o.ShiftRate, 0.0005)
 	o.MalformedRate = cmp.Or(o.MalformedRate, 0.005)
@@ -202,6 +212,9 @@ func malformedReading(rng *rand.Rand, id string, t time.Time) []byte {
 
 // defaultStart is where generated data begins when no Start is given.
 var defaultStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// defaultEnd is the latest a default sensor timeline ends (SensorOptions.Start).
+var defaultEnd = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // positiveOr returns v, or def when v is zero or negative.
 func positiveOr[T int | time.Duration](v, def T) T {

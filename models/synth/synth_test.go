@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/beamlens/beamlens/models/events"
 )
@@ -83,5 +84,22 @@ func TestReviewsLabelled(t *testing.T) {
 	}
 	if spikes < 50 {
 		t.Errorf("only %d spike reviews", spikes)
+	}
+}
+
+// TestLongSensorTimelineEndsInThePast: a default timeline too long to end
+// by 2026-01-01 from 2025-01-01 starts early enough to end there (a 10M
+// stream used to run into 2027, its last ~2M readings in the future);
+// shorter ones keep their start, so their records do not change.
+func TestLongSensorTimelineEndsInThePast(t *testing.T) {
+	for _, n := range []int{1, 10000, 1000000, 4000000, 10000000, 100000000} {
+		o := SensorOptions{N: n}.withDefaults()
+		last := o.Start.Add(time.Duration((n-1)/o.Devices) * o.Interval)
+		if last.After(defaultEnd) {
+			t.Errorf("N=%d: the last reading is at %s, after %s", n, last, defaultEnd)
+		}
+		if short := !defaultStart.Add(time.Duration((n-1)/o.Devices) * o.Interval).After(defaultEnd); short != o.Start.Equal(defaultStart) {
+			t.Errorf("N=%d: starts at %s", n, o.Start)
+		}
 	}
 }

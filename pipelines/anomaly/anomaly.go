@@ -40,6 +40,13 @@ type Config struct {
 	// NoWindowStats leaves the monitoring stream out: anomalies and dead
 	// letters only, as in the article's job. Default false.
 	NoWindowStats bool
+	// SpillDir, for a file input, is a directory where the learned
+	// detectors keep each device's batches instead of the runner's
+	// shuffle (detect.Options.SpillDir): prism holds a shuffle's whole
+	// input in memory, which made a 10M-reading run peak at 14 GB. Every
+	// worker must see it; the caller creates and removes it. Default "":
+	// the shuffle.
+	SpillDir string
 }
 
 // Result holds the pipeline's collections, for tests and for callers that
@@ -195,7 +202,14 @@ func withLearned(s beam.Scope, stage fused.Result, det *detect.Options, model bo
 	if len(learned.Detectors) > 0 {
 		learnedAnomalies, lateDead := detect.ScoreBatches(s, stage.Batches, learned)
 		anomalies = flattenValid(s, anomalies, learnedAnomalies)
-		dead = deadletter.Flatten(s, dead, lateDead)
+		if learned.Streaming {
+			// Bounded, the scorer sorts every reading and none is late:
+			// its dead letters are an empty collection, and flattening
+			// with it would cost the fused stage its fusion with the
+			// dead-letter writer, so prism held every dead letter of
+			// the file in memory (2M of a 10M-reading file: ~1.5 GB).
+			dead = deadletter.Flatten(s, dead, lateDead)
+		}
 	}
 	if model {
 		modelAnomalies, modelDead := modelscore.Score(s, stage.Batches, modelOpts)
@@ -219,6 +233,12 @@ func flattenValid(s beam.Scope, a, b beam.PCollection) beam.PCollection {
 // buildFiles is Build for a bounded file input.
 func buildFiles(s beam.Scope, cfg Config) Result {
 	det, model := cfg.detectors()
+	if det != nil && !model {
+		// Spilling needs batches in the file layout, which the model
+		// scorer's do not use.
+		det.SpillDir = cfg.SpillDir
+	}
+	cfg.Window.SpillDir = cfg.SpillDir // for the partials' merge
 	learned := learnedOf(det)
 	stage := fused.Files(s, cfg.Input.Path, fused.Options{
 		Decode:   cfg.Decode,

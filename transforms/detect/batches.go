@@ -111,7 +111,8 @@ func DecodeBatch(device string, b []byte) ([]events.Reading, error) {
 // gathered, its readings sorted by event time and judged by fresh
 // detectors, so the result does not depend on arrival order (no state or
 // timers: it runs on the direct runner too). Memory: one device's readings
-// at a time, in their encoded batches.
+// at a time, in their encoded batches; with opts.SpillDir, a few KiB per
+// batch of the device (scoreSpilled).
 func ScoreBatches(s beam.Scope, batches beam.PCollection, opts Options) (anomalies, dead beam.PCollection) {
 	s = s.Scope("detect.ScoreBatches")
 	opts = opts.withDefaults()
@@ -119,9 +120,13 @@ func ScoreBatches(s beam.Scope, batches beam.PCollection, opts Options) (anomali
 	if opts.Streaming {
 		return scoreStreaming(s, batches, opts)
 	}
+	noLate := beam.CreateList(s.Scope("noLateReadings"), []events.DeadLetter{})
+	if opts.SpillDir != "" {
+		return scoreSpilled(s, batches, opts), noLate
+	}
 	anomalies = beam.ParDo(s, &sortedBatchScoreFn{Detectors: opts.Detectors, Metrics: opts.metrics(), Config: opts.config(), EveryScore: opts.EveryScore},
 		beam.GroupByKey(s, batches))
-	return anomalies, beam.CreateList(s.Scope("noLateReadings"), []events.DeadLetter{})
+	return anomalies, noLate
 }
 
 // sortedBatchScoreFn runs one device's readings, gathered from all its

@@ -8,4 +8,9 @@
 // detector judges each metric and each multivariate one (mahalanobis, hst,
 // pca) the metrics' vector, all in one scorer per device whose state is saved
 // and restored as one byte string.
+//
+// Bounded, a device's readings are scored in event-time order once the
+// input ends. With Options.SpillDir (file runs on prism and direct) its
+// batches wait in spill files (internal/spill) rather than in the runner's
+// shuffle, each sorted, and are merged from there (spill.go, filerun.go).
 package detect

@@ -63,6 +63,16 @@ type Options struct {
 	// record whose Score says how unusual it was: for evaluating detectors
 	// (beamlens eval nab), not for alerting. Default false.
 	EveryScore bool
+	// SpillDir, when set, makes the bounded scorer (ScoreBatches without
+	// Streaming) keep batches in files under this directory rather than in
+	// the runner's shuffle: each batch is sorted and appended to a file as
+	// it arrives, and a device's batches are merged from there, a few KiB
+	// of each in memory (see scoreSpilled). The batches must be in the
+	// file layout (FileBatch), and every worker must see the directory
+	// (prism and the direct runner, whose workers are this process). The
+	// caller creates and removes it. Default "": batches go through the
+	// shuffle and a device's readings are sorted in memory.
+	SpillDir string
 }
 
 // DefaultStateTTL is a day: long enough for devices that report hourly or

@@ -37,6 +37,12 @@ type Options struct {
 	// KeyName is what a key is called in late dead letters' reasons.
 	// Default "device".
 	KeyName string
+	// SpillDir, when set, makes MergePartials, MergePartialsJSON and
+	// WriteJSONL keep the partials in files under this directory rather
+	// than in the runner's shuffle (groupSpilled); every worker must see
+	// it (prism and the direct runner, whose workers are this process).
+	// The caller creates and removes it. Default "": the shuffle.
+	SpillDir string
 }
 
 // DefaultStateTTL is how long PerDevice remembers a quiet device.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/passert"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/jsonl"
@@ -65,4 +66,40 @@ func sortedLines(t *testing.T, path string) []string {
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	slices.Sort(lines)
 	return lines
+}
+
+// TestSpilledMergeMatchesShuffle: with SpillDir, WriteJSONL and
+// MergePartials give exactly what they give through the shuffle, and the
+// partials went through spill files.
+func TestSpilledMergeMatchesShuffle(t *testing.T) {
+	opts := Options{Size: 5 * time.Minute}
+	var partials []partialKV
+	for chunk := 0; chunk < 5; chunk++ {
+		agg := NewAggregator(opts.withDefaults())
+		for i := 0; i < 3000; i++ {
+			r := events.Reading{DeviceID: []string{"a", "b", "c", "d"}[i%4], EventTimeMs: int64(i*7919%(3600*48)) * 1000,
+				Metrics: []events.Metric{{Name: "m", Value: float64(chunk*1000 + i%97)}, {Name: "n", Value: float64(i % 13)}}}
+			agg.Add(&r)
+		}
+		agg.Flush(func(key string, p []byte) { partials = append(partials, partialKV{key, slices.Clone(p)}) })
+	}
+	dir, spill := t.TempDir(), t.TempDir()
+	shuffled, spilled := filepath.Join(dir, "shuffled.jsonl"), filepath.Join(dir, "spilled.jsonl")
+	p, s := beam.NewPipelineWithRoot()
+	kvs := beam.ParDo(s, splitPartial, beam.CreateList(s, partials))
+	WriteJSONL(s.Scope("shuffled"), kvs, opts, shuffled)
+	spillOpts := opts
+	spillOpts.SpillDir = spill
+	WriteJSONL(s.Scope("spilled"), kvs, spillOpts, spilled)
+	recordsShuffled := MergePartials(s.Scope("recordsShuffled"), kvs, opts)
+	recordsSpilled := MergePartials(s.Scope("recordsSpilled"), kvs, spillOpts)
+	passert.Equals(s, recordsSpilled, recordsShuffled)
+	ptest.RunAndValidate(t, p)
+	want, got := sortedLines(t, shuffled), sortedLines(t, spilled)
+	if len(want) < 100 || !slices.Equal(got, want) {
+		t.Fatalf("spilled: %d lines, shuffled %d, or they differ", len(got), len(want))
+	}
+	if files, _ := filepath.Glob(filepath.Join(spill, "partials-*.spill")); len(files) == 0 {
+		t.Error("nothing was spilled")
+	}
 }
