@@ -149,3 +149,49 @@ func TestDecodeBlockRejectsCorrupt(t *testing.T) {
 		_, _ = decodeBlock(q) // must not panic
 	}
 }
+
+// TestBlockCarriesSensorValuesCompactly: a partial is what crosses the
+// runner twice, so a window of a sensor's decimal values travels in a few
+// bytes a value (its 8 IEEE bytes only when it is no short decimal), and
+// comes back bit for bit, -0 and all.
+func TestBlockCarriesSensorValuesCompactly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var wins []windowAcc
+	values := 0
+	for i := range 1000 {
+		var a accumulator
+		for range 5 {
+			a.add(math.Round(rng.NormFloat64()*1000+6000) / 100) // 60.00 +- 10, two places
+			values++
+		}
+		wins = append(wins, windowAcc{start: 1_735_689_600_000 + int64(i)*300_000, acc: a})
+	}
+	odd := accumulator{}
+	for _, v := range []float64{math.Copysign(0, -1), 1.0 / 3, math.SmallestNonzeroFloat64, -1e300, 0.1 + 0.2} {
+		odd.add(v)
+	}
+	wins = append(wins, windowAcc{start: wins[len(wins)-1].start + 300_000, acc: odd})
+	enc := appendBlock(nil, wins)
+	if perValue := float64(len(enc)) / float64(values); perValue > 4 {
+		t.Errorf("a block of two-place sensor values takes %.1f bytes a value, want at most 4", perValue)
+	}
+	got, err := decodeBlock(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.wins) != len(wins) {
+		t.Fatalf("%d windows back, want %d", len(got.wins), len(wins))
+	}
+	for i, w := range got.wins {
+		want := wins[i].acc
+		if w.start != wins[i].start || w.acc.Count != want.Count || w.acc.Min != want.Min || w.acc.Max != want.Max {
+			t.Fatalf("window %d: got start %d count %d min %v max %v, want %d %d %v %v", i, w.start, w.acc.Count,
+				w.acc.Min, w.acc.Max, wins[i].start, want.Count, want.Min, want.Max)
+		}
+		for j, v := range w.acc.vals {
+			if math.Float64bits(v) != math.Float64bits(want.vals[j]) {
+				t.Fatalf("window %d value %d: got %v (%x), want %v", i, j, v, math.Float64bits(v), want.vals[j])
+			}
+		}
+	}
+}
