@@ -68,6 +68,15 @@ func DecimalValue(m int64, k int) float64 { return float64(m) / pow10[k] }
 // length or shorter that rounds to v (DBL_DIG), so the shortest digits
 // that round-trip are exactly m's, less trailing zeros.
 func appendShortDecimal(dst []byte, v float64) ([]byte, bool) {
+	if a := math.Abs(v); !(a >= 1e-4 && a < 1e6) {
+		return dst, false
+	}
+	// A short decimal times 10^8 is within 0.05 of an integer (below 1e14,
+	// two roundings of 2^-53 each); a mean or a variance almost never is,
+	// and this spares it ShortDecimal's search over every k.
+	if x := v * 1e8; math.Abs(x-math.Round(x)) > 0.25 {
+		return dst, false
+	}
 	m, k, ok := ShortDecimal(v, 2)
 	if !ok || m == 0 {
 		return dst, false

@@ -47,8 +47,10 @@ const BlockWindows = 1024
 // chunk's windows, so adding a value allocates nothing per value. Not safe
 // for concurrent use.
 type Aggregator struct {
-	opts   Options
-	series map[seriesKey]*series
+	opts Options
+	// devices holds each device's series, one per metric: one map lookup
+	// per reading, not per metric.
+	devices map[string]*deviceSeries
 	// windows is scratch for the windows a reading falls in.
 	windows []int64
 	// slab is where new windows take room for their first exact values.
@@ -57,14 +59,20 @@ type Aggregator struct {
 	buf []byte
 }
 
-type seriesKey struct{ device, metric string }
+// deviceSeries is one device's series, in the order its metrics were
+// first seen (a device sends a handful).
+type deviceSeries []*series
 
 // series is one device's metric in a chunk: its windows in the order they
-// were first seen, indexed by start.
+// were first seen. Readings mostly come in time order, so windows are
+// found by their position while they arrive in order (sorted), and by a
+// map built the first time one does not.
 type series struct {
-	at   map[int64]int32
-	wins []windowAcc
-	last int32 // the window touched last: readings mostly come in time order
+	metric string
+	wins   []windowAcc
+	sorted bool
+	at     map[int64]int32 // nil while sorted
+	last   int32           // the window touched last
 }
 
 type windowAcc struct {
@@ -81,26 +89,39 @@ const slabValues = 8
 func NewAggregator(opts Options) *Aggregator {
 	opts = opts.withDefaults()
 	opts.validate()
-	return &Aggregator{opts: opts, series: map[seriesKey]*series{}}
+	return &Aggregator{opts: opts, devices: map[string]*deviceSeries{}}
 }
 
 // Add counts r's metrics (those opts selects) in every window holding its
 // event time.
 func (g *Aggregator) Add(r *events.Reading) {
 	g.windows = windowStarts(g.windows[:0], r.EventTimeMs, g.opts)
+	d := g.devices[r.DeviceID]
+	if d == nil {
+		d = &deviceSeries{}
+		g.devices[r.DeviceID] = d
+	}
 	for _, m := range r.Metrics {
 		if len(g.opts.Metrics) > 0 && !contains(g.opts.Metrics, m.Name) {
 			continue
 		}
-		s := g.series[seriesKey{r.DeviceID, m.Name}]
-		if s == nil {
-			s = &series{at: map[int64]int32{}, last: -1}
-			g.series[seriesKey{r.DeviceID, m.Name}] = s
-		}
+		s := d.of(m.Name)
 		for _, start := range g.windows {
 			g.window(s, start).add(m.Value)
 		}
 	}
+}
+
+// of returns the device's series of metric, new if need be.
+func (d *deviceSeries) of(metric string) *series {
+	for _, s := range *d {
+		if s.metric == metric {
+			return s
+		}
+	}
+	s := &series{metric: metric, sorted: true, last: -1}
+	*d = append(*d, s)
+	return s
 }
 
 // window returns s's accumulator for the window starting at start.
@@ -108,14 +129,41 @@ func (g *Aggregator) window(s *series, start int64) *accumulator {
 	if s.last >= 0 && s.wins[s.last].start == start {
 		return &s.wins[s.last].acc
 	}
-	i, ok := s.at[start]
-	if !ok {
-		i = int32(len(s.wins))
-		s.at[start] = i
+	n := int32(len(s.wins))
+	i, found := int32(0), false
+	switch {
+	case n == 0 || s.sorted && start > s.wins[n-1].start:
+		i = n // the next window in time: the common case
+	case s.sorted:
+		j, ok := slices.BinarySearchFunc(s.wins, start, func(w windowAcc, t int64) int { return cmp.Compare(w.start, t) })
+		if i, found = int32(j), ok; !found {
+			s.index() // out of order: positions move, a map takes over
+			i = n
+		}
+	default:
+		i, found = s.at[start]
+		if !found {
+			i = n
+		}
+	}
+	if !found {
 		s.wins = append(s.wins, windowAcc{start: start, acc: accumulator{vals: g.room()}})
+		if s.at != nil {
+			s.at[start] = i
+		}
 	}
 	s.last = i
 	return &s.wins[i].acc
+}
+
+// index gives s the map of its windows' positions, and stops treating its
+// windows as sorted.
+func (s *series) index() {
+	s.sorted = false
+	s.at = make(map[int64]int32, 2*len(s.wins))
+	for i, w := range s.wins {
+		s.at[w.start] = int32(i)
+	}
 }
 
 // room returns an empty slice with room for slabValues values, cut from the
@@ -133,8 +181,10 @@ func (g *Aggregator) room() []float64 {
 // Len is the number of (device, metric, window) accumulators held.
 func (g *Aggregator) Len() int {
 	n := 0
-	for _, s := range g.series {
-		n += len(s.wins)
+	for _, d := range g.devices {
+		for _, s := range *d {
+			n += len(s.wins)
+		}
 	}
 	return n
 }
@@ -144,21 +194,30 @@ func (g *Aggregator) Len() int {
 // (partialKeyString); the block holds its windows in start order.
 func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
 	span := blockSpan(g.opts)
-	for k, s := range g.series {
-		slices.SortFunc(s.wins, func(a, b windowAcc) int { return cmp.Compare(a.start, b.start) })
-		for lo := 0; lo < len(s.wins); {
-			first := floorTo(s.wins[lo].start, span)
-			hi := lo + 1
-			for hi < len(s.wins) && s.wins[hi].start < first+span {
-				hi++
-			}
-			g.buf = appendBlock(g.buf[:0], s.wins[lo:hi])
-			emit(partialKeyString(k.device, k.metric, first, first+span), slices.Clone(g.buf))
-			lo = hi
+	for device, d := range g.devices {
+		for _, s := range *d {
+			g.flushSeries(device, s, span, emit)
 		}
 	}
-	clear(g.series)
+	clear(g.devices)
 	g.slab = nil
+}
+
+// flushSeries emits one series' windows, a partial per block.
+func (g *Aggregator) flushSeries(device string, s *series, span int64, emit func(key string, partial []byte)) {
+	if !s.sorted {
+		slices.SortFunc(s.wins, func(a, b windowAcc) int { return cmp.Compare(a.start, b.start) })
+	}
+	for lo := 0; lo < len(s.wins); {
+		first := floorTo(s.wins[lo].start, span)
+		hi := lo + 1
+		for hi < len(s.wins) && s.wins[hi].start < first+span {
+			hi++
+		}
+		g.buf = appendBlock(g.buf[:0], s.wins[lo:hi])
+		emit(partialKeyString(device, s.metric, first, first+span), slices.Clone(g.buf))
+		lo = hi
+	}
 }
 
 // blockSpan is the event time one block covers, in milliseconds.
@@ -453,29 +512,70 @@ func WriteJSONL(s beam.Scope, partials beam.PCollection, opts Options, path stri
 	jsonl.WriteShards(s, path, token, shards)
 }
 
-// blockFileFn is blockJSONFn writing a group's records to a shard file of
-// its own instead of emitting them, and emitting the shard.
+// blockFileFn is blockJSONFn writing its bundle's records to one shard
+// file of its own instead of emitting them, and emitting the shard when
+// the bundle finishes. A goroutine writes a group's records while the next
+// group is merged and formatted, and one shard per bundle (not per group)
+// lets the join rename the file when a runner sends every group in one
+// bundle, as prism does, instead of copying ~100 MB of shards (1M
+// readings) into it.
 type blockFileFn struct {
 	Format      blockJSONFn
 	Path, Token string
+
+	queue chan [][]byte // formatted groups to the writing goroutine
+	done  chan error    // its result, when queue closes
+	w     jsonl.ShardWriter
 }
 
-func (fn *blockFileFn) ProcessElement(_ int, values func(*[]byte) bool, emit func(jsonl.Shard)) error {
+func (fn *blockFileFn) StartBundle(_ func(jsonl.Shard)) {
+	fn.stopWriting()
+	fn.w.Abandon() // a failed bundle's shard: an orphan the join removes
+	fn.w = jsonl.ShardWriter{Path: fn.Path, Token: fn.Token}
+	fn.queue, fn.done = make(chan [][]byte, 1), make(chan error, 1)
+	go func(queue <-chan [][]byte, done chan<- error) {
+		var err error
+		for recs := range queue {
+			for _, b := range recs {
+				if err == nil {
+					err = fn.w.Write(b)
+				}
+			}
+		}
+		done <- err
+	}(fn.queue, fn.done)
+}
+
+func (fn *blockFileFn) ProcessElement(_ int, values func(*[]byte) bool, _ func(jsonl.Shard)) error {
 	out, err := fn.Format.formatGroup(values)
 	if err != nil {
 		return err
 	}
-	w := jsonl.ShardWriter{Path: fn.Path, Token: fn.Token}
-	for _, b := range out {
-		if err := w.Write(b); err != nil {
-			w.Abandon()
-			return err
-		}
+	fn.queue <- out
+	return nil
+}
+
+func (fn *blockFileFn) FinishBundle(emit func(jsonl.Shard)) error {
+	if err := fn.stopWriting(); err != nil {
+		fn.w.Abandon()
+		return err
 	}
-	sh, ok, err := w.Close()
+	sh, ok, err := fn.w.Close()
 	if ok {
 		emit(sh)
 	}
+	return err
+}
+
+// stopWriting ends the writing goroutine, if one runs, and returns its
+// first error.
+func (fn *blockFileFn) stopWriting() error {
+	if fn.queue == nil {
+		return nil
+	}
+	close(fn.queue)
+	err := <-fn.done
+	fn.queue, fn.done = nil, nil
 	return err
 }
 
