@@ -567,6 +567,12 @@ func (fn *blockFileFn) FinishBundle(emit func(jsonl.Shard)) error {
 	return err
 }
 
+// Teardown ends the writing goroutine of a bundle that failed.
+func (fn *blockFileFn) Teardown() {
+	_ = fn.stopWriting()
+	fn.w.Abandon()
+}
+
 // stopWriting ends the writing goroutine, if one runs, and returns its
 // first error.
 func (fn *blockFileFn) stopWriting() error {
