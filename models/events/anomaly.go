@@ -97,6 +97,9 @@ func AppendFloat(dst []byte, f float64) []byte {
 	if f != f || f > 1.7976931348623157e308 || f < -1.7976931348623157e308 {
 		return append(dst, "null"...)
 	}
+	if out, ok := appendShortDecimal(dst, f); ok {
+		return out // a sensor's value: no shortest-digits search
+	}
 	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }
 

@@ -95,6 +95,6 @@ func (d DeadLetter) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"source":`...)
 	dst = AppendString(dst, d.Source)
 	dst = append(dst, `,"time":`...)
-	dst = AppendString(dst, time.UnixMilli(d.TimeMs).UTC().Format(time.RFC3339Nano))
+	dst = append(AppendUTCMillis(append(dst, '"'), d.TimeMs), '"')
 	return append(dst, '}')
 }

@@ -335,3 +335,52 @@ func parseRFC3339(b []byte) (time.Time, bool) {
 	}
 	return t.UTC(), true
 }
+
+// AppendUTCMillis writes the epoch milliseconds ms as
+// time.UnixMilli(ms).UTC().AppendFormat(dst, time.RFC3339Nano) does
+// ("2025-01-01T00:05:00Z", a fraction only when there is one, without
+// trailing zeros), with the date worked out by arithmetic (Hinnant's
+// days_from_civil, inverted) for the years 1970-9999 and by package time
+// otherwise: two window times per record made time's formatting a tenth of
+// writing 400k window statistics.
+func AppendUTCMillis(dst []byte, ms int64) []byte {
+	const maxMs = 253402300799999 // 9999-12-31T23:59:59.999Z
+	if ms < 0 || ms > maxMs {
+		return time.UnixMilli(ms).UTC().AppendFormat(dst, time.RFC3339Nano)
+	}
+	days, rem := ms/86_400_000, ms%86_400_000
+	// civil_from_days (http://howardhinnant.github.io/date_algorithms.html).
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	two := func(b []byte, v int64) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
+	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	dst = append(two(dst, m), '-')
+	dst = append(two(dst, d), 'T')
+	sec := rem / 1000
+	dst = append(two(dst, sec/3600), ':')
+	dst = append(two(dst, sec/60%60), ':')
+	dst = two(dst, sec%60)
+	if frac := rem % 1000; frac != 0 {
+		dst = append(dst, '.', byte('0'+frac/100))
+		if frac%100 != 0 {
+			dst = append(dst, byte('0'+frac/10%10))
+			if frac%10 != 0 {
+				dst = append(dst, byte('0'+frac%10))
+			}
+		}
+	}
+	return append(dst, 'Z')
+}

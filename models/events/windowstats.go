@@ -3,7 +3,6 @@ package events
 import (
 	"math"
 	"strconv"
-	"time"
 )
 
 func sqrt(v float64) float64 { return math.Sqrt(math.Max(v, 0)) }
@@ -40,9 +39,9 @@ func (w WindowStats) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"metric":`...)
 	dst = AppendString(dst, w.Metric)
 	dst = append(dst, `,"window_start":"`...)
-	dst = time.UnixMilli(w.WindowStartMs).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = AppendUTCMillis(dst, w.WindowStartMs)
 	dst = append(dst, `","window_end":"`...)
-	dst = time.UnixMilli(w.WindowEndMs).UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = AppendUTCMillis(dst, w.WindowEndMs)
 	dst = append(dst, `","count":`...)
 	dst = strconv.AppendInt(dst, w.Count, 10)
 	// The names are constants with nothing to escape; 400k windows a

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/stageout"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,9 +25,9 @@ func init() {
 	register.DoFn2x1[[]byte, func(Shard), error](&writeShardFn{})
 	register.Emitter1[Shard]()
 	register.DoFn2x0[[]byte, func(Shard)](&noShardFn{})
-	register.DoFn2x1[int, func(*Shard) bool, error](&finalizeFn{})
+	register.DoFn3x1[int, func(*Shard) bool, func(Shard), error](&finalizeFn{})
 	register.Iter1[Shard]()
-	register.DoFn2x1[beam.EventTime, []byte, error](&stdoutFn{})
+	register.DoFn3x1[beam.EventTime, []byte, func([]byte), error](&stdoutFn{})
 }
 
 // Write writes every element of a PCollection<[]byte> (one JSON record, or
@@ -75,7 +76,8 @@ func WriteShards(s beam.Scope, path, token string, shards beam.PCollection) {
 	none := beam.ParDo(s, &noShardFn{}, beam.Impulse(s))
 	all := beam.Flatten(s, beam.WindowInto(s, window.NewGlobalWindows(), shards), none)
 	grouped := beam.GroupByKey(s, beam.AddFixedKey(s, all))
-	beam.ParDo0(s, &finalizeFn{Path: path, Token: token}, grouped)
+	done := beam.ParDo(s, &finalizeFn{Path: path, Token: token}, grouped)
+	stageout.Discard(s, done)
 }
 
 // ShardWriter writes records to one shard file of the write to Path named
@@ -203,7 +205,9 @@ type finalizeFn struct {
 	Path, Token string
 }
 
-func (fn *finalizeFn) ProcessElement(_ int, shards func(*Shard) bool) error {
+// The emitter is never called: it gives the step an output for
+// stageout.Discard.
+func (fn *finalizeFn) ProcessElement(_ int, shards func(*Shard) bool, _ func(Shard)) error {
 	var files []string
 	var lines int64
 	var sh Shard
@@ -280,7 +284,7 @@ func appendFile(dst *os.File, name string) error {
 // interleave within a line.
 func WriteStdout(s beam.Scope, col beam.PCollection) {
 	s = s.Scope("jsonl.WriteStdout")
-	beam.ParDo0(s, &stdoutFn{}, col)
+	stageout.Discard(s, beam.ParDo(s, &stdoutFn{}, col))
 }
 
 var (
@@ -290,7 +294,9 @@ var (
 
 type stdoutFn struct{}
 
-func (fn *stdoutFn) ProcessElement(et beam.EventTime, rec []byte) error {
+// The emitter is never called: it gives the step an output for
+// stageout.Discard.
+func (fn *stdoutFn) ProcessElement(et beam.EventTime, rec []byte, _ func([]byte)) error {
 	line := make([]byte, 0, len(rec)+1)
 	line = append(append(line, rec...), '\n')
 	stdoutMu.Lock()

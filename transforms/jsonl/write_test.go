@@ -68,7 +68,7 @@ func TestFinalizeJoinsCommittedShardsAndRemovesOrphans(t *testing.T) {
 		}
 		*sh, in = in[0], in[1:]
 		return true
-	}); err != nil {
+	}, func(Shard) { t.Error("finalizeFn emitted") }); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/stageout"
 	"slices"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, beam.EventTime, []byte, error](&writeFn{})
+	register.DoFn4x1[context.Context, beam.EventTime, []byte, func([]byte), error](&writeFn{})
 }
 
 var (
@@ -50,14 +51,14 @@ func Write(s beam.Scope, opts WriteOptions, col beam.PCollection) {
 		headers = append(headers, header{Key: k, Value: v})
 	}
 	slices.SortFunc(headers, func(a, b header) int { return cmp.Compare(a.Key, b.Key) })
-	beam.ParDo0(s, &writeFn{
+	stageout.Discard(s, beam.ParDo(s, &writeFn{
 		Conn:              connConfig{Brokers: opts.Brokers, ClientID: opts.ClientID, SASL: opts.SASL, TLS: opts.TLS},
 		Topic:             opts.Topic,
 		KeyField:          opts.KeyField,
 		Headers:           headers,
 		DeliveryTimeoutMs: opts.DeliveryTimeout.Milliseconds(),
 		AutoCreate:        opts.AllowAutoTopicCreation,
-	}, col)
+	}, col))
 }
 
 type header struct {
@@ -162,7 +163,9 @@ func (fn *writeFn) StartBundle(context.Context) error {
 	return nil
 }
 
-func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, rec []byte) error {
+// The emitter is never called: it gives the sink an output for
+// stageout.Discard.
+func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, rec []byte, _ func([]byte)) error {
 	// Fail fast: once a record failed the bundle will be retried anyway.
 	if _, err := fn.acks.result(fn.Topic); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/beamlens/beamlens/internal/stageout"
 	"time"
 
 	"cloud.google.com/go/pubsub/v2"
@@ -18,7 +19,7 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, beam.EventTime, []byte, error](&writeFn{})
+	register.DoFn4x1[context.Context, beam.EventTime, []byte, func([]byte), error](&writeFn{})
 }
 
 // ErrPublish wraps every failure to publish a message: the bundle fails
@@ -48,7 +49,7 @@ func Write(s beam.Scope, opts WriteOptions, col beam.PCollection) {
 	if err := opts.validate(); err != nil {
 		panic(fmt.Sprintf("pubsubio.Write: %v", err))
 	}
-	beam.ParDo0(s, &writeFn{
+	stageout.Discard(s, beam.ParDo(s, &writeFn{
 		Project:          opts.Project,
 		Topic:            opts.Topic,
 		CreateTopic:      opts.CreateTopic,
@@ -58,7 +59,7 @@ func Write(s beam.Scope, opts WriteOptions, col beam.PCollection) {
 		BatchBytes:       opts.BatchBytes,
 		BatchDelayMs:     opts.BatchDelay.Milliseconds(),
 		PublishTimeoutMs: opts.PublishTimeout.Milliseconds(),
-	}, col)
+	}, col))
 }
 
 func topicName(project, id string) string { return "projects/" + project + "/topics/" + id }
@@ -145,7 +146,9 @@ func (fn *writeFn) StartBundle() {
 	clear(fn.keys)
 }
 
-func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, line []byte) error {
+// The emitter is never called: it gives the sink an output for
+// stageout.Discard.
+func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, line []byte, _ func([]byte)) error {
 	msg := &pubsub.Message{Data: line, Attributes: fn.Attributes}
 	if fn.OrderingKeyField != "" {
 		msg.OrderingKey = fn.orderingKey(line)

@@ -123,6 +123,23 @@ func (a *accumulator) momentsOfSorted() {
 	}
 }
 
+// fromValues sets the count, extremes and moments of an accumulator that
+// holds only its exact values (a decoded partial's window).
+func (a *accumulator) fromValues() {
+	a.Count, a.Mean, a.M2 = 0, 0, 0
+	for _, v := range a.vals {
+		if a.Count == 0 {
+			a.Min, a.Max = v, v
+		}
+		a.Count++
+		d := v - a.Mean
+		a.Mean += d / float64(a.Count)
+		a.M2 += d * (v - a.Mean)
+		a.Min = math.Min(a.Min, v)
+		a.Max = math.Max(a.Max, v)
+	}
+}
+
 func (a accumulator) variance() float64 {
 	if a.Count < 2 {
 		return 0
@@ -196,12 +213,7 @@ func appendAccumulator(b []byte, a accumulator) []byte {
 
 var errShortAccumulator = errors.New("windowstats: accumulator encoding too short or corrupt")
 
-func decodeAccumulator(b []byte) (accumulator, error) { return decodeAccumulatorInto(b, nil) }
-
-// decodeAccumulatorInto decodes b, cutting the exact values from *slab
-// (grown as needed) when slab is not nil, so that decoding a block of
-// windows allocates once rather than once per window.
-func decodeAccumulatorInto(b []byte, slab *[]float64) (accumulator, error) {
+func decodeAccumulator(b []byte) (accumulator, error) {
 	if len(b) < 40 {
 		return accumulator{}, errShortAccumulator
 	}
@@ -217,14 +229,7 @@ func decodeAccumulatorInto(b []byte, slab *[]float64) (accumulator, error) {
 	tag, rest := rest[0], rest[1:]
 	switch {
 	case tag == 'e' && len(rest)%8 == 0 && len(rest)/8 <= exactMax:
-		if n := len(rest) / 8; n > 0 && slab != nil {
-			if cap(*slab)-len(*slab) < n {
-				*slab = make([]float64, 0, max(4096, n))
-			}
-			l := len(*slab)
-			*slab = (*slab)[:l+n]
-			a.vals = (*slab)[l : l+n : l+n]
-		} else if n > 0 {
+		if n := len(rest) / 8; n > 0 {
 			a.vals = make([]float64, n)
 		}
 		for i := range a.vals {

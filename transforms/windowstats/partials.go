@@ -8,6 +8,7 @@ import (
 	"github.com/beamlens/beamlens/transforms/jsonl"
 	"hash/fnv"
 	"maps"
+	"math"
 	"runtime"
 	"slices"
 	"strconv"
@@ -46,8 +47,10 @@ const BlockWindows = 1024
 // chunk's windows, so adding a value allocates nothing per value. Not safe
 // for concurrent use.
 type Aggregator struct {
-	opts   Options
-	series map[seriesKey]*series
+	opts Options
+	// devices holds each device's series, one per metric: one map lookup
+	// per reading, not per metric.
+	devices map[string]*deviceSeries
 	// windows is scratch for the windows a reading falls in.
 	windows []int64
 	// slab is where new windows take room for their first exact values.
@@ -56,14 +59,20 @@ type Aggregator struct {
 	buf []byte
 }
 
-type seriesKey struct{ device, metric string }
+// deviceSeries is one device's series, in the order its metrics were
+// first seen (a device sends a handful).
+type deviceSeries []*series
 
 // series is one device's metric in a chunk: its windows in the order they
-// were first seen, indexed by start.
+// were first seen. Readings mostly come in time order, so windows are
+// found by their position while they arrive in order (sorted), and by a
+// map built the first time one does not.
 type series struct {
-	at   map[int64]int32
-	wins []windowAcc
-	last int32 // the window touched last: readings mostly come in time order
+	metric string
+	wins   []windowAcc
+	sorted bool
+	at     map[int64]int32 // nil while sorted
+	last   int32           // the window touched last
 }
 
 type windowAcc struct {
@@ -80,26 +89,39 @@ const slabValues = 8
 func NewAggregator(opts Options) *Aggregator {
 	opts = opts.withDefaults()
 	opts.validate()
-	return &Aggregator{opts: opts, series: map[seriesKey]*series{}}
+	return &Aggregator{opts: opts, devices: map[string]*deviceSeries{}}
 }
 
 // Add counts r's metrics (those opts selects) in every window holding its
 // event time.
 func (g *Aggregator) Add(r *events.Reading) {
 	g.windows = windowStarts(g.windows[:0], r.EventTimeMs, g.opts)
+	d := g.devices[r.DeviceID]
+	if d == nil {
+		d = &deviceSeries{}
+		g.devices[r.DeviceID] = d
+	}
 	for _, m := range r.Metrics {
 		if len(g.opts.Metrics) > 0 && !contains(g.opts.Metrics, m.Name) {
 			continue
 		}
-		s := g.series[seriesKey{r.DeviceID, m.Name}]
-		if s == nil {
-			s = &series{at: map[int64]int32{}, last: -1}
-			g.series[seriesKey{r.DeviceID, m.Name}] = s
-		}
+		s := d.of(m.Name)
 		for _, start := range g.windows {
 			g.window(s, start).add(m.Value)
 		}
 	}
+}
+
+// of returns the device's series of metric, new if need be.
+func (d *deviceSeries) of(metric string) *series {
+	for _, s := range *d {
+		if s.metric == metric {
+			return s
+		}
+	}
+	s := &series{metric: metric, sorted: true, last: -1}
+	*d = append(*d, s)
+	return s
 }
 
 // window returns s's accumulator for the window starting at start.
@@ -107,14 +129,41 @@ func (g *Aggregator) window(s *series, start int64) *accumulator {
 	if s.last >= 0 && s.wins[s.last].start == start {
 		return &s.wins[s.last].acc
 	}
-	i, ok := s.at[start]
-	if !ok {
-		i = int32(len(s.wins))
-		s.at[start] = i
+	n := int32(len(s.wins))
+	i, found := int32(0), false
+	switch {
+	case n == 0 || s.sorted && start > s.wins[n-1].start:
+		i = n // the next window in time: the common case
+	case s.sorted:
+		j, ok := slices.BinarySearchFunc(s.wins, start, func(w windowAcc, t int64) int { return cmp.Compare(w.start, t) })
+		if i, found = int32(j), ok; !found {
+			s.index() // out of order: positions move, a map takes over
+			i = n
+		}
+	default:
+		i, found = s.at[start]
+		if !found {
+			i = n
+		}
+	}
+	if !found {
 		s.wins = append(s.wins, windowAcc{start: start, acc: accumulator{vals: g.room()}})
+		if s.at != nil {
+			s.at[start] = i
+		}
 	}
 	s.last = i
 	return &s.wins[i].acc
+}
+
+// index gives s the map of its windows' positions, and stops treating its
+// windows as sorted.
+func (s *series) index() {
+	s.sorted = false
+	s.at = make(map[int64]int32, 2*len(s.wins))
+	for i, w := range s.wins {
+		s.at[w.start] = int32(i)
+	}
 }
 
 // room returns an empty slice with room for slabValues values, cut from the
@@ -132,8 +181,10 @@ func (g *Aggregator) room() []float64 {
 // Len is the number of (device, metric, window) accumulators held.
 func (g *Aggregator) Len() int {
 	n := 0
-	for _, s := range g.series {
-		n += len(s.wins)
+	for _, d := range g.devices {
+		for _, s := range *d {
+			n += len(s.wins)
+		}
 	}
 	return n
 }
@@ -143,21 +194,30 @@ func (g *Aggregator) Len() int {
 // (partialKeyString); the block holds its windows in start order.
 func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
 	span := blockSpan(g.opts)
-	for k, s := range g.series {
-		slices.SortFunc(s.wins, func(a, b windowAcc) int { return cmp.Compare(a.start, b.start) })
-		for lo := 0; lo < len(s.wins); {
-			first := floorTo(s.wins[lo].start, span)
-			hi := lo + 1
-			for hi < len(s.wins) && s.wins[hi].start < first+span {
-				hi++
-			}
-			g.buf = appendBlock(g.buf[:0], s.wins[lo:hi])
-			emit(partialKeyString(k.device, k.metric, first, first+span), slices.Clone(g.buf))
-			lo = hi
+	for device, d := range g.devices {
+		for _, s := range *d {
+			g.flushSeries(device, s, span, emit)
 		}
 	}
-	clear(g.series)
+	clear(g.devices)
 	g.slab = nil
+}
+
+// flushSeries emits one series' windows, a partial per block.
+func (g *Aggregator) flushSeries(device string, s *series, span int64, emit func(key string, partial []byte)) {
+	if !s.sorted {
+		slices.SortFunc(s.wins, func(a, b windowAcc) int { return cmp.Compare(a.start, b.start) })
+	}
+	for lo := 0; lo < len(s.wins); {
+		first := floorTo(s.wins[lo].start, span)
+		hi := lo + 1
+		for hi < len(s.wins) && s.wins[hi].start < first+span {
+			hi++
+		}
+		g.buf = appendBlock(g.buf[:0], s.wins[lo:hi])
+		emit(partialKeyString(device, s.metric, first, first+span), slices.Clone(g.buf))
+		lo = hi
+	}
 }
 
 // blockSpan is the event time one block covers, in milliseconds.
@@ -195,26 +255,70 @@ type block struct {
 	wins []windowAcc
 }
 
-// appendBlock encodes windows (in start order): their count, then per
-// window its start (zig-zag varint), its accumulator's length and the
-// accumulator (appendAccumulator).
+// appendBlock encodes windows (in start order), compactly: a partial
+// crosses the runner twice (to the GroupByKey and from it), and ~35 MB of
+// them for 1M readings was the longest serial step after the fused stage.
+// Layout: the window count, then per window its start as a zig-zag varint
+// delta from the previous start (the first from 0), then a uvarint header:
+// an exact window's is its value count << 1 followed by the values
+// (appendExactValue), a sketch's is its encoded length << 1 | 1 followed by
+// appendAccumulator's bytes. An exact window needs nothing but its values:
+// count, extremes and moments are worked out from them (decodeBlock), and
+// a window's record recomputes its moments from the sorted values anyway.
 func appendBlock(b []byte, wins []windowAcc) []byte {
 	b = binary.AppendUvarint(b, uint64(len(wins)))
+	var prev int64
 	for _, w := range wins {
-		b = binary.AppendVarint(b, w.start)
-		n := len(b)
-		b = append(b, 0, 0) // room for the length, fixed up below
-		b = appendAccumulator(b, w.acc)
-		size := len(b) - n - 2
-		if size >= 1<<14 { // a sketch: rare, make room for a longer length
-			b = slices.Insert(b, n+2, make([]byte, binary.MaxVarintLen64-2)...)
-			k := binary.PutUvarint(b[n:], uint64(size))
-			b = append(b[:n+k], b[n+binary.MaxVarintLen64:]...)
+		b = binary.AppendVarint(b, w.start-prev)
+		prev = w.start
+		if a := w.acc; a.sketch == nil && int64(len(a.vals)) == a.Count {
+			b = binary.AppendUvarint(b, uint64(len(a.vals))<<1)
+			hint := 0
+			for _, v := range a.vals {
+				b, hint = appendExactValue(b, v, hint)
+			}
 			continue
 		}
-		b[n], b[n+1] = byte(size)|0x80, byte(size>>7) // a two-byte uvarint
+		enc := appendAccumulator(nil, w.acc)
+		b = binary.AppendUvarint(b, uint64(len(enc))<<1|1)
+		b = append(b, enc...)
 	}
 	return b
+}
+
+// rawValue is the decimal-places nibble of a value sent as its 8 IEEE bytes.
+const rawValue = 15
+
+// appendExactValue writes v as one uvarint, zig-zag(m) << 4 | k, when it
+// is the short decimal m·10^-k (events.ShortDecimal: a sensor's 67.37 is
+// 3 bytes, not 8), else as the nibble rawValue and v's 8 bytes. hint is
+// the places to try first; it returns the places it used.
+func appendExactValue(b []byte, v float64, hint int) ([]byte, int) {
+	if m, k, ok := events.ShortDecimal(v, hint); ok {
+		return binary.AppendUvarint(b, uint64(m<<1^m>>63)<<4|uint64(k)), k
+	}
+	b = binary.AppendUvarint(b, rawValue)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(v)), hint
+}
+
+// readExactValue is appendExactValue's inverse; k is -1 when b is corrupt.
+func readExactValue(b []byte) (v float64, n int) {
+	x, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, -1
+	}
+	switch k := int(x & 15); {
+	case k == rawValue:
+		if len(b) < n+8 {
+			return 0, -1
+		}
+		return math.Float64frombits(binary.LittleEndian.Uint64(b[n:])), n + 8
+	case k > events.MaxDecimalPlaces:
+		return 0, -1
+	default:
+		z := x >> 4
+		return events.DecimalValue(int64(z>>1)^-int64(z&1), k), n
+	}
 }
 
 var errCorruptBlock = errors.New("windowstats: corrupt partial block")
@@ -229,23 +333,49 @@ func decodeBlock(b []byte) (block, error) {
 	b = b[k:]
 	out := block{wins: make([]windowAcc, 0, n)}
 	var slab []float64
+	var prev int64
 	for i := uint64(0); i < n; i++ {
-		start, k1 := binary.Varint(b)
-		if k1 <= 0 {
+		delta, k1 := binary.Varint(b)
+		if k1 <= 0 || (i > 0 && delta <= 0) {
 			return block{}, errCorruptBlock
 		}
-		size, k2 := binary.Uvarint(b[k1:])
-		if k2 <= 0 || size > uint64(len(b)-k1-k2) {
+		start := prev + delta
+		prev = start
+		h, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 {
 			return block{}, errCorruptBlock
 		}
-		enc := b[k1+k2 : k1+k2+int(size)]
-		b = b[k1+k2+int(size):]
-		a, err := decodeAccumulatorInto(enc, &slab)
-		if err != nil {
-			return block{}, err
-		}
-		if i > 0 && start <= out.wins[i-1].start {
-			return block{}, errCorruptBlock
+		b = b[k1+k2:]
+		var a accumulator
+		if h&1 == 0 {
+			count := h >> 1
+			if count > exactMax || count > uint64(len(b)) {
+				return block{}, errCorruptBlock
+			}
+			if cap(slab)-len(slab) < int(count) {
+				slab = make([]float64, 0, max(4096, int(count)))
+			}
+			l := len(slab)
+			slab = slab[:l+int(count)]
+			a.vals = slab[l : l+int(count) : l+int(count)]
+			for j := range a.vals {
+				v, used := readExactValue(b)
+				if used < 0 {
+					return block{}, errCorruptBlock
+				}
+				a.vals[j], b = v, b[used:]
+			}
+			a.fromValues()
+		} else {
+			size := h >> 1
+			if size > uint64(len(b)) {
+				return block{}, errCorruptBlock
+			}
+			var err error
+			if a, err = decodeAccumulator(b[:size]); err != nil {
+				return block{}, err
+			}
+			b = b[size:]
 		}
 		out.wins = append(out.wins, windowAcc{start: start, acc: a})
 	}
@@ -382,23 +512,70 @@ func WriteJSONL(s beam.Scope, partials beam.PCollection, opts Options, path stri
 	jsonl.WriteShards(s, path, token, shards)
 }
 
-// blockFileFn is blockJSONFn writing a group's records to a shard file of
-// its own instead of emitting them, and emitting the shard.
+// blockFileFn is blockJSONFn writing its bundle's records to one shard
+// file of its own instead of emitting them, and emitting the shard when
+// the bundle finishes. A goroutine writes a group's records while the next
+// group is merged and formatted, and one shard per bundle (not per group)
+// lets the join rename the file when a runner sends every group in one
+// bundle, as prism does, instead of copying ~100 MB of shards (1M
+// readings) into it.
 type blockFileFn struct {
 	Format      blockJSONFn
 	Path, Token string
+
+	queue chan []byte // formatted keys to the writing goroutine
+	done  chan error  // its result, when queue closes
+	w     jsonl.ShardWriter
 }
 
-func (fn *blockFileFn) ProcessElement(_ int, values func(*[]byte) bool, emit func(jsonl.Shard)) error {
-	w := jsonl.ShardWriter{Path: fn.Path, Token: fn.Token}
-	if err := fn.Format.formatGroup(values, w.Write); err != nil {
-		w.Abandon()
+func (fn *blockFileFn) StartBundle(_ func(jsonl.Shard)) {
+	fn.stopWriting()
+	fn.w.Abandon() // a failed bundle's shard: an orphan the join removes
+	fn.w = jsonl.ShardWriter{Path: fn.Path, Token: fn.Token}
+	// As much as formatGroup formats ahead: one round of keys.
+	fn.queue, fn.done = make(chan []byte, 4*runtime.GOMAXPROCS(0)), make(chan error, 1)
+	go func(queue <-chan []byte, done chan<- error) {
+		var err error
+		for b := range queue {
+			if err == nil {
+				err = fn.w.Write(b)
+			}
+		}
+		done <- err
+	}(fn.queue, fn.done)
+}
+
+func (fn *blockFileFn) ProcessElement(_ int, values func(*[]byte) bool, _ func(jsonl.Shard)) error {
+	return fn.Format.formatGroup(values, func(b []byte) error { fn.queue <- b; return nil })
+}
+
+func (fn *blockFileFn) FinishBundle(emit func(jsonl.Shard)) error {
+	if err := fn.stopWriting(); err != nil {
+		fn.w.Abandon()
 		return err
 	}
-	sh, ok, err := w.Close()
+	sh, ok, err := fn.w.Close()
 	if ok {
 		emit(sh)
 	}
+	return err
+}
+
+// Teardown ends the writing goroutine of a bundle that failed.
+func (fn *blockFileFn) Teardown() {
+	_ = fn.stopWriting()
+	fn.w.Abandon()
+}
+
+// stopWriting ends the writing goroutine, if one runs, and returns its
+// first error.
+func (fn *blockFileFn) stopWriting() error {
+	if fn.queue == nil {
+		return nil
+	}
+	close(fn.queue)
+	err := <-fn.done
+	fn.queue, fn.done = nil, nil
 	return err
 }
 
