@@ -145,7 +145,7 @@ func (fn *writeFn) Setup() error {
 	return nil
 }
 
-func (fn *writeFn) StartBundle(context.Context) error {
+func (fn *writeFn) StartBundle(context.Context, func([]byte)) error {
 	if fn.acks != nil {
 		// The last bundle failed in ProcessElement, without FinishBundle:
 		// start afresh rather than with its records still in flight.
@@ -188,7 +188,7 @@ func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, rec []
 }
 
 // FinishBundle waits until every record of the bundle is acknowledged.
-func (fn *writeFn) FinishBundle(ctx context.Context) error {
+func (fn *writeFn) FinishBundle(ctx context.Context, _ func([]byte)) error {
 	acks := fn.acks
 	fn.acks = nil
 	if err := fn.client.Flush(ctx); err != nil {

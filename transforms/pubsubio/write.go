@@ -140,7 +140,7 @@ func ensureTopic(ctx context.Context, c *pubsub.Client, name string) error {
 	return err
 }
 
-func (fn *writeFn) StartBundle() {
+func (fn *writeFn) StartBundle(func([]byte)) {
 	fn.results = fn.results[:0]
 	fn.started, fn.eventMs = time.Now(), fn.eventMs[:0]
 	clear(fn.keys)
@@ -166,7 +166,7 @@ func (fn *writeFn) ProcessElement(ctx context.Context, et beam.EventTime, line [
 
 // FinishBundle waits until Pub/Sub has accepted or refused every message
 // of the bundle, and fails the bundle if it refused any.
-func (fn *writeFn) FinishBundle(ctx context.Context) error {
+func (fn *writeFn) FinishBundle(ctx context.Context, _ func([]byte)) error {
 	var failed, published int
 	var first error
 	for _, r := range fn.results {
