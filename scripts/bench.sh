@@ -12,14 +12,26 @@
 # BENCHMARKS.md, then benchmarks the themes stage (scripts/bench-themes.sh)
 # and prints the top of a CPU profile of beamlens's threshold run.
 #
-# Usage: scripts/bench.sh [--quick]
-#   --quick   100k readings instead of 1M, a smaller themes run; ratios last
+# Then, unless --files-only, the Kafka -> Kafka side by side on 1M readings
+# (scripts/bench-kafka-peers.sh, one round: beamlens on prism, kcat, Quix
+# Streams; it starts the local broker). Flink: scripts/bench-flink.sh.
+#
+# Usage: scripts/bench.sh [--quick] [--files-only]
+#   --quick       100k readings instead of 1M, a smaller themes run; ratios last
+#   --files-only  skip the Kafka side by side
 # Installs PyFlink and Beam Python into virtualenvs under .venv/ (cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=1000000
 quick=0
-if [ "${1:-}" = "--quick" ]; then n=100000; quick=1; fi
+kafka=1
+for a in "$@"; do
+  case "$a" in
+  --quick) n=100000; quick=1 ;;
+  --files-only) kafka=0 ;;
+  *) echo "usage: scripts/bench.sh [--quick] [--files-only]" >&2; exit 2 ;;
+  esac
+done
 work="${BEAMLENS_RUN_DIR:-$PWD/.run}/bench"
 mkdir -p "$work" .venv docs
 cores=$(nproc)
@@ -49,9 +61,10 @@ timed() { # name output-glob comparable command...
   say "$name"
   local s e
   s=$(date +%s.%N)
-  "$@" >"$work/$(echo "$name" | tr -c 'a-zA-Z0-9' _).log" 2>&1
+  # Peak RSS (KiB) of the largest single process of the run (GNU time's %M).
+  /usr/bin/time -o "$work/rss.txt" -f %M "$@" >"$work/$(echo "$name" | tr -c 'a-zA-Z0-9' _).log" 2>&1
   e=$(date +%s.%N)
-  printf '%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" >>"$timings"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" "$(tail -1 "$work/rss.txt")" >>"$timings"
 }
 rm -rf "$work"/out-*
 timed "beamlens threshold" "$work/out-threshold/anomalies.jsonl" 1 \
@@ -97,5 +110,9 @@ extra="$work/extra.md"
   echo '```'
 } >"$extra"
 machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python"
-cmd="scripts/bench.sh${1:+ $1}"
+cmd="scripts/bench.sh${*:+ $*}"
 .venv/beam/bin/python scripts/bench/report.py "$timings" "$n" "$machine; command: $cmd" BENCHMARKS.md docs/bench-anomalies.png "$extra"
+if [ "$kafka" = 1 ]; then
+  say "Kafka -> Kafka side by side (scripts/bench-kafka-peers.sh)"
+  scripts/bench-kafka-peers.sh "$n" 1
+fi

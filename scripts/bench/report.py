@@ -37,10 +37,11 @@ def main():
     n = int(n)
     rows = []
     for line in open(timings):
-        name, secs, pattern, comparable = line.rstrip('\n').split('\t')
+        name, secs, pattern, comparable, *rest = line.rstrip('\n').split('\t')
         ids, without = flagged_ids(pattern)
+        rss = int(rest[0]) if rest and rest[0].isdigit() else None
         rows.append(dict(name=name, secs=float(secs), rate=n / float(secs), ids=ids,
-                         without=without, comparable=comparable == '1'))
+                         without=without, comparable=comparable == '1', rss=rss))
     ref = next(r for r in rows if r['comparable'])
     problems = []
     for r in rows:
@@ -49,16 +50,19 @@ def main():
                             f"{len(r['ids'] - ref['ids'])} only in {r['name']}, {len(ref['ids'] - r['ids'])} missing")
     by = {r['name']: r for r in rows}
     lines = [f"machine: {machine}", f"input: {n:,} generated sensor readings (JSON Lines, 1% malformed)", "",
-             "| variant | seconds | events/s | vs PyFlink | vs Beam Python | vs Go loop | flagged |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+             "| variant | seconds | events/s | vs PyFlink | vs Beam Python | vs Go loop | peak RSS | flagged |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         def ratio(other):
             o = by.get(other)
             return f"{r['rate'] / o['rate']:.2f}x" if o else "-"
         flagged = f"{len(r['ids']):,}" + (f" + {r['without']} without id" if r['without'] else "")
-        lines.append(f"| {r['name']} | {r['secs']:.1f} | {r['rate']:,.0f} | {ratio('PyFlink (article job)')} | "
-                     f"{ratio('Beam Python (DirectRunner)')} | {ratio('Go loop')} | {flagged} |")
+        rss = f"{r['rss'] / 1024:,.0f} MB" if r['rss'] else "-"
+        lines.append(f"| {r['name']} | {r['secs']:.2f} | {r['rate']:,.0f} | {ratio('PyFlink (article job)')} | "
+                     f"{ratio('Beam Python (DirectRunner)')} | {ratio('Go loop')} | {rss} | {flagged} |")
     lines.append("")
+    lines.append("Peak RSS is the largest single process's (GNU time's %M): PyFlink's JVM and Beam Python's "
+                 "workers are processes of their own, so theirs is a lower bound.")
     if problems:
         lines.append("**The threshold variants do not agree:** " + "; ".join(problems))
     else:
