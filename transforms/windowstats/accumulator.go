@@ -46,15 +46,7 @@ func newSketch() *ddsketch.DDSketch {
 }
 
 func (a *accumulator) add(v float64) {
-	if a.Count == 0 {
-		a.Min, a.Max = v, v
-	}
-	a.Count++
-	d := v - a.Mean
-	a.Mean += d / float64(a.Count)
-	a.M2 += d * (v - a.Mean)
-	a.Min = math.Min(a.Min, v)
-	a.Max = math.Max(a.Max, v)
+	a.count(v)
 	if a.sketch == nil && len(a.vals) < exactMax {
 		a.vals = append(a.vals, v)
 		return
@@ -128,16 +120,21 @@ func (a *accumulator) momentsOfSorted() {
 func (a *accumulator) fromValues() {
 	a.Count, a.Mean, a.M2 = 0, 0, 0
 	for _, v := range a.vals {
-		if a.Count == 0 {
-			a.Min, a.Max = v, v
-		}
-		a.Count++
-		d := v - a.Mean
-		a.Mean += d / float64(a.Count)
-		a.M2 += d * (v - a.Mean)
-		a.Min = math.Min(a.Min, v)
-		a.Max = math.Max(a.Max, v)
+		a.count(v)
 	}
+}
+
+// count adds v to the count, the extremes and the moments (Welford).
+func (a *accumulator) count(v float64) {
+	if a.Count == 0 {
+		a.Min, a.Max = v, v
+	}
+	a.Count++
+	d := v - a.Mean
+	a.Mean += d / float64(a.Count)
+	a.M2 += d * (v - a.Mean)
+	a.Min = math.Min(a.Min, v)
+	a.Max = math.Max(a.Max, v)
 }
 
 func (a accumulator) variance() float64 {
