@@ -2,6 +2,7 @@ package kafkaio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/beamlens/beamlens/internal/pipetest"
@@ -210,4 +211,34 @@ func TestWriteMakesEachLineARecord(t *testing.T) {
 		got = append(got, string(r.Key)+"="+string(r.Value))
 	}
 	pipetest.SameSet(t, got, []any{`a={"device_id":"a","n":1}`, `b={"device_id":"b","n":2}`, `={"n":3}`, `c={"device_id":"c","n":4}`})
+}
+
+// TestWriteKeyWithoutParseAgrees: a record that starts with its key field
+// gets the key a parse would find, whatever follows the value; escapes and
+// control characters go to the parse.
+func TestWriteKeyWithoutParseAgrees(t *testing.T) {
+	fn := &writeFn{KeyField: "device_id"}
+	parsed := func(rec string) string {
+		var m map[string]any
+		if json.Unmarshal([]byte(rec), &m) != nil {
+			return ""
+		}
+		s, _ := m["device_id"].(string)
+		return s
+	}
+	for _, dev := range []string{"sensor-001", "", "日本", `q"uote`, `back\slash`, "tab\there", "a/b", "\u2028"} {
+		for _, rest := range []string{`}`, `,"t":1}`, `,"device_id":"second"}`, `,"n":{"device_id":"nested"}}`} {
+			dq, _ := json.Marshal(dev)
+			rec := `{"device_id":` + string(dq) + rest
+			if rest == `,"device_id":"second"}` {
+				continue // duplicate keys: encoding/json keeps the last, a parse by fastjson the first
+			}
+			if got, want := string(fn.key([]byte(rec))), parsed(rec); got != want {
+				t.Errorf("key(%s) = %q, a parse finds %q", rec, got, want)
+			}
+		}
+	}
+	if got := string(fn.key([]byte(`{"device_id":"first","device_id":"second"}`))); got != "first" {
+		t.Errorf("duplicate key field: %q, want the first, as fastjson finds", got)
+	}
 }
