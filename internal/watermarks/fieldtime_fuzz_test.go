@@ -2,6 +2,7 @@ package watermarks
 
 import (
 	"testing"
+	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -16,6 +17,8 @@ func FuzzFieldTime(f *testing.F) {
 		f.Add(c.Line, "timestamp")
 	}
 	f.Add([]byte(`{"ts":"2025-06-01T10:00:00.123+02:00"}`), "ts")
+	f.Add([]byte(`{"ts":"2025-06-01T10:00:00.1239Z"}`), "ts")
+	f.Add([]byte(`{"ts":"1969-12-31T23:59:59.5Z"}`), "ts")
 	f.Fuzz(func(t *testing.T, value []byte, field string) {
 		var p fastjson.Parser
 		ms, ok := FieldTime(&p, value, field)
@@ -24,6 +27,14 @@ func FuzzFieldTime(f *testing.F) {
 		}
 		if ok && (ms < -1e15*1000 || ms > 1e15*1000) {
 			t.Fatalf("time %d ms out of any sane range", ms)
+		}
+		// Where package time reads the field, the fast path agrees.
+		if v, err := p.ParseBytes(value); err == nil {
+			if tm, err := time.Parse(time.RFC3339Nano, string(v.GetStringBytes(field))); err == nil && v.Get(field).Type() == fastjson.TypeString {
+				if !ok || ms != tm.UnixMilli() {
+					t.Fatalf("%q: %d, %v; time.Parse says %d", value, ms, ok, tm.UnixMilli())
+				}
+			}
 		}
 	})
 }

@@ -158,6 +158,11 @@ func (c *compiled) futureLimitMs(mf time.Duration, fresh bool) int64 {
 	return c.clock + mf.Milliseconds()
 }
 
+// UTCMillis reads b as utcMillis does (RFC 3339 in UTC, straight to epoch
+// milliseconds), for a source that stamps records before decoding them
+// (the Kafka and Pub/Sub reads' watermarks); ok false is for time.Parse.
+func UTCMillis(b []byte) (ms int64, ok bool) { return utcMillis(b) }
+
 // utcMillis is the fast path of a text timestamp: RFC 3339 in UTC,
 // YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9 digits, then Z (T
 // and Z in either case, or a space for T), read straight to epoch
