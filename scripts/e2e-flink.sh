@@ -159,7 +159,32 @@ for k in sorted(tot):
     print(k, tot[k])
 PY
   }
-  trap 'rc_=$?; set +e; cancel_running; (exit $rc_); cleanup' EXIT
+  # diagnose prints, on a failure, what the cluster knows: each job's state and vertex states,
+  # the newest root exceptions, the processes below the TaskManagers, the worker
+  # wrappers' directories, the TaskManagers' environment and error lines, and free disk
+  # (a failure on CI leaves only this output behind).
+  diagnose() {
+    say "diagnostics: jobs, vertices, exceptions, processes, worker directories, disk"
+    local j
+    for j in $(curl -fsS "$rest/jobs/overview" 2>/dev/null | python3 -c 'import sys,json; [print(j["jid"]) for j in json.load(sys.stdin)["jobs"]]' 2>/dev/null); do
+      curl -fsS "$rest/jobs/$j" 2>/dev/null | python3 -c 'import sys,json
+d=json.load(sys.stdin); print("job", d["jid"], d["state"])
+for v in d["vertices"]: print("  ", v["status"], v["name"][:90], v["tasks"])' 2>/dev/null
+      curl -fsS "$rest/jobs/$j/exceptions?maxExceptions=3" 2>/dev/null | python3 -c 'import sys,json
+d=json.load(sys.stdin)
+for e in d.get("exceptionHistory",{}).get("entries",[])[:3]: print("  exception:", e.get("exceptionName"), (e.get("stacktrace") or "")[:600])' 2>/dev/null
+    done
+    local i; for i in $(seq 1 "$FLINK_TASKMANAGERS"); do
+      echo "taskmanager-$i pid $(tm_pid "$i" 2>/dev/null):"
+      for p in $(descendants "$(tm_pid "$i" 2>/dev/null)" 2>/dev/null); do
+        echo "   $p $(readlink "/proc/$p/exe" 2>/dev/null) $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-160)"
+      done
+      grep -E "environment|boot|ERROR|Exception" "$CLUSTER_DIR/taskmanager-$i.log" 2>/dev/null | tail -15 | cut -c1-400
+    done
+    ls -la "$CLUSTER_DIR/workers" 2>/dev/null; ls -d /tmp/bin* 2>/dev/null | head
+    df -h "$CLUSTER_DIR" /tmp 2>/dev/null
+  }
+  trap 'rc_=$?; set +e; [ "$rc_" = 0 ] || diagnose; cancel_running; (exit $rc_); cleanup' EXIT
   [ -z "$(running_job)" ] || { say "the cluster already runs a job: this test needs it to itself"; exit 1; }
 
   in_topic="e2e_cluster_in_$run_id"; out_topic="e2e_cluster_out_$run_id"
