@@ -14,20 +14,21 @@ import (
 // again and gives the reason. FuzzFlatPathAgreesWithFullPath holds the two
 // to that.
 
-// flatKind is the type of a flat record's value.
-type flatKind byte
+// FlatKind is the type of a flat record's value (FlatScanner.Member).
+type FlatKind byte
 
+// The kinds of a flat record's values; zero is no value.
 const (
-	flatString flatKind = iota + 1
-	flatNumber
-	flatLiteral // true, false or null
+	FlatString FlatKind = iota + 1
+	FlatNumber
+	FlatLiteral // true, false or null
 )
 
 // flatField is one member of a flat record: its key, and its value's text
 // (a string's without the quotes).
 type flatField struct {
 	key, val []byte
-	kind     flatKind
+	kind     FlatKind
 }
 
 // scanFlat splits b into its members, appended to fields[:0], when b is
@@ -68,12 +69,12 @@ func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
 			if end < 0 {
 				return fields, false
 			}
-			f.val, f.kind = b[i+1:i+1+end], flatString
+			f.val, f.kind = b[i+1:i+1+end], FlatString
 			i += end + 2
 		case c == 't' || c == 'f' || c == 'n':
 			for _, lit := range [...]string{"true", "false", "null"} {
 				if bytes.HasPrefix(b[i:], []byte(lit)) {
-					f.val, f.kind = b[i:i+len(lit)], flatLiteral
+					f.val, f.kind = b[i:i+len(lit)], FlatLiteral
 					break
 				}
 			}
@@ -89,7 +90,7 @@ func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
 			if !isPlainDecimal(b[i:j]) {
 				return fields, false
 			}
-			f.val, f.kind = b[i:j], flatNumber
+			f.val, f.kind = b[i:j], FlatNumber
 			i = j
 		default: // a nested object or array, or not JSON
 			return fields, false
@@ -113,6 +114,30 @@ func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
 			return fields, false
 		}
 	}
+}
+
+// FlatScanner finds a member of a flat record (one JSON object of
+// printable ASCII, no backslash, no nested object or array, numbers in
+// JSON's grammar, no key twice: what the decoders' flat path reads) in
+// one pass over its bytes, without fastjson's tree. Sources use it to
+// read a record's event time before the record is decoded. The zero
+// value is ready; not safe for concurrent use.
+type FlatScanner struct{ fields []flatField }
+
+// Member returns the text of b's top-level member key (a string's without
+// its quotes; it shares b) and its kind, zero when a flat b has no such
+// member. flat is false when b is not a flat record: then nothing is
+// said of b (it may still be valid JSON), and the caller parses it in
+// full.
+func (s *FlatScanner) Member(b []byte, key string) (val []byte, kind FlatKind, flat bool) {
+	var ok bool
+	if s.fields, ok = scanFlat(b, s.fields); !ok {
+		return nil, 0, false
+	}
+	if f := flatLookup(s.fields, key); f != nil {
+		return f.val, f.kind, true
+	}
+	return nil, 0, true
 }
 
 func skipSpaces(b []byte, i int) int {
@@ -158,7 +183,7 @@ func (d *ReadingDecoder) decodeFlat(raw []byte) (_ Reading, ok bool) {
 		return Reading{}, false
 	}
 	dev := flatLookup(fields, c.device.keys[0])
-	if dev == nil || dev.kind != flatString || len(dev.val) == 0 || len(dev.val) > MaxIDBytes || bytes.IndexByte(dev.val, 0x7f) >= 0 {
+	if dev == nil || dev.kind != FlatString || len(dev.val) == 0 || len(dev.val) > MaxIDBytes || bytes.IndexByte(dev.val, 0x7f) >= 0 {
 		return Reading{}, false
 	}
 	ts := flatLookup(fields, c.timestamp.keys[0])
@@ -182,9 +207,9 @@ func (d *ReadingDecoder) decodeFlat(raw []byte) (_ Reading, ok bool) {
 // number, within MaxFuture.
 func (c *compiled) flatTime(f *flatField) (ms int64, ok bool) {
 	switch f.kind {
-	case flatString:
+	case FlatString:
 		ms, ok = utcMillis(f.val)
-	case flatNumber:
+	case FlatNumber:
 		// As epochNumber: an integer exactly, else a float.
 		if n, err := strconv.ParseInt(string(f.val), 10, 64); err == nil {
 			ms, ok = epochIntMs(n, c.unit)
@@ -230,7 +255,7 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 	}
 	for i := range fields {
 		f := &fields[i]
-		if string(f.key) == c.tsTop || (f.kind != flatNumber && !c.isWanted(f.key)) {
+		if string(f.key) == c.tsTop || (f.kind != FlatNumber && !c.isWanted(f.key)) {
 			continue
 		}
 		if len(c.mapped) > 0 && hasMetric(metrics, f.key) {
@@ -247,10 +272,10 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 // plain decimal string (coerced).
 func flatNumberOf(f *flatField) (v float64, coerced, ok bool) {
 	switch f.kind {
-	case flatNumber:
+	case FlatNumber:
 		v, ok := decimalString(f.val)
 		return v, false, ok
-	case flatString:
+	case FlatString:
 		if !isPlainDecimal(f.val) {
 			return 0, false, false
 		}

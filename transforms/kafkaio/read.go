@@ -3,7 +3,6 @@ package kafkaio
 import (
 	"context"
 	"fmt"
-	"github.com/valyala/fastjson"
 	"reflect"
 	"sync"
 	"time"
@@ -173,8 +172,8 @@ type readFn struct {
 	// CommitOnStop: see ReadOptions.CommitOnStop.
 	CommitOnStop bool
 
-	parser    fastjson.Parser // for TimestampField; ProcessElement only
-	opts      []kgo.Opt       // connection options, with the password: never exported
+	times     watermarks.TimeReader // for TimestampField; ProcessElement only
+	opts      []kgo.Opt             // connection options, with the password: never exported
 	admin     *kadm.Client
 	mu        sync.Mutex
 	consumers map[int32]*partitionConsumer
@@ -389,7 +388,7 @@ func (fn *readFn) eventTime(rec *kgo.Record) (ms int64, timed bool) {
 	if fn.TimestampField == "" {
 		return ms, true
 	}
-	if t, ok := watermarks.FieldTime(&fn.parser, rec.Value, fn.TimestampField); ok {
+	if t, ok := fn.times.FieldTime(rec.Value, fn.TimestampField); ok {
 		return t, true
 	}
 	return ms, false

@@ -20,7 +20,6 @@ import (
 	"github.com/beamlens/beamlens/internal/watermarks"
 	"github.com/beamlens/beamlens/models/events"
 	"github.com/beamlens/beamlens/transforms/rawbatch"
-	"github.com/valyala/fastjson"
 )
 
 func init() {
@@ -132,7 +131,7 @@ type readFn struct {
 	WatermarkLagMs     int64
 	AckDelayMs         int64
 
-	parser  fastjson.Parser // for TimestampField; ProcessElement only
+	times   watermarks.TimeReader // for TimestampField; ProcessElement only
 	client  *pubsub.Client
 	sub     *vkit.SubscriptionAdminClient
 	subName string
@@ -349,7 +348,7 @@ func (fn *readFn) add(b *events.RawBatch, m *pubsubpb.PubsubMessage, nowMs int64
 	timed = true
 	switch {
 	case fn.TimestampField != "":
-		if t, ok := watermarks.FieldTime(&fn.parser, data, fn.TimestampField); ok {
+		if t, ok := fn.times.FieldTime(data, fn.TimestampField); ok {
 			ms = t
 		} else {
 			timed = false
