@@ -57,8 +57,19 @@ func messageBatches(lines [][]byte, n int) []events.RawBatch {
 // one by one (rawbatch.Records, decode.Readings, detect.Detect,
 // windowstats.PerKey): the same anomalies, dead letters (malformed and
 // oversize, with their sources) and window statistics, and every anomaly
-// and dead letter stamped with its own record's time, not its batch's.
+// and dead letter stamped with its own record's time, not its batch's;
+// with each batch worked on by one processor, and cut into three parts.
 func TestMessagesMatchesPerRecordPath(t *testing.T) {
+	for _, parts := range []int{1, 3} {
+		t.Run(fmt.Sprintf("parts=%d", parts), func(t *testing.T) {
+			defer func(n, m int) { maxParts, minPartRecords = n, m }(maxParts, minPartRecords)
+			maxParts, minPartRecords = parts, 10
+			testMessagesMatchesPerRecordPath(t)
+		})
+	}
+}
+
+func testMessagesMatchesPerRecordPath(t *testing.T) {
 	dir := t.TempDir()
 	_, data := sensorFile(t, dir, 5, func(b []byte) []byte {
 		// Malformed records among the good ones.

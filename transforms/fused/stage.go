@@ -1,6 +1,7 @@
 package fused
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
@@ -118,6 +119,7 @@ type held struct {
 	anomalies []events.Anomaly
 	times     []beam.EventTime
 	dead      []events.DeadLetter
+	deadTimes []beam.EventTime // messagesFn's: each dead letter's event time
 	batches   []heldBatch
 	partials  []heldPartial
 }
@@ -233,25 +235,89 @@ func splitRange(r jsonl.Range, n int, least int64) []jsonl.Range {
 // messagesFn decodes and scores the records of each batch a message
 // source read, and ships the bundle's per-device batches when it
 // finishes.
+//
+// When the stage ships no per-device batches, a large batch is cut into
+// parts worked on at once, one processor each, as rangeFn cuts a range:
+// prism gives every partition's reads to one bundle, and the read, the
+// decoding and the scoring held one core while the other idled (an
+// execution trace of a Kafka run). Their anomalies and dead letters are
+// held and emitted in the batch's order from the bundle's goroutine. Per-
+// device batches must keep each device's readings in order across a
+// bundle's batches, so a stage that ships them uses one processor.
 type messagesFn struct {
 	Config stageConfig
-	p      *processor
-	// at is the event time of the record in hand: its dead letter's
-	// timestamp (the batch's is its earliest record's).
-	at beam.EventTime
+	procs  []*processor
 }
 
-func (fn *messagesFn) Setup() (err error) {
-	fn.p, err = newProcessor(fn.Config)
-	return err
+// minPartRecords is the least a part of a batch holds: below it a
+// goroutine costs more than it saves. Tests lower it.
+var minPartRecords = 1024
+
+func (fn *messagesFn) Setup() error {
+	n := 1
+	if !fn.Config.Batches {
+		n = cmp.Or(maxParts, runtime.GOMAXPROCS(0))
+	}
+	return fn.newProcessors(max(1, n))
+}
+
+func (fn *messagesFn) newProcessors(n int) error {
+	fn.procs = make([]*processor, n)
+	for i := range fn.procs {
+		p, err := newProcessor(fn.Config)
+		if err != nil {
+			return err
+		}
+		fn.procs[i] = p
+	}
+	return nil
 }
 
 func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
-	out := fn.emitters(anomaly, dead, partial, batch)
-	for i := range b.Len() {
-		fn.at = beam.EventTime(b.Times[i])
-		if err := fn.p.record(b.Data[i], b.Sizes[i], b.Problem(i), recordSource{batch: &b, index: i}, out); err != nil {
+	n := min(len(fn.procs), b.Len()/minPartRecords)
+	if n <= 1 {
+		var at beam.EventTime // the record in hand's: its dead letter's time
+		out := emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(at, d) }, partial: partial, batch: batch}
+		return fn.records(&b, 0, b.Len(), fn.procs[0], out, &at)
+	}
+	helds := make([]held, n)
+	g, _ := errgroup.WithContext(ctx)
+	for i := range n {
+		g.Go(func() error {
+			h := &helds[i]
+			var at beam.EventTime
+			out := h.emitters()
+			out.dead = func(d events.DeadLetter) { h.dead, h.deadTimes = append(h.dead, d), append(h.deadTimes, at) }
+			return fn.records(&b, b.Len()*i/n, b.Len()*(i+1)/n, fn.procs[i], out, &at)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		// The bundle fails and is retried whole: what the processors
+		// hold of it goes with it.
+		if perr := fn.newProcessors(len(fn.procs)); perr != nil {
+			return perr
+		}
+		return err
+	}
+	for i := range helds {
+		h := &helds[i]
+		for k, a := range h.anomalies {
+			anomaly(h.times[k], a)
+		}
+		for k, d := range h.dead {
+			dead(h.deadTimes[k], d)
+		}
+	}
+	return nil
+}
+
+// records runs b's records [lo, hi) through p, setting *at to each one's
+// event time first.
+func (fn *messagesFn) records(b *events.RawBatch, lo, hi int, p *processor, out emitters, at *beam.EventTime) error {
+	for i := lo; i < hi; i++ {
+		*at = beam.EventTime(b.Times[i])
+		if err := p.record(b.Data[i], b.Sizes[i], b.Problem(i), recordSource{batch: b, index: i}, out); err != nil {
 			return err
 		}
 	}
@@ -260,12 +326,11 @@ func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, ano
 
 func (fn *messagesFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
-	fn.p.flush(ctx, fn.emitters(anomaly, dead, partial, batch))
-}
-
-func (fn *messagesFn) emitters(anomaly func(beam.EventTime, events.Anomaly), dead func(beam.EventTime, events.DeadLetter),
-	partial func(string, []byte), batch func(beam.EventTime, string, []byte)) emitters {
-	return emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(fn.at, d) }, partial: partial, batch: batch}
+	// Flushing emits no anomaly or dead letter: partials and batches only.
+	out := emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(0, d) }, partial: partial, batch: batch}
+	for _, p := range fn.procs {
+		p.flush(ctx, out)
+	}
 }
 
 func mustValidate(fn string, opts Options) {
