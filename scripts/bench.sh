@@ -14,11 +14,13 @@
 #
 # Then, unless --files-only, the Kafka -> Kafka side by side on 1M readings
 # (scripts/bench-kafka-peers.sh, one round: beamlens on prism, kcat, Quix
-# Streams; it starts the local broker). Flink: scripts/bench-flink.sh.
+# Streams; it starts the local broker), and the same job on Flink's embedded
+# job server at parallelism 1, 2 and 4 (scripts/bench-flink.sh N embedded; the
+# session cluster: scripts/bench-flink.sh N cluster).
 #
 # Usage: scripts/bench.sh [--quick] [--files-only]
 #   --quick       100k readings instead of 1M, a smaller themes run; ratios last
-#   --files-only  skip the Kafka side by side
+#   --files-only  skip the Kafka side by side and Flink
 # Installs PyFlink and Beam Python into virtualenvs under .venv/ (cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -115,4 +117,6 @@ cmd="scripts/bench.sh${*:+ $*}"
 if [ "$kafka" = 1 ]; then
   say "Kafka -> Kafka side by side (scripts/bench-kafka-peers.sh)"
   scripts/bench-kafka-peers.sh "$n" 1
+  say "Kafka -> Kafka on Flink (scripts/bench-flink.sh, embedded job server)"
+  scripts/bench-flink.sh "$n" embedded
 fi
