@@ -98,20 +98,34 @@ var (
 	maxParts           = 0
 )
 
-func (fn *rangeFn) Setup() error {
-	n := maxParts
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
+func (fn *rangeFn) Setup() (err error) {
+	fn.procs, err = newProcessors(fn.Config, cmp.Or(maxParts, runtime.GOMAXPROCS(0)))
+	return err
+}
+
+// discardOnFailure replaces *procs with new processors when a bundle
+// fails: the runner retries it whole, so what they made of it (partials,
+// batches, counts) must go. It returns err, or the error of making them.
+func discardOnFailure(cfg stageConfig, procs *[]*processor, err error) error {
+	fresh, perr := newProcessors(cfg, len(*procs))
+	if perr != nil {
+		return perr
 	}
-	fn.procs = make([]*processor, max(1, n))
-	for i := range fn.procs {
-		p, err := newProcessor(fn.Config)
+	*procs = fresh
+	return err
+}
+
+// newProcessors returns n processors (at least one) of cfg.
+func newProcessors(cfg stageConfig, n int) ([]*processor, error) {
+	procs := make([]*processor, max(1, n))
+	for i := range procs {
+		p, err := newProcessor(cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		fn.procs[i] = p
+		procs[i] = p
 	}
-	return nil
+	return procs, nil
 }
 
 // held is what one part of a range emits, kept until the range is done.
@@ -133,6 +147,13 @@ type heldBatch struct {
 	t      beam.EventTime
 	device string
 	data   []byte
+}
+
+// emitAnomalies emits the held anomalies, each at its own time.
+func (h *held) emitAnomalies(anomaly func(beam.EventTime, events.Anomaly)) {
+	for k, a := range h.anomalies {
+		anomaly(h.times[k], a)
+	}
 }
 
 func (h *held) emitters() emitters {
@@ -164,22 +185,11 @@ func (fn *rangeFn) ProcessElement(ctx context.Context, r jsonl.Range, anomaly fu
 		})
 	}
 	if err := g.Wait(); err != nil {
-		// The bundle fails and is retried whole: what the parts made
-		// (partials, batches, counts) goes with it.
-		for i := range parts {
-			p, perr := newProcessor(fn.Config)
-			if perr != nil {
-				return perr
-			}
-			fn.procs[i] = p
-		}
-		return err
+		return discardOnFailure(fn.Config, &fn.procs, err)
 	}
 	for i := range parts {
 		h := &helds[i]
-		for k, a := range h.anomalies {
-			anomaly(h.times[k], a)
-		}
+		h.emitAnomalies(anomaly)
 		for _, d := range h.dead {
 			dead(d)
 		}
@@ -253,24 +263,13 @@ type messagesFn struct {
 // goroutine costs more than it saves. Tests lower it.
 var minPartRecords = 1024
 
-func (fn *messagesFn) Setup() error {
+func (fn *messagesFn) Setup() (err error) {
 	n := 1
 	if !fn.Config.Batches {
 		n = cmp.Or(maxParts, runtime.GOMAXPROCS(0))
 	}
-	return fn.newProcessors(max(1, n))
-}
-
-func (fn *messagesFn) newProcessors(n int) error {
-	fn.procs = make([]*processor, n)
-	for i := range fn.procs {
-		p, err := newProcessor(fn.Config)
-		if err != nil {
-			return err
-		}
-		fn.procs[i] = p
-	}
-	return nil
+	fn.procs, err = newProcessors(fn.Config, n)
+	return err
 }
 
 func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, anomaly func(beam.EventTime, events.Anomaly),
@@ -293,18 +292,11 @@ func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, ano
 		})
 	}
 	if err := g.Wait(); err != nil {
-		// The bundle fails and is retried whole: what the processors
-		// hold of it goes with it.
-		if perr := fn.newProcessors(len(fn.procs)); perr != nil {
-			return perr
-		}
-		return err
+		return discardOnFailure(fn.Config, &fn.procs, err)
 	}
 	for i := range helds {
 		h := &helds[i]
-		for k, a := range h.anomalies {
-			anomaly(h.times[k], a)
-		}
+		h.emitAnomalies(anomaly)
 		for k, d := range h.dead {
 			dead(h.deadTimes[k], d)
 		}
