@@ -210,7 +210,9 @@ for e in d.get("exceptionHistory",{}).get("entries",[])[:3]: print("  exception:
   "$tt" produce --brokers="$brokers" --topic="$in_topic" --key-field=device_id --file="$work/sensors-a.jsonl" --chunk=1000 --pause=1s 2>"$work/produce.log" &
   producer=$!
   # Workers: the staged beamlens binaries the boot program runs, below the TaskManagers.
-  deadline=$((SECONDS + 180))
+  # Each boot program fetches the ~380 MB binary and copies it twice before it starts
+  # the worker (~10 s here): a slow disk gets 5 minutes.
+  deadline=$((SECONDS + 300))
   workers=""
   while [ $SECONDS -lt $deadline ]; do
     workers=""
