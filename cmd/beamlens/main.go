@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +59,9 @@ func main() {
 	if path := os.Getenv("BEAMLENS_HEAPPROFILE"); path != "" {
 		go keepPeakHeapProfile(path)
 	}
+	if path := os.Getenv("BEAMLENS_TRACE"); path != "" {
+		startTrace(path)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// After the first signal starts a clean stop, a second one kills at once.
@@ -65,6 +69,9 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if stopProfile != nil {
 		stopProfile()
+	}
+	if stopTrace != nil {
+		stopTrace()
 	}
 	os.Exit(code)
 }
@@ -85,6 +92,24 @@ func startCPUProfile(path string) {
 		return
 	}
 	stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// stopTrace ends the execution trace started from BEAMLENS_TRACE.
+var stopTrace func()
+
+// startTrace writes a runtime execution trace of the whole run to path
+// (go tool trace): where the pipeline's goroutines wait, not only where
+// they spend CPU.
+func startTrace(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "beamlens: BEAMLENS_TRACE: %v\n", err)
+		return
+	}
+	stopTrace = func() { trace.Stop(); f.Close() }
 }
 
 // keepPeakHeapProfile writes a heap profile to path each time the heap in use

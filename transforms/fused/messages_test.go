@@ -58,12 +58,13 @@ func messageBatches(lines [][]byte, n int) []events.RawBatch {
 // windowstats.PerKey): the same anomalies, dead letters (malformed and
 // oversize, with their sources) and window statistics, and every anomaly
 // and dead letter stamped with its own record's time, not its batch's;
-// with each batch worked on by one processor, and cut into three parts.
+// with one processor in the bundle's goroutine, and with three working on
+// batches while the next ones come.
 func TestMessagesMatchesPerRecordPath(t *testing.T) {
-	for _, parts := range []int{1, 3} {
-		t.Run(fmt.Sprintf("parts=%d", parts), func(t *testing.T) {
-			defer func(n, m int) { maxParts, minPartRecords = n, m }(maxParts, minPartRecords)
-			maxParts, minPartRecords = parts, 10
+	for _, procs := range []int{1, 3} {
+		t.Run(fmt.Sprintf("processors=%d", procs), func(t *testing.T) {
+			defer func(n int) { maxParts = n }(maxParts)
+			maxParts = procs
 			testMessagesMatchesPerRecordPath(t)
 		})
 	}

@@ -91,8 +91,8 @@ type rangeFn struct {
 
 // minPartBytes is the least a part of a range holds: below it the
 // goroutine and a processor's flush cost more than they save. maxParts,
-// when positive, replaces GOMAXPROCS as the number of parts. Tests lower
-// both to cut small files into many parts.
+// when positive, replaces GOMAXPROCS as the number of a range's parts and
+// of messagesFn's processors. Tests set both.
 var (
 	minPartBytes int64 = 2 << 20
 	maxParts           = 0
@@ -246,22 +246,36 @@ func splitRange(r jsonl.Range, n int, least int64) []jsonl.Range {
 // source read, and ships the bundle's per-device batches when it
 // finishes.
 //
-// When the stage ships no per-device batches, a large batch is cut into
-// parts worked on at once, one processor each, as rangeFn cuts a range:
-// prism gives every partition's reads to one bundle, and the read, the
-// decoding and the scoring held one core while the other idled (an
-// execution trace of a Kafka run). Their anomalies and dead letters are
-// held and emitted in the batch's order from the bundle's goroutine. Per-
-// device batches must keep each device's readings in order across a
-// bundle's batches, so a stage that ships them uses one processor.
+// When the stage ships no per-device batches, its batches are worked on
+// while the read goes on: ProcessElement hands each batch to a free
+// processor (one per CPU) on a goroutine of its own and returns, and the
+// anomalies and dead letters of the batches done so far are emitted, in
+// the order the batches came, from the bundle's goroutine by the next
+// call or by FinishBundle. Prism gives every partition's reads to one
+// bundle, where the poll, the event-time scan and the claim run between
+// batches: cutting each batch into parts and waiting for them left one
+// core idle for those (an execution trace of a Kafka run: ~140% of two
+// cores while reading). At most one batch per processor is in flight, so
+// the read waits for a processor rather than piling batches up. The
+// input is in the global window (a source's output), so an output
+// emitted during a later element's call lands in the window it would
+// have. Per-device batches must keep each device's readings in order
+// across a bundle's batches, so a stage that ships them uses one
+// processor, in the bundle's goroutine.
 type messagesFn struct {
 	Config stageConfig
 	procs  []*processor
+	free   chan *processor // processors not working on a batch; nil: one, synchronous
+	queue  []*inflight     // batches handed out, oldest first
 }
 
-// minPartRecords is the least a part of a batch holds: below it a
-// goroutine costs more than it saves. Tests lower it.
-var minPartRecords = 1024
+// inflight is one batch handed to a processor: its held outputs and
+// error, ready once done is closed.
+type inflight struct {
+	h    held
+	err  error
+	done chan struct{}
+}
 
 func (fn *messagesFn) Setup() (err error) {
 	n := 1
@@ -269,39 +283,84 @@ func (fn *messagesFn) Setup() (err error) {
 		n = cmp.Or(maxParts, runtime.GOMAXPROCS(0))
 	}
 	fn.procs, err = newProcessors(fn.Config, n)
+	fn.freeAll()
 	return err
+}
+
+// freeAll makes every processor free, when there is more than one.
+func (fn *messagesFn) freeAll() {
+	fn.free = nil
+	if len(fn.procs) > 1 {
+		fn.free = make(chan *processor, len(fn.procs))
+		for _, p := range fn.procs {
+			fn.free <- p
+		}
+	}
 }
 
 func (fn *messagesFn) ProcessElement(ctx context.Context, b events.RawBatch, anomaly func(beam.EventTime, events.Anomaly),
 	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
-	n := min(len(fn.procs), b.Len()/minPartRecords)
-	if n <= 1 {
+	if fn.free == nil {
 		var at beam.EventTime // the record in hand's: its dead letter's time
 		out := emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(at, d) }, partial: partial, batch: batch}
 		return fn.records(&b, 0, b.Len(), fn.procs[0], out, &at)
 	}
-	helds := make([]held, n)
-	g, _ := errgroup.WithContext(ctx)
-	for i := range n {
-		g.Go(func() error {
-			h := &helds[i]
-			var at beam.EventTime
-			out := h.emitters()
-			out.dead = func(d events.DeadLetter) { h.dead, h.deadTimes = append(h.dead, d), append(h.deadTimes, at) }
-			return fn.records(&b, b.Len()*i/n, b.Len()*(i+1)/n, fn.procs[i], out, &at)
-		})
+	var p *processor
+	select {
+	case p = <-fn.free:
+	case <-ctx.Done():
+		return fn.fail(ctx.Err())
 	}
-	if err := g.Wait(); err != nil {
-		return discardOnFailure(fn.Config, &fn.procs, err)
-	}
-	for i := range helds {
-		h := &helds[i]
-		h.emitAnomalies(anomaly)
-		for k, d := range h.dead {
-			dead(h.deadTimes[k], d)
+	f := &inflight{done: make(chan struct{})}
+	fn.queue = append(fn.queue, f)
+	go func() {
+		defer close(f.done)
+		var at beam.EventTime
+		out := f.h.emitters()
+		out.dead = func(d events.DeadLetter) { f.h.dead, f.h.deadTimes = append(f.h.dead, d), append(f.h.deadTimes, at) }
+		f.err = fn.records(&b, 0, b.Len(), p, out, &at)
+		fn.free <- p
+	}()
+	return fn.emitDone(false, anomaly, dead)
+}
+
+// emitDone emits the held outputs of the batches at the head of the
+// queue that are done, in order; with wait, of every batch, waiting for
+// them. A batch that failed fails the bundle (fail).
+func (fn *messagesFn) emitDone(wait bool, anomaly func(beam.EventTime, events.Anomaly), dead func(beam.EventTime, events.DeadLetter)) error {
+	for len(fn.queue) > 0 {
+		f := fn.queue[0]
+		if !wait {
+			select {
+			case <-f.done:
+			default:
+				return nil
+			}
 		}
+		<-f.done
+		if f.err != nil {
+			return fn.fail(f.err)
+		}
+		f.h.emitAnomalies(anomaly)
+		for k, d := range f.h.dead {
+			dead(f.h.deadTimes[k], d)
+		}
+		fn.queue[0] = nil
+		fn.queue = fn.queue[1:]
 	}
 	return nil
+}
+
+// fail waits for the batches still in flight, drops what the bundle made
+// (the runner retries it whole) and returns err.
+func (fn *messagesFn) fail(err error) error {
+	for _, f := range fn.queue {
+		<-f.done
+	}
+	fn.queue = nil
+	err = discardOnFailure(fn.Config, &fn.procs, err)
+	fn.freeAll()
+	return err
 }
 
 // records runs b's records [lo, hi) through p, setting *at to each one's
@@ -317,12 +376,16 @@ func (fn *messagesFn) records(b *events.RawBatch, lo, hi int, p *processor, out 
 }
 
 func (fn *messagesFn) FinishBundle(ctx context.Context, anomaly func(beam.EventTime, events.Anomaly),
-	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) {
+	dead func(beam.EventTime, events.DeadLetter), partial func(string, []byte), batch func(beam.EventTime, string, []byte)) error {
+	if err := fn.emitDone(true, anomaly, dead); err != nil {
+		return err
+	}
 	// Flushing emits no anomaly or dead letter: partials and batches only.
 	out := emitters{anomaly: anomaly, dead: func(d events.DeadLetter) { dead(0, d) }, partial: partial, batch: batch}
 	for _, p := range fn.procs {
 		p.flush(ctx, out)
 	}
+	return nil
 }
 
 func mustValidate(fn string, opts Options) {

@@ -41,13 +41,19 @@ func (p StartPosition) String() string {
 
 // Defaults of the options. The zero value of every option means its default.
 const (
-	DefaultClientID        = "beamlens"
-	DefaultPasswordEnv     = "KAFKA_SASL_PASSWORD"
-	DefaultBatchRecords    = 10_000
-	DefaultBatchDuration   = 250 * time.Millisecond
-	DefaultIdleDelay       = 100 * time.Millisecond
-	DefaultWatermarkLag    = 2 * time.Second
-	DefaultDeliveryTimeout = 2 * time.Minute
+	DefaultClientID      = "beamlens"
+	DefaultPasswordEnv   = "KAFKA_SASL_PASSWORD"
+	DefaultBatchRecords  = 10_000
+	DefaultBatchDuration = 250 * time.Millisecond
+	// A Bounded read's defaults: a backfill's outputs are wanted at its
+	// end, not within 250ms, and each checkpoint ends a bundle, whose
+	// partials the window statistics merge and whose writes wait for their
+	// acknowledgements (1M readings: 100 bundles -> 10, 4.6 s -> 4.3 s).
+	DefaultBoundedBatchRecords  = 100_000
+	DefaultBoundedBatchDuration = 2 * time.Second
+	DefaultIdleDelay            = 100 * time.Millisecond
+	DefaultWatermarkLag         = 2 * time.Second
+	DefaultDeliveryTimeout      = 2 * time.Minute
 )
 
 // ReadOptions configures Read. The zero value of every field is its
@@ -103,10 +109,10 @@ type ReadOptions struct {
 	ReadCommitted bool
 	// BatchRecords is how many records one partition reads before it
 	// checkpoints, so that the bundle finishes and its output moves
-	// downstream. Default 10,000.
+	// downstream. Default 10,000; 100,000 when Bounded.
 	BatchRecords int
 	// BatchDuration is how long one partition reads before it checkpoints.
-	// Default 250ms.
+	// Default 250ms; 2s when Bounded.
 	BatchDuration time.Duration
 	// IdleDelay is how long a partition that has caught up waits before it
 	// polls again. It bounds the latency of a record that arrives on a
@@ -224,6 +230,10 @@ func (t TLS) on() bool {
 
 func (o ReadOptions) withDefaults() ReadOptions {
 	o.ClientID = cmp.Or(o.ClientID, DefaultClientID)
+	if o.Bounded {
+		o.BatchRecords = cmp.Or(o.BatchRecords, DefaultBoundedBatchRecords)
+		o.BatchDuration = cmp.Or(o.BatchDuration, DefaultBoundedBatchDuration)
+	}
 	o.BatchRecords = cmp.Or(o.BatchRecords, DefaultBatchRecords)
 	o.BatchDuration = cmp.Or(o.BatchDuration, DefaultBatchDuration)
 	o.IdleDelay = cmp.Or(o.IdleDelay, DefaultIdleDelay)

@@ -18,6 +18,14 @@ func TestReadOptionsDefaults(t *testing.T) {
 	if err := o.validate(); err != nil {
 		t.Errorf("valid options rejected: %v", err)
 	}
+	b := ReadOptions{Brokers: []string{"k:9092"}, Topic: "t", Bounded: true}.withDefaults()
+	if b.BatchRecords != DefaultBoundedBatchRecords || b.BatchDuration != DefaultBoundedBatchDuration {
+		t.Errorf("bounded read's checkpoints: %d records, %v", b.BatchRecords, b.BatchDuration)
+	}
+	set := ReadOptions{Brokers: []string{"k:9092"}, Topic: "t", Bounded: true, BatchRecords: 5, BatchDuration: time.Millisecond}.withDefaults()
+	if set.BatchRecords != 5 || set.BatchDuration != time.Millisecond {
+		t.Errorf("a bounded read's own checkpoints replaced: %d records, %v", set.BatchRecords, set.BatchDuration)
+	}
 	w := WriteOptions{Brokers: []string{"k:9092"}, Topic: "t"}.withDefaults()
 	if w.ClientID != DefaultClientID || w.DeliveryTimeout != DefaultDeliveryTimeout || w.SASL.PasswordEnv != DefaultPasswordEnv {
 		t.Errorf("defaults: %+v", w)
