@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/beamlens/beamlens/models/events"
@@ -24,6 +26,7 @@ type ioFlags struct {
 	deadLetter    string
 	kafkaSecurity kafkaSecurityFlags
 	kafkaTimeFrom string
+	kafkaCompress string
 	overwrite     bool
 	pubsubTime    string // --pubsub-timestamp-field
 	pubsubAttr    string // --pubsub-timestamp-attribute
@@ -44,6 +47,7 @@ func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 	fs.StringVar(&f.kafkaTimeFrom, "kafka-timestamp-field", "timestamp", "kafka:// input: the record field whose time drives the watermark, as it drives the records' event time (empty: Kafka's record timestamps); a record without a readable one never moves the watermark")
 	fs.StringVar(&f.pubsubTime, "pubsub-timestamp-field", "timestamp", "pubsub:// input: the message field whose time drives the watermark, as it drives the records' event time (empty: publish times, or --pubsub-timestamp-attribute); a message without a readable one never moves the watermark")
 	fs.StringVar(&f.pubsubAttr, "pubsub-timestamp-attribute", "", "pubsub:// input: take the watermark's times from this message attribute (Unix ms or RFC 3339) instead of a field; a message without it is a dead letter (needs --pubsub-timestamp-field=)")
+	fs.StringVar(&f.kafkaCompress, "kafka-compression", kafkaio.DefaultCompression, "kafka:// output: codec of the produced record batches - "+strings.Join(kafkaio.Compressions, ", ")+" (none, as Kafka's own producer: compressing costs the producer and the broker CPU; lz4 or zstd for a broker across a slow or metered link)")
 	f.kafkaSecurity.bind(fs)
 	overwriteFlag(fs, &f.overwrite)
 	runners.Bind(fs, &f.runner)
@@ -51,7 +55,10 @@ func (f *ioFlags) bind(fs *flag.FlagSet, inputWhat, outputStreams string) {
 
 // kafkaStart parses --kafka-start.
 func (f *ioFlags) kafkaSettings() (endpoint.KafkaSettings, error) {
-	k := endpoint.KafkaSettings{Bounded: f.bounded, Group: f.kafkaGroup, TimestampField: f.kafkaTimeFrom}
+	k := endpoint.KafkaSettings{Bounded: f.bounded, Group: f.kafkaGroup, TimestampField: f.kafkaTimeFrom, Compression: f.kafkaCompress}
+	if !slices.Contains(kafkaio.Compressions, f.kafkaCompress) {
+		return k, usagef("--kafka-compression: want one of %s, got %q", strings.Join(kafkaio.Compressions, ", "), f.kafkaCompress)
+	}
 	switch f.kafkaStart {
 	case "earliest", "":
 		k.Start = kafkaio.Earliest

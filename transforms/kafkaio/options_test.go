@@ -27,7 +27,12 @@ func TestReadOptionsDefaults(t *testing.T) {
 		t.Errorf("a bounded read's own checkpoints replaced: %d records, %v", set.BatchRecords, set.BatchDuration)
 	}
 	w := WriteOptions{Brokers: []string{"k:9092"}, Topic: "t"}.withDefaults()
-	if w.ClientID != DefaultClientID || w.DeliveryTimeout != DefaultDeliveryTimeout || w.SASL.PasswordEnv != DefaultPasswordEnv {
+	if err := (WriteOptions{Brokers: []string{"k:9092"}, Topic: "t", Compression: "brotli"}).withDefaults().validate(); err == nil ||
+		!strings.Contains(err.Error(), "none, gzip, snappy, lz4, zstd") {
+		t.Errorf("an unknown codec: %v", err)
+	}
+	if w.ClientID != DefaultClientID || w.DeliveryTimeout != DefaultDeliveryTimeout || w.SASL.PasswordEnv != DefaultPasswordEnv ||
+		w.Compression != "none" {
 		t.Errorf("defaults: %+v", w)
 	}
 }

@@ -58,6 +58,7 @@ func Write(s beam.Scope, opts WriteOptions, col beam.PCollection) {
 		KeyField:          opts.KeyField,
 		Headers:           headers,
 		DeliveryTimeoutMs: opts.DeliveryTimeout.Milliseconds(),
+		Compression:       opts.Compression,
 		AutoCreate:        opts.AllowAutoTopicCreation,
 	}, col))
 }
@@ -74,6 +75,7 @@ type writeFn struct {
 	KeyField          string
 	Headers           []header
 	DeliveryTimeoutMs int64
+	Compression       string
 	AutoCreate        bool
 
 	opts    []kgo.Opt
@@ -134,7 +136,12 @@ func (fn *writeFn) Setup() error {
 	if err != nil {
 		return fmt.Errorf("kafkaio.Write: %w", err)
 	}
+	codec, err := compressionCodec(cmp.Or(fn.Compression, DefaultCompression))
+	if err != nil {
+		return fmt.Errorf("kafkaio.Write: %w", err)
+	}
 	fn.opts = append(opts,
+		kgo.ProducerBatchCompression(codec),
 		kgo.DefaultProduceTopic(fn.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // also kgo's default, and needed by idempotence
 		kgo.RecordDeliveryTimeout(time.Duration(fn.DeliveryTimeoutMs)*time.Millisecond),

@@ -242,3 +242,28 @@ func TestWriteKeyWithoutParseAgrees(t *testing.T) {
 		t.Errorf("duplicate key field: %q, want the first, as fastjson finds", got)
 	}
 }
+
+// Each Compression reaches the broker as the record batches' codec, and
+// the records read back whole; the default is none.
+func TestWriteCompression(t *testing.T) {
+	want := map[string]uint8{"": 0, "none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+	for name, codec := range want {
+		t.Run("codec="+name, func(t *testing.T) {
+			const topic = "compressed"
+			_, brokers := newCluster(t, topic, 1)
+			recs := jsonRecords(200, 3)
+			p, s := beam.NewPipelineWithRoot()
+			Write(s, WriteOptions{Brokers: brokers, Topic: topic, Compression: name}, beam.CreateList(s, recs))
+			ptest.RunAndValidate(t, p)
+			got := consumeAll(t, brokers, topic, len(recs))
+			var values []string
+			for _, r := range got {
+				if c := r.Attrs.CompressionType(); c != codec {
+					t.Fatalf("record batch codec %d, want %d", c, codec)
+				}
+				values = append(values, string(r.Value))
+			}
+			pipetest.SameSet(t, values, pipetest.AnysOf(recs, func(r []byte) string { return string(r) }))
+		})
+	}
+}
