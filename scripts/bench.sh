@@ -7,13 +7,15 @@
 #     temperature > 100, write the flagged events), file in and file out;
 #   the same job on Beam Python's default local runner;
 #   a plain Go loop doing the same parse + threshold + write (the hardware limit).
+# beamlens's variants and the Go loop run in 3 interleaved rounds (1 with
+# --quick) and report their medians; PyFlink and Beam Python run once.
 # Checks that every threshold variant flags exactly the same readings, prints
 # the table with events/s and ratios, writes it with a PNG chart into
 # BENCHMARKS.md, then benchmarks the themes stage (scripts/bench-themes.sh)
 # and prints the top of a CPU profile of beamlens's threshold run.
 #
 # Then, unless --files-only, the Kafka -> Kafka side by side on 1M readings
-# (scripts/bench-kafka-peers.sh, one round: beamlens on prism, kcat, Quix
+# (scripts/bench-kafka-peers.sh, three rounds, medians: beamlens on prism, kcat, Quix
 # Streams; it starts the local broker), and the same job on Flink's embedded
 # job server at parallelism 1, 2 and 4 (scripts/bench-flink.sh N embedded; the
 # session cluster: scripts/bench-flink.sh N cluster).
@@ -57,7 +59,8 @@ input="$work/sensors-$n.jsonl"
 [ -s "$input" ] || "$work/beamlens" gen sensors --n="$n" --seed=1 --out="$input" >/dev/null
 
 timings="$work/timings.tsv"
-: >"$timings"
+runs="$work/runs.tsv" # one row per run; timings.tsv gets each job's median
+: >"$runs"
 timed() { # name output-glob comparable command...
   local name="$1" glob="$2" comparable="$3"; shift 3
   say "$name"
@@ -66,21 +69,46 @@ timed() { # name output-glob comparable command...
   # Peak RSS (KiB) of the largest single process of the run (GNU time's %M).
   /usr/bin/time -o "$work/rss.txt" -f %M "$@" >"$work/$(echo "$name" | tr -c 'a-zA-Z0-9' _).log" 2>&1
   e=$(date +%s.%N)
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" "$(tail -1 "$work/rss.txt")" >>"$timings"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" "$(tail -1 "$work/rss.txt")" >>"$runs"
 }
-rm -rf "$work"/out-*
-timed "beamlens threshold" "$work/out-threshold/anomalies.jsonl" 1 \
-  "$work/beamlens" anomalies --detectors=threshold --input="$input" --output="$work/out-threshold"
-timed "beamlens threshold, no stats" "$work/out-nostats/anomalies.jsonl" 1 \
-  "$work/beamlens" anomalies --detectors=threshold --window=off --input="$input" --output="$work/out-nostats"
-timed "beamlens ensemble" "$work/out-ensemble/anomalies.jsonl" 0 \
-  "$work/beamlens" anomalies --input="$input" --output="$work/out-ensemble"
+# The machine is shared and noisy (the same Go loop takes 0.35-0.69 s from
+# one run to the next): beamlens's variants and the Go loop run in
+# interleaved rounds and each reports its median; PyFlink and Beam Python,
+# 20-60x slower, run once.
+rounds=3
+[ "$quick" = 1 ] && rounds=1
+for r in $(seq 1 "$rounds"); do
+  say "round $r of $rounds"
+  timed "beamlens threshold" "$work/out-threshold/anomalies.jsonl" 1 \
+    "$work/beamlens" anomalies --overwrite --detectors=threshold --input="$input" --output="$work/out-threshold"
+  timed "beamlens threshold, no stats" "$work/out-nostats/anomalies.jsonl" 1 \
+    "$work/beamlens" anomalies --overwrite --detectors=threshold --window=off --input="$input" --output="$work/out-nostats"
+  timed "beamlens ensemble" "$work/out-ensemble/anomalies.jsonl" 0 \
+    "$work/beamlens" anomalies --overwrite --input="$input" --output="$work/out-ensemble"
+  timed "Go loop" "$work/out-goloop.jsonl" 1 \
+    "$work/goloop" "$input" "$work/out-goloop.jsonl"
+done
+rm -rf "$work"/out-pyflink "$work"/out-beampy
 timed "PyFlink (article job)" "$work/out-pyflink/**/part-*" 1 \
   .venv/pyflink/bin/python scripts/bench/article_pyflink.py "$input" "$work/out-pyflink" "$cores"
 timed "Beam Python (DirectRunner)" "$work/out-beampy/part*" 1 \
   .venv/beam/bin/python scripts/bench/article_beam.py "$input" "$work/out-beampy/part"
-timed "Go loop" "$work/out-goloop.jsonl" 1 \
-  "$work/goloop" "$input" "$work/out-goloop.jsonl"
+# timings.tsv: one row per job, in the table's order, with its median
+# seconds and its largest peak RSS over the rounds.
+python3 - "$runs" "$timings" <<'PY'
+import statistics, sys
+rows = [l.split('\t') for l in open(sys.argv[1]).read().split('\n') if l]
+order = ["beamlens threshold", "beamlens threshold, no stats", "beamlens ensemble",
+         "PyFlink (article job)", "Beam Python (DirectRunner)", "Go loop"]
+with open(sys.argv[2], 'w') as out:
+    for name in order:
+        mine = [r for r in rows if r[0] == name]
+        secs = statistics.median(float(r[1]) for r in mine)
+        rss = max(int(r[4]) for r in mine)
+        out.write('\t'.join([name, str(secs), mine[0][2], mine[0][3], str(rss)]) + '\n')
+        print(f"{name}: {len(mine)} run(s), " + ", ".join(f"{float(r[1]):.2f}" for r in mine) + f" s; median {secs:.2f} s",
+              file=sys.stderr)
+PY
 
 say "themes stage (scripts/bench-themes.sh)"
 themes="$work/themes.txt"
@@ -111,12 +139,12 @@ extra="$work/extra.md"
   sed -n '1,26p' "$work/profile.txt"
   echo '```'
 } >"$extra"
-machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python"
+machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python; seconds: median of $rounds interleaved runs for beamlens and the Go loop, one run for PyFlink and Beam Python"
 cmd="scripts/bench.sh${*:+ $*}"
 .venv/beam/bin/python scripts/bench/report.py "$timings" "$n" "$machine; command: $cmd" BENCHMARKS.md docs/bench-anomalies.png "$extra"
 if [ "$kafka" = 1 ]; then
   say "Kafka -> Kafka side by side (scripts/bench-kafka-peers.sh)"
-  scripts/bench-kafka-peers.sh "$n" 1
+  scripts/bench-kafka-peers.sh "$n" 3
   say "Kafka -> Kafka on Flink (scripts/bench-flink.sh, embedded job server)"
   scripts/bench-flink.sh "$n" embedded
 fi
