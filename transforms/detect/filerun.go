@@ -28,7 +28,10 @@ type runReader struct {
 	names  []string
 	t, off int64
 	src    []byte // scratch for the reading's Source
-	chunk  []byte // scratch for names
+	// bareSource leaves r.Source empty (the source is in src until the
+	// next reading): a reader that only compares sources allocates none.
+	bareSource bool
+	chunk      []byte // scratch for names
 }
 
 // newRunReader starts reading the batch from r, which must be positioned at
@@ -111,7 +114,10 @@ func (rr *runReader) next(r *events.Reading) (int64, error) {
 		r.Metrics[j] = events.Metric{Name: rr.names[i], Value: math.Float64frombits(binary.LittleEndian.Uint64(bits[:]))}
 	}
 	rr.src = strconv.AppendInt(append(append(rr.src[:0], rr.path...), '@'), rr.off, 10)
-	r.Source = string(rr.src)
+	r.Source = ""
+	if !rr.bareSource {
+		r.Source = string(rr.src)
+	}
 	return rr.off, nil
 }
 
@@ -119,13 +125,15 @@ func (rr *runReader) next(r *events.Reading) (int64, error) {
 // in sortReadings' order (event time, then source): as is when they are in
 // order already (a device's lines mostly are), else re-encoded.
 func sortFileBatch(b []byte) ([]byte, error) {
+	if sorted, err := fileBatchSorted(b); err != nil || sorted {
+		return b, err
+	}
 	rr, err := newRunReader("", bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
 	var rs []events.Reading
 	var offs []int64
-	sorted := true
 	for {
 		var r events.Reading
 		off, err := rr.next(&r)
@@ -135,13 +143,7 @@ func sortFileBatch(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if n := len(rs); n > 0 && readingLess(&r, &rs[n-1]) {
-			sorted = false
-		}
 		rs, offs = append(rs, r), append(offs, off)
-	}
-	if sorted {
-		return b, nil
 	}
 	idx := make([]int, len(rs))
 	for i := range idx {
@@ -161,6 +163,33 @@ func sortFileBatch(b []byte) ([]byte, error) {
 		fb.Add(&rs[i], offs[i])
 	}
 	return fb.Bytes(), nil
+}
+
+// fileBatchSorted reports whether b's readings are in sortReadings' order
+// already, as a device's lines mostly are. It reads them through one
+// reused Reading and compares each one's (event time, source) with the
+// previous one's, so the common case allocates nothing per reading
+// (keeping every reading to sort them had been ~40% of sortFileBatch).
+func fileBatchSorted(b []byte) (bool, error) {
+	rr, err := newRunReader("", bytes.NewReader(b))
+	if err != nil {
+		return false, err
+	}
+	rr.bareSource = true
+	var r events.Reading
+	var prevT int64
+	var prevSrc []byte
+	for n := 0; ; n++ {
+		if _, err := rr.next(&r); err == io.EOF {
+			return true, nil
+		} else if err != nil {
+			return false, err
+		}
+		if n > 0 && (r.EventTimeMs < prevT || r.EventTimeMs == prevT && bytes.Compare(rr.src, prevSrc) < 0) {
+			return false, nil
+		}
+		prevT, prevSrc = r.EventTimeMs, append(prevSrc[:0], rr.src...)
+	}
 }
 
 // readingLess is sortReadings' order: event time, then source.

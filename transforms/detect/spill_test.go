@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -218,6 +219,62 @@ func readingString(r events.Reading) string {
 // other batch is an error, not a silent loss.
 func TestSortFileBatchRejectsOtherLayouts(t *testing.T) {
 	if _, err := sortFileBatch(EncodeBatch([]events.Reading{{EventTimeMs: 1}})); err == nil {
+		t.Error("a batch in the streaming layout was accepted")
+	}
+}
+
+// TestFileBatchSorted: the allocation-free order check agrees with
+// readingLess over the decoded readings, on shuffled batches with ties and on
+// a tie whose sources order as strings, not as offsets ("f@100" < "f@99").
+func TestFileBatchSorted(t *testing.T) {
+	check := func(name string, b []byte) {
+		t.Helper()
+		rs, err := DecodeBatch("d", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.IsSortedFunc(rs, func(x, y events.Reading) int {
+			switch {
+			case readingLess(&x, &y):
+				return -1
+			case readingLess(&y, &x):
+				return 1
+			}
+			return 0
+		})
+		got, err := fileBatchSorted(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: fileBatchSorted = %v, readingLess says %v", name, got, want)
+		}
+	}
+	var sorted, unsorted int
+	for i, b := range fileBatchesForTest(t, 3000, 20, true) {
+		check(fmt.Sprintf("batch %d", i), b.Batch)
+		if ok, _ := fileBatchSorted(b.Batch); ok {
+			sorted++
+		} else {
+			unsorted++
+		}
+	}
+	if sorted == 0 || unsorted == 0 {
+		t.Fatalf("the test wants both kinds of batch: %d sorted, %d not", sorted, unsorted)
+	}
+	tie := func(offs ...int64) []byte {
+		fb := NewFileBatch("f")
+		for _, off := range offs {
+			fb.Add(&events.Reading{EventTimeMs: 60000, Metrics: []events.Metric{{Name: "temperature", Value: 1}}}, off)
+		}
+		return fb.Bytes()
+	}
+	check("tie at offsets 99, 100", tie(99, 100))
+	check("tie at offsets 100, 99", tie(100, 99))
+	if ok, _ := fileBatchSorted(tie(99, 100)); ok {
+		t.Error(`"f@99" before "f@100" at one time was taken as sorted`)
+	}
+	if _, err := fileBatchSorted(EncodeBatch([]events.Reading{{EventTimeMs: 1}})); err == nil {
 		t.Error("a batch in the streaming layout was accepted")
 	}
 }
