@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -203,16 +204,20 @@ func scoreRuns(sc *scorer, device string, refs [][]byte) ([]events.Anomaly, erro
 		if err != nil {
 			return nil, fmt.Errorf("detect: a spilled run of %s: %w", device, err)
 		}
+		// Only anomalies need their reading's source as a string: the
+		// merge compares the bytes, and out below makes the few strings.
+		rr.bareSource = true
 		if err := m.add(rr); err != nil {
 			return nil, fmt.Errorf("detect: a spilled run of %s: %w", device, err)
 		}
 	}
 	sc.reset()
 	var out []events.Anomaly
-	err := m.each(func(r *events.Reading) {
+	err := m.each(func(r *events.Reading, source []byte) {
 		sc.score(*r, func(a events.Anomaly) {
 			// r's metrics are the run's scratch, reused by its next reading.
 			a.Reading.Metrics = slices.Clone(a.Reading.Metrics)
+			a.Reading.Source = string(source)
 			out = append(out, a)
 		})
 	})
@@ -231,10 +236,18 @@ type runHead struct {
 	r  events.Reading
 }
 
-func (m runMerge) Len() int           { return len(m) }
-func (m runMerge) Less(i, j int) bool { return readingLess(&m[i].r, &m[j].r) }
-func (m runMerge) Swap(i, j int)      { m[i], m[j] = m[j], m[i] }
-func (m *runMerge) Push(x any)        { *m = append(*m, x.(*runHead)) }
+func (m runMerge) Len() int { return len(m) }
+func (m runMerge) Less(i, j int) bool {
+	a, b := m[i], m[j]
+	if a.r.EventTimeMs != b.r.EventTimeMs {
+		return a.r.EventTimeMs < b.r.EventTimeMs
+	}
+	// readingLess's order on sources, from each run's bytes of its head's
+	// source (the runs may leave Reading.Source empty: bareSource).
+	return bytes.Compare(a.rr.src, b.rr.src) < 0
+}
+func (m runMerge) Swap(i, j int) { m[i], m[j] = m[j], m[i] }
+func (m *runMerge) Push(x any)   { *m = append(*m, x.(*runHead)) }
 func (m *runMerge) Pop() any {
 	old := *m
 	h := old[len(old)-1]
@@ -254,12 +267,13 @@ func (m *runMerge) add(rr *runReader) error {
 	return nil
 }
 
-// each calls f with every reading of every run, in order. The reading is
-// valid until f returns.
-func (m *runMerge) each(f func(*events.Reading)) error {
+// each calls f with every reading of every run, in order, and the
+// reading's source (PATH@OFFSET; r.Source too unless its run is
+// bareSource). Both are valid until f returns.
+func (m *runMerge) each(f func(r *events.Reading, source []byte)) error {
 	for m.Len() > 0 {
 		h := (*m)[0]
-		f(&h.r)
+		f(&h.r, h.rr.src)
 		if _, err := h.rr.next(&h.r); err == io.EOF {
 			heap.Pop(m)
 			continue

@@ -186,12 +186,19 @@ func TestRunMergeOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rr.bareSource = true // as scoreRuns: the merge orders ties by the run's source bytes
 		if err := m.add(rr); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []string
-	if err := m.each(func(r *events.Reading) { got = append(got, readingString(*r)) }); err != nil {
+	if err := m.each(func(r *events.Reading, source []byte) {
+		if r.Source != "" {
+			t.Fatalf("a bare-source run set Source %q", r.Source)
+		}
+		r.Source = string(source)
+		got = append(got, readingString(*r))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	sortReadings(all)
