@@ -123,7 +123,9 @@ func (rr *runReader) next(r *events.Reading) (int64, error) {
 
 // sortFileBatch returns b, a batch in the file layout, with its readings
 // in sortReadings' order (event time, then source): as is when they are in
-// order already (a device's lines mostly are), else re-encoded.
+// order already (a device's lines mostly are), else re-encoded. An
+// unsorted batch is read twice, up to its first reading out of order and
+// then whole: the price of allocating nothing for the sorted ones.
 func sortFileBatch(b []byte) ([]byte, error) {
 	if sorted, err := fileBatchSorted(b); err != nil || sorted {
 		return b, err
@@ -185,11 +187,21 @@ func fileBatchSorted(b []byte) (bool, error) {
 		} else if err != nil {
 			return false, err
 		}
-		if n > 0 && (r.EventTimeMs < prevT || r.EventTimeMs == prevT && bytes.Compare(rr.src, prevSrc) < 0) {
+		if n > 0 && positionLess(r.EventTimeMs, rr.src, prevT, prevSrc) {
 			return false, nil
 		}
 		prevT, prevSrc = r.EventTimeMs, append(prevSrc[:0], rr.src...)
 	}
+}
+
+// positionLess is readingLess on a run's bytes of the sources: (event
+// time, source) of one reading before the other's. Runs read bareSource
+// compare with it and make no source strings.
+func positionLess(at int64, asrc []byte, bt int64, bsrc []byte) bool {
+	if at != bt {
+		return at < bt
+	}
+	return bytes.Compare(asrc, bsrc) < 0
 }
 
 // readingLess is sortReadings' order: event time, then source.

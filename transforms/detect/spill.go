@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -238,13 +237,10 @@ type runHead struct {
 
 func (m runMerge) Len() int { return len(m) }
 func (m runMerge) Less(i, j int) bool {
+	// Each run's src holds its head's source, which a bareSource run
+	// leaves out of Reading.Source.
 	a, b := m[i], m[j]
-	if a.r.EventTimeMs != b.r.EventTimeMs {
-		return a.r.EventTimeMs < b.r.EventTimeMs
-	}
-	// readingLess's order on sources, from each run's bytes of its head's
-	// source (the runs may leave Reading.Source empty: bareSource).
-	return bytes.Compare(a.rr.src, b.rr.src) < 0
+	return positionLess(a.r.EventTimeMs, a.rr.src, b.r.EventTimeMs, b.rr.src)
 }
 func (m runMerge) Swap(i, j int) { m[i], m[j] = m[j], m[i] }
 func (m *runMerge) Push(x any)   { *m = append(*m, x.(*runHead)) }
