@@ -152,9 +152,8 @@ const (
 	likelihoodPeriodMin = 8
 	likelihoodPeriodMax = likelihoodRing / 2
 	// likelihoodPeriodEvery is how often, in readings, the period is
-	// estimated again (a full ring's autocorrelation is about half a
-	// million multiplications: once every 512 readings, about a thousand a
-	// reading).
+	// estimated again (a full ring's autocorrelation is two FFTs of 2048
+	// points, about 30 us: once every 512 readings).
 	likelihoodPeriodEvery = 512
 	// likelihoodPeriodACF is the autocorrelation a lag needs to count as
 	// the period: a clear cycle. On NAB 0.3 / 0.4 / 0.5 / 0.6 / 0.7 / 0.8 /
@@ -483,46 +482,6 @@ func (d *Likelihood) learnSeason(x float64) {
 // (the last likelihoodRing, oldest first) past the first trough, when it
 // reaches likelihoodPeriodACF; else 0. Looking past the first trough skips
 // the high autocorrelation every smooth series has at short lags.
-// lagProducts sets acf[lag], for lag 2..likelihoodPeriodMax, to the sum of
-// buf[i]*buf[i-lag] over i, added in increasing i. It works on eight lags
-// at once, each sum still added in the same order (so the same bits as one
-// lag at a time): eight independent chains of additions instead of one,
-// and one load of buf[i] for eight products. findPeriod was 13% of the
-// default detectors' CPU.
-func lagProducts(buf *[likelihoodRing]float64, acf *[likelihoodPeriodMax + 1]float64) {
-	lag := 2
-	for ; lag+7 <= likelihoodPeriodMax; lag += 8 {
-		// The terms before the longest lag's first, in order.
-		var head [8]float64
-		for i := lag; i < lag+7; i++ {
-			for k := 0; k <= i-lag; k++ {
-				head[k] += buf[i] * buf[i-lag-k]
-			}
-		}
-		c0, c1, c2, c3, c4, c5, c6, c7 := head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]
-		for i := lag + 7; i < likelihoodRing; i++ {
-			b, w := buf[i], buf[i-lag-7:i-lag+1]
-			c0 += b * w[7]
-			c1 += b * w[6]
-			c2 += b * w[5]
-			c3 += b * w[4]
-			c4 += b * w[3]
-			c5 += b * w[2]
-			c6 += b * w[1]
-			c7 += b * w[0]
-		}
-		acf[lag], acf[lag+1], acf[lag+2], acf[lag+3] = c0, c1, c2, c3
-		acf[lag+4], acf[lag+5], acf[lag+6], acf[lag+7] = c4, c5, c6, c7
-	}
-	for ; lag <= likelihoodPeriodMax; lag++ {
-		c := 0.0
-		for i := lag; i < likelihoodRing; i++ {
-			c += buf[i] * buf[i-lag]
-		}
-		acf[lag] = c
-	}
-}
-
 func (d *Likelihood) findPeriod() int {
 	var buf [likelihoodRing]float64
 	mean := 0.0
@@ -555,32 +514,7 @@ func (d *Likelihood) findPeriod() int {
 	if !(v0 > 0) {
 		return 0
 	}
-	var acf [likelihoodPeriodMax + 1]float64
-	lagProducts(&buf, &acf)
-	best, first := likelihoodPeriodACF, 0
-	prev, rising := 1.0, false
-	for lag := 2; lag <= likelihoodPeriodMax; lag++ {
-		c := acf[lag] / (v0 * float64(likelihoodRing-lag) / likelihoodRing)
-		acf[lag] = c
-		if !rising && c > prev {
-			rising, first = true, lag
-		}
-		if rising && lag >= likelihoodPeriodMin {
-			best = max(best, c)
-		}
-		prev = c
-	}
-	if best == likelihoodPeriodACF {
-		return 0
-	}
-	// The shortest lag nearly as good as the best: a cycle of 50 has
-	// peaks at 100 and 150 too, any of which noise may put on top.
-	period := 0
-	for lag := max(first, likelihoodPeriodMin); lag <= likelihoodPeriodMax; lag++ {
-		if acf[lag] >= likelihoodPeriodHarmonic*best && (lag == likelihoodPeriodMax || acf[lag] >= acf[lag+1]) {
-			period = lag
-			break
-		}
-	}
-	return period
+	var lc lagCorrelations
+	lc.init(&buf, v0)
+	return choosePeriod(&lc)
 }
