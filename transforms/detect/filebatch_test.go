@@ -1,9 +1,14 @@
 package detect
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/beamlens/beamlens/models/events"
@@ -52,4 +57,81 @@ func TestFileBatchRoundTrip(t *testing.T) {
 
 func fileSourceForTest(path string, offset int64) string {
 	return path + "@" + strconv.FormatInt(offset, 10)
+}
+
+// TestRunReaderMatchesDecodeBatch: a run read reading by reading gives what
+// DecodeBatch gives, whether it is read from memory or through buffers of
+// any size (readings across the buffer's end, new metric names mid-run take
+// the byte-at-a-time path); a cut run is an error, never a panic or a
+// short run that looks whole.
+func TestRunReaderMatchesDecodeBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	names := []string{"temperature", "humidity", "pressure", "vibration", "a-much-longer-metric-name-" + strings.Repeat("x", 200), "rpm"}
+	for round := range 30 {
+		fb := NewFileBatch("/data/run.jsonl")
+		t0, off := int64(1700000000000), int64(0)
+		for range 1 + rng.IntN(300) {
+			var r events.Reading
+			t0 += rng.Int64N(120000) - 20000
+			off += rng.Int64N(1<<(1+rng.IntN(40))) - 50
+			r.EventTimeMs = t0
+			for _, k := range rng.Perm(len(names))[:rng.IntN(len(names)+1)] {
+				if k < 2+round%4 || rng.IntN(20) == 0 {
+					r.Metrics = append(r.Metrics, events.Metric{Name: names[k], Value: rng.NormFloat64() * 100})
+				}
+			}
+			fb.Add(&r, off)
+		}
+		b := fb.Bytes()
+		want, err := DecodeBatch("dev", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams := map[string]func(b []byte) byteStream{
+			"memory": func(b []byte) byteStream { return &sliceStream{b} },
+		}
+		for _, size := range []int{16, 23, 64, 4096} {
+			streams["buffer "+strconv.Itoa(size)] = func(b []byte) byteStream { return bufio.NewReaderSize(bytes.NewReader(b), size) }
+		}
+		for name, stream := range streams {
+			got, err := readRun(stream(b))
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", round, name, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, %s: %d readings, DecodeBatch %d; first difference at %d", round, name, len(got), len(want), firstDifference(got, want))
+			}
+			for cut := 1; cut < len(b); cut += 1 + rng.IntN(len(b)/10+1) {
+				if got, err := readRun(stream(b[:cut])); err == nil && len(got) == len(want) {
+					t.Fatalf("round %d, %s: run cut at %d of %d read whole", round, name, cut, len(b))
+				}
+			}
+		}
+	}
+}
+
+func readRun(s byteStream) ([]events.Reading, error) {
+	rr, err := newRunReader("dev", s)
+	if err != nil {
+		return nil, err
+	}
+	var out []events.Reading
+	for {
+		var r events.Reading
+		if _, err := rr.next(&r); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+}
+
+func firstDifference(a, b []events.Reading) int {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

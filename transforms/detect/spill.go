@@ -212,11 +212,11 @@ func scoreRuns(sc *scorer, device string, refs [][]byte) ([]events.Anomaly, erro
 	}
 	sc.reset()
 	var out []events.Anomaly
-	err := m.each(func(r *events.Reading, source []byte) {
+	err := m.each(func(r *events.Reading, rr *runReader) {
 		sc.score(*r, func(a events.Anomaly) {
 			// r's metrics are the run's scratch, reused by its next reading.
 			a.Reading.Metrics = slices.Clone(a.Reading.Metrics)
-			a.Reading.Source = string(source)
+			a.Reading.Source = string(rr.source())
 			out = append(out, a)
 		})
 	})
@@ -237,10 +237,13 @@ type runHead struct {
 
 func (m runMerge) Len() int { return len(m) }
 func (m runMerge) Less(i, j int) bool {
-	// Each run's src holds its head's source, which a bareSource run
-	// leaves out of Reading.Source.
+	// A bareSource run leaves its head's source out of Reading.Source;
+	// source builds it, which only a tie in event time needs.
 	a, b := m[i], m[j]
-	return positionLess(a.r.EventTimeMs, a.rr.src, b.r.EventTimeMs, b.rr.src)
+	if a.r.EventTimeMs != b.r.EventTimeMs {
+		return a.r.EventTimeMs < b.r.EventTimeMs
+	}
+	return positionLess(a.r.EventTimeMs, a.rr.source(), b.r.EventTimeMs, b.rr.source())
 }
 func (m runMerge) Swap(i, j int) { m[i], m[j] = m[j], m[i] }
 func (m *runMerge) Push(x any)   { *m = append(*m, x.(*runHead)) }
@@ -263,13 +266,13 @@ func (m *runMerge) add(rr *runReader) error {
 	return nil
 }
 
-// each calls f with every reading of every run, in order, and the
-// reading's source (PATH@OFFSET; r.Source too unless its run is
-// bareSource). Both are valid until f returns.
-func (m *runMerge) each(f func(r *events.Reading, source []byte)) error {
+// each calls f with every reading of every run, in order, and the run it
+// came from (whose source gives the reading's PATH@OFFSET; r.Source has it
+// too unless the run is bareSource). Both are valid until f returns.
+func (m *runMerge) each(f func(r *events.Reading, rr *runReader)) error {
 	for m.Len() > 0 {
 		h := (*m)[0]
-		f(&h.r, h.rr.src)
+		f(&h.r, h.rr)
 		if _, err := h.rr.next(&h.r); err == io.EOF {
 			heap.Pop(m)
 			continue

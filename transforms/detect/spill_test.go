@@ -192,11 +192,11 @@ func TestRunMergeOrder(t *testing.T) {
 		}
 	}
 	var got []string
-	if err := m.each(func(r *events.Reading, source []byte) {
+	if err := m.each(func(r *events.Reading, rr *runReader) {
 		if r.Source != "" {
 			t.Fatalf("a bare-source run set Source %q", r.Source)
 		}
-		r.Source = string(source)
+		r.Source = string(rr.source())
 		got = append(got, readingString(*r))
 	}); err != nil {
 		t.Fatal(err)
