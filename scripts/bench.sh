@@ -7,8 +7,8 @@
 #     temperature > 100, write the flagged events), file in and file out;
 #   the same job on Beam Python's default local runner;
 #   a plain Go loop doing the same parse + threshold + write (the hardware limit).
-# beamlens's variants and the Go loop run in 3 interleaved rounds (1 with
-# --quick) and report their medians; PyFlink and Beam Python run once.
+# Every job (beamlens's variants, the Go loop, PyFlink, Beam Python) runs in
+# 3 interleaved rounds (1 with --quick) and reports its median.
 # Checks that every threshold variant flags exactly the same readings, prints
 # the table with events/s and ratios, writes it with a PNG chart into
 # BENCHMARKS.md, then benchmarks the themes stage (scripts/bench-themes.sh)
@@ -72,9 +72,10 @@ timed() { # name output-glob comparable command...
   printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(python3 -c "print($e-$s)")" "$glob" "$comparable" "$(tail -1 "$work/rss.txt")" >>"$runs"
 }
 # The machine is shared and noisy (the same Go loop takes 0.35-0.69 s from
-# one run to the next): beamlens's variants and the Go loop run in
-# interleaved rounds and each reports its median; PyFlink and Beam Python,
-# 20-60x slower, run once.
+# one run to the next; Beam Python took 11.5-20.9 s over three runs of one
+# day): every job runs in interleaved rounds and reports its median, the
+# peers as well as beamlens, so that no ratio rests on one lucky or
+# unlucky run of either side.
 rounds=3
 [ "$quick" = 1 ] && rounds=1
 for r in $(seq 1 "$rounds"); do
@@ -87,12 +88,12 @@ for r in $(seq 1 "$rounds"); do
     "$work/beamlens" anomalies --overwrite --input="$input" --output="$work/out-ensemble"
   timed "Go loop" "$work/out-goloop.jsonl" 1 \
     "$work/goloop" "$input" "$work/out-goloop.jsonl"
+  rm -rf "$work"/out-pyflink "$work"/out-beampy
+  timed "PyFlink (article job)" "$work/out-pyflink/**/part-*" 1 \
+    .venv/pyflink/bin/python scripts/bench/article_pyflink.py "$input" "$work/out-pyflink" "$cores"
+  timed "Beam Python (DirectRunner)" "$work/out-beampy/part*" 1 \
+    .venv/beam/bin/python scripts/bench/article_beam.py "$input" "$work/out-beampy/part"
 done
-rm -rf "$work"/out-pyflink "$work"/out-beampy
-timed "PyFlink (article job)" "$work/out-pyflink/**/part-*" 1 \
-  .venv/pyflink/bin/python scripts/bench/article_pyflink.py "$input" "$work/out-pyflink" "$cores"
-timed "Beam Python (DirectRunner)" "$work/out-beampy/part*" 1 \
-  .venv/beam/bin/python scripts/bench/article_beam.py "$input" "$work/out-beampy/part"
 # timings.tsv: one row per job, in the table's order, with its median
 # seconds and its largest peak RSS over the rounds.
 python3 - "$runs" "$timings" <<'PY'
@@ -139,7 +140,7 @@ extra="$work/extra.md"
   sed -n '1,26p' "$work/profile.txt"
   echo '```'
 } >"$extra"
-machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python; seconds: median of $rounds interleaved runs for beamlens and the Go loop, one run for PyFlink and Beam Python"
+machine="$cores cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(date -u +%Y-%m-%d), $(go version | awk '{print $3}'), Beam Go prism; PyFlink 2.3.0 (parallelism $cores); apache-beam 2.77.0 Python; seconds: median of $rounds interleaved runs of every job"
 cmd="scripts/bench.sh${*:+ $*}"
 .venv/beam/bin/python scripts/bench/report.py "$timings" "$n" "$machine; command: $cmd" BENCHMARKS.md docs/bench-anomalies.png "$extra"
 if [ "$kafka" = 1 ]; then
