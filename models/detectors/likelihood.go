@@ -483,7 +483,10 @@ func (d *Likelihood) learnSeason(x float64) {
 // reaches likelihoodPeriodACF; else 0. Looking past the first trough skips
 // the high autocorrelation every smooth series has at short lags.
 func (d *Likelihood) findPeriod() int {
-	var buf [likelihoodRing]float64
+	// The ring is centred and clipped where its autocorrelation will read
+	// it (a pointer kept in lagCorrelations would move buf to the heap).
+	var lc lagCorrelations
+	buf := &lc.buf
 	mean := 0.0
 	for i := range buf {
 		buf[i] = d.ring[(d.n+1+uint64(i))%likelihoodRing]
@@ -514,7 +517,6 @@ func (d *Likelihood) findPeriod() int {
 	if !(v0 > 0) {
 		return 0
 	}
-	var lc lagCorrelations
-	lc.init(&buf, v0)
+	lc.init(v0)
 	return choosePeriod(&lc)
 }

@@ -47,19 +47,21 @@ var periodTwiddles = func() (w [periodHalf + 1]complex128) {
 // whenever two values it compares are within periodMargin, so it makes the
 // very choices the direct sums would.
 type lagCorrelations struct {
-	buf   *[likelihoodRing]float64
+	buf   [likelihoodRing]float64 // the centred ring
 	v0    float64
 	c     [likelihoodPeriodMax + 1]float64
 	exact [likelihoodPeriodMax + 1]bool
 }
 
-// init sets lc to buf's autocorrelation. The ring is real, so one complex
-// FFT of half its padded length transforms it (z[n] = x[2n] + i*x[2n+1]);
-// its power spectrum P is real and even, so one more inverts it. The
-// packing and unpacking are the standard real-FFT identities (E[k], O[k]:
-// the transforms of the even and odd samples).
-func (lc *lagCorrelations) init(buf *[likelihoodRing]float64, v0 float64) {
-	lc.buf, lc.v0 = buf, v0
+// init sets lc to the autocorrelation of lc.buf, whose lag-0 sum of
+// squares is v0. The ring is real, so one complex FFT of half its padded
+// length transforms it (z[n] = x[2n] + i*x[2n+1]); its power spectrum P
+// is real and even, so one more inverts it. The packing and unpacking are
+// the standard real-FFT identities (E[k], O[k]: the transforms of the even
+// and odd samples).
+func (lc *lagCorrelations) init(v0 float64) {
+	lc.v0 = v0
+	buf := &lc.buf
 	var z [periodHalf]complex128
 	for n := range likelihoodRing / 2 {
 		z[n] = complex(buf[2*n], buf[2*n+1])

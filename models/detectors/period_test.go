@@ -3,6 +3,7 @@ package detectors
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -102,7 +103,8 @@ func TestChoosePeriodMatchesDirectSums(t *testing.T) {
 		v0 := centred(buf)
 		want := directPeriod(buf, v0)
 		var lc lagCorrelations
-		lc.init(buf, v0)
+		lc.buf = *buf
+		lc.init(v0)
 		got := choosePeriod(&lc)
 		if got != want {
 			t.Fatalf("period %d, direct sums %d", got, want)
@@ -121,7 +123,8 @@ func TestLagCorrelationsFFTErrorFarBelowMargin(t *testing.T) {
 	for _, buf := range periodRings {
 		v0 := centred(buf)
 		var lc lagCorrelations
-		lc.init(buf, v0)
+		lc.buf = *buf
+		lc.init(v0)
 		for lag := 2; lag <= likelihoodPeriodMax; lag++ {
 			approx := lc.at(lag)
 			lc.makeExact(lag)
@@ -143,7 +146,8 @@ func TestChoosePeriodFallsBackOnTies(t *testing.T) {
 	}
 	v0 := centred(&buf)
 	var lc lagCorrelations
-	lc.init(&buf, v0)
+	lc.buf = buf
+	lc.init(v0)
 	if got, want := choosePeriod(&lc), directPeriod(&buf, v0); got != want || got != 16 {
 		t.Fatalf("period %d, direct sums %d, want 16", got, want)
 	}
@@ -155,5 +159,28 @@ func TestChoosePeriodFallsBackOnTies(t *testing.T) {
 	}
 	if exact == 0 {
 		t.Fatal("a ring of exact repeats must need the exact sums somewhere")
+	}
+}
+
+// TestFindPeriodAllocatesNothing: the period search runs every 512
+// readings on the scorer's hot path; its ring copy and FFT buffers must
+// stay on the stack (a kept pointer once moved 8 KiB a search to the
+// heap). Counted over many searches, not averaged: testing.AllocsPerRun
+// would round one allocation in 512 readings down to none.
+func TestFindPeriodAllocatesNothing(t *testing.T) {
+	d, err := New("likelihood", Config{Threshold: DefaultThreshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(d, benchValues)
+	l := d.(*Likelihood)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 64 {
+		l.findPeriod()
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n != 0 {
+		t.Fatalf("%d allocations in 64 period searches, want none", n)
 	}
 }
