@@ -15,8 +15,9 @@
 # and prints the top of a CPU profile of beamlens's threshold run.
 #
 # Then, unless --files-only, the Kafka -> Kafka side by side on 1M readings
-# (scripts/bench-kafka-peers.sh, three rounds, medians: beamlens on prism, kcat, Quix
-# Streams; it starts the local broker), and the same job on Flink's embedded
+# (scripts/bench-kafka-peers.sh, an untimed warm-up, then three rounds,
+# medians: beamlens on prism, kcat, Quix Streams; it starts the local
+# broker), and the same job on Flink's embedded
 # job server at parallelism 1, 2 and 4 (scripts/bench-flink.sh N embedded; the
 # session cluster: scripts/bench-flink.sh N cluster).
 #
