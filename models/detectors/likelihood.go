@@ -152,8 +152,8 @@ const (
 	likelihoodPeriodMin = 8
 	likelihoodPeriodMax = likelihoodRing / 2
 	// likelihoodPeriodEvery is how often, in readings, the period is
-	// estimated again (a full ring's autocorrelation is two FFTs of 2048
-	// points, about 30 us: once every 512 readings).
+	// estimated again (a full ring's autocorrelation is two complex FFTs of
+	// 1024 points, ~56 us: once every 512 readings).
 	likelihoodPeriodEvery = 512
 	// likelihoodPeriodACF is the autocorrelation a lag needs to count as
 	// the period: a clear cycle. On NAB 0.3 / 0.4 / 0.5 / 0.6 / 0.7 / 0.8 /
