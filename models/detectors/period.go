@@ -41,11 +41,12 @@ var periodTwiddles = func() (w [periodHalf + 1]complex128) {
 // number of products: c[lag] = sum(buf[i]*buf[i-lag]) / (v0 * (N-lag)/N).
 // Each starts as the FFT's value (Wiener-Khinchin: the inverse transform of
 // the power spectrum, two complex FFTs of 1024 points: ~56 us, against
-// ~150 us for the 511 direct sums in the default detectors' profile); makeExact computes a lag's sum of products
-// directly, in increasing i, which is the value (bit for bit) findPeriod
-// used before it took the FFT. choosePeriod asks for the exact value
-// whenever two values it compares are within periodMargin, so it makes the
-// very choices the direct sums would.
+// ~150 us for the 511 direct sums in the default detectors' profile).
+// makeExact computes a lag's sum of products directly, in increasing i,
+// which is the value (bit for bit) findPeriod used before it took the FFT.
+// choosePeriod asks for the exact value whenever two values it compares
+// are within periodMargin, so it makes the very choices the direct sums
+// would.
 type lagCorrelations struct {
 	buf   [likelihoodRing]float64 // the centred ring
 	v0    float64
