@@ -71,7 +71,7 @@ var beamFlags = []string{"endpoint", "environment_type", "environment_config", "
 func Bind(fs *flag.FlagSet, o *Options) {
 	fs.StringVar(&o.Runner, "runner", Default, "Beam runner: "+strings.Join(Names, ", "))
 	fs.BoolVar(&o.Verbose, "verbose", false, "keep the runner's own INFO logs")
-	fs.StringVar(&o.FlinkSavepoint, "flink-savepoint", "", "--runner=flink: start the job from this savepoint (the path `scripts/flink.sh savepoint` prints; needs its patched job server)")
+	fs.StringVar(&o.FlinkSavepoint, "flink-savepoint", "", "--runner=flink: start the job from the savepoint at `PATH` (what scripts/flink.sh savepoint prints; needs its patched job server)")
 	for _, name := range beamFlags {
 		f := flag.CommandLine.Lookup(name)
 		if f == nil {
@@ -115,11 +115,19 @@ func Run(ctx context.Context, p *beam.Pipeline, o Options) (metrics.QueryResults
 		o.setFlinkJobFlags()
 	}
 	var res beam.PipelineResult
+	run := func() (err error) {
+		if o.Runner == "flink" {
+			res, err = runFlink(ctx, p, o)
+		} else {
+			res, err = beam.Run(ctx, o.Runner, p)
+		}
+		return err
+	}
 	var err error
-	if o.Runner == "flink" {
-		res, err = runFlink(ctx, p, o)
+	if loopback() {
+		err = withPrivateTempDir(run)
 	} else {
-		res, err = beam.Run(ctx, o.Runner, p)
+		err = run()
 	}
 	if err != nil {
 		return metrics.QueryResults{}, err
