@@ -1,6 +1,7 @@
 package events
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -227,5 +228,38 @@ func TestDeepNestingNamesTheDepth(t *testing.T) {
 		strings.Repeat(`["]",`, 250) + "1" + strings.Repeat("]", 250) + "}"
 	if _, err := d.Decode([]byte(ok)); err != nil {
 		t.Fatalf("250 levels, brackets inside strings: %v", err)
+	}
+}
+
+// TestWideRecordsBothPaths: records of many fields (duplicate keys and
+// mapped metrics are checked in time linear in them past a few) decode to
+// the same reading on both paths, take the flat path, and a key repeated
+// far from its first use is still rejected.
+func TestWideRecordsBothPaths(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"device_id":"d","timestamp":"2025-06-01T10:00:00Z","temperature":1,"t":2`)
+	for k := range 300 {
+		fmt.Fprintf(&b, `,"f%d":%d.5`, k, k)
+	}
+	wide := b.String() + "}"
+	dup := b.String() + `,"f7":1}`
+	for i, o := range flatOptions {
+		o.NowMs = fuzzOpts.NowMs
+		flat := ReadingDecoder{Options: o}
+		full := ReadingDecoder{Options: o, fullOnly: true}
+		rf, errFlat := flat.Decode([]byte(wide))
+		rr, errFull := full.Decode([]byte(wide))
+		if (errFlat == nil) != (errFull == nil) || errFlat == nil && !sameReading(rf, rr) {
+			t.Fatalf("options %d: flat path %+v, %v; full path %+v, %v", i, rf, errFlat, rr, errFull)
+		}
+		if _, err := flat.Decode([]byte(dup)); o.DeviceField == "" && (err == nil || !strings.Contains(err.Error(), `"f7"`) || !strings.Contains(err.Error(), "more than once")) {
+			t.Errorf("options %d: a key repeated 300 fields on: %v", i, err)
+		}
+	}
+	d := ReadingDecoder{Options: DecodeOptions{NowMs: fuzzOpts.NowMs, Metrics: "all,temperature:t"}}
+	d.c = mustCompile(d.Options)
+	r, ok := d.decodeFlat([]byte(wide))
+	if !ok || len(r.Metrics) != 302 || r.Metrics[0] != (Metric{Name: "t", Value: 1}) || r.Metrics[2] != (Metric{Name: "f0", Value: 0.5}) {
+		t.Fatalf("flat path on a wide record: ok %v, %d metrics, first %+v", ok, len(r.Metrics), r.Metrics[:min(3, len(r.Metrics))])
 	}
 }

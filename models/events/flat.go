@@ -95,11 +95,6 @@ func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
 		default: // a nested object or array, or not JSON
 			return fields, false
 		}
-		for _, prev := range fields {
-			if string(prev.key) == string(key) {
-				return fields, false
-			}
-		}
 		fields = append(fields, f)
 		i = skipSpaces(b, i)
 		if i >= len(b) {
@@ -109,11 +104,40 @@ func scanFlat(b []byte, fields []flatField) (_ []flatField, ok bool) {
 		case ',':
 			i = skipSpaces(b, i+1)
 		case '}':
-			return fields, i == len(b)-1
+			return fields, i == len(b)-1 && !flatDuplicateKey(fields)
 		default:
 			return fields, false
 		}
 	}
+}
+
+// pairwiseKeys is the most members flatDuplicateKey compares pair by pair.
+const pairwiseKeys = 16
+
+// flatDuplicateKey reports whether two of fields have the same key: pair by
+// pair for the few members a reading has, through a set beyond that, so a
+// record of many members (a 1 MiB line holds ~100k) costs time in
+// proportion to its size, not to its square (28 s of CPU), as the full
+// path's duplicateKey does.
+func flatDuplicateKey(fields []flatField) bool {
+	if len(fields) <= pairwiseKeys {
+		for i := 1; i < len(fields); i++ {
+			for _, prev := range fields[:i] {
+				if bytes.Equal(prev.key, fields[i].key) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(fields))
+	for _, f := range fields {
+		if _, ok := seen[string(f.key)]; ok {
+			return true
+		}
+		seen[string(f.key)] = struct{}{}
+	}
+	return false
 }
 
 // FlatScanner finds a member of a flat record (one JSON object of
@@ -253,12 +277,15 @@ func (d *ReadingDecoder) flatMetrics(fields []flatField) (metrics []Metric, coer
 	if !c.all {
 		return metrics, coerced, true
 	}
+	// Only the mapped metrics can share a field's name (keys are unique):
+	// checking those alone keeps a record of many fields linear.
+	mapped := metrics[:len(metrics):len(metrics)]
 	for i := range fields {
 		f := &fields[i]
 		if string(f.key) == c.tsTop || (f.kind != FlatNumber && !c.isWanted(f.key)) {
 			continue
 		}
-		if len(c.mapped) > 0 && hasMetric(metrics, f.key) {
+		if hasMetric(mapped, f.key) {
 			continue
 		}
 		if !add(d.nameAt(i, f.key), f) {

@@ -207,6 +207,9 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 	if !c.all {
 		return metrics, nil
 	}
+	// Only the mapped metrics can share a field's name (keys are unique):
+	// checking those alone keeps a record of many fields linear.
+	mapped := metrics[:len(metrics):len(metrics)]
 	var metricErr error
 	o.Visit(func(k []byte, v *fastjson.Value) {
 		if metricErr != nil || string(k) == c.tsTop {
@@ -218,7 +221,7 @@ func (d *ReadingDecoder) metrics(o *fastjson.Object) ([]Metric, error) {
 		}
 		// A mapped metric of this name wins; without one in this record,
 		// the top-level field of that name is the metric.
-		if len(c.mapped) > 0 && hasMetric(metrics, k) {
+		if hasMetric(mapped, k) {
 			return
 		}
 		// The field's name is passed as "" and set on an error only: a

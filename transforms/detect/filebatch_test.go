@@ -135,3 +135,42 @@ func firstDifference(a, b []events.Reading) int {
 	}
 	return min(len(a), len(b))
 }
+
+// A reading may have as many metrics as its line holds: runs with 70,000 of
+// them read back whole, sorted or not, however the stream is buffered (the
+// run reader once took more than 65,536 for corruption and failed the job).
+func TestRunReaderTakesReadingsWithManyMetrics(t *testing.T) {
+	fb := NewFileBatch("/data/wide.jsonl")
+	for i, at := range []int64{2000, 1000, 3000} {
+		r := events.Reading{EventTimeMs: at}
+		for k := range 70000 {
+			r.Metrics = append(r.Metrics, events.Metric{Name: "m" + strconv.Itoa(k), Value: float64(i*k) + 0.5})
+		}
+		fb.Add(&r, int64(i)*1_000_000)
+	}
+	b := fb.Bytes()
+	want, err := DecodeBatch("dev", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{16, 4096} {
+		got, err := readRun(bufio.NewReaderSize(bytes.NewReader(b), size))
+		if err != nil {
+			t.Fatalf("buffer %d: %v", size, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("buffer %d: first difference at reading %d", size, firstDifference(got, want))
+		}
+	}
+	sorted, err := sortFileBatch(b)
+	if err != nil {
+		t.Fatalf("sortFileBatch: %v", err)
+	}
+	got, err := readRun(&sliceStream{sorted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].EventTimeMs != 1000 || len(got[0].Metrics) != 70000 || got[0].Metrics[69999] != want[1].Metrics[69999] {
+		t.Fatalf("sorted run: %d readings, first at %d with %d metrics", len(got), got[0].EventTimeMs, len(got[0].Metrics))
+	}
+}

@@ -140,12 +140,16 @@ func (rr *runReader) next(r *events.Reading) (int64, error) {
 		return 0, errCorrupt
 	}
 	nm, err := binary.ReadUvarint(rr.s)
-	if err != nil || nm > 1<<16 {
+	if err != nil {
 		return 0, errCorrupt
 	}
-	r.Metrics = slices.Grow(r.Metrics[:0], int(nm))[:nm]
+	// The count is not trusted to size the slice (corrupt bytes could ask
+	// for any size), nor capped (a reading may have any number of metrics
+	// that fit its line): the slice grows with the metrics actually read,
+	// each at least 9 bytes of the run.
+	r.Metrics = r.Metrics[:0]
 	var bits [8]byte
-	for j := range r.Metrics {
+	for range nm {
 		ref, err := binary.ReadUvarint(rr.s)
 		if err != nil {
 			return 0, errCorrupt
@@ -167,7 +171,7 @@ func (rr *runReader) next(r *events.Reading) (int64, error) {
 		if _, err := io.ReadFull(rr.s, bits[:]); err != nil {
 			return 0, errCorrupt
 		}
-		r.Metrics[j] = events.Metric{Name: rr.names[i], Value: math.Float64frombits(binary.LittleEndian.Uint64(bits[:]))}
+		r.Metrics = append(r.Metrics, events.Metric{Name: rr.names[i], Value: math.Float64frombits(binary.LittleEndian.Uint64(bits[:]))})
 	}
 	rr.t += dt
 	rr.off += doff

@@ -60,8 +60,16 @@ type Aggregator struct {
 }
 
 // deviceSeries is one device's series, in the order its metrics were
-// first seen (a device sends a handful).
-type deviceSeries []*series
+// first seen. A device mostly sends a handful, found by a linear search;
+// past linearSeries of them a map finds them, so a device that sends
+// thousands costs time in proportion to them, not to their square.
+type deviceSeries struct {
+	list  []*series
+	index map[string]*series // nil up to linearSeries series
+}
+
+// linearSeries is the most series deviceSeries.of searches one by one.
+const linearSeries = 16
 
 // series is one device's metric in a chunk: its windows in the order they
 // were first seen. Readings mostly come in time order, so windows are
@@ -114,13 +122,28 @@ func (g *Aggregator) Add(r *events.Reading) {
 
 // of returns the device's series of metric, new if need be.
 func (d *deviceSeries) of(metric string) *series {
-	for _, s := range *d {
-		if s.metric == metric {
+	if d.index != nil {
+		if s := d.index[metric]; s != nil {
 			return s
+		}
+	} else {
+		for _, s := range d.list {
+			if s.metric == metric {
+				return s
+			}
 		}
 	}
 	s := &series{metric: metric, sorted: true, last: -1}
-	*d = append(*d, s)
+	d.list = append(d.list, s)
+	switch {
+	case d.index != nil:
+		d.index[metric] = s
+	case len(d.list) > linearSeries:
+		d.index = make(map[string]*series, 2*len(d.list))
+		for _, s := range d.list {
+			d.index[s.metric] = s
+		}
+	}
 	return s
 }
 
@@ -182,7 +205,7 @@ func (g *Aggregator) room() []float64 {
 func (g *Aggregator) Len() int {
 	n := 0
 	for _, d := range g.devices {
-		for _, s := range *d {
+		for _, s := range d.list {
 			n += len(s.wins)
 		}
 	}
@@ -195,7 +218,7 @@ func (g *Aggregator) Len() int {
 func (g *Aggregator) Flush(emit func(key string, partial []byte)) {
 	span := blockSpan(g.opts)
 	for device, d := range g.devices {
-		for _, s := range *d {
+		for _, s := range d.list {
 			g.flushSeries(device, s, span, emit)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // order as the combiner would, and checks every window against statistics
 // computed directly from its values: fixed and sliding windows, small
 // windows (exact values) and large ones (sketches, some encoded over 16 KiB),
-// readings in time order and then out of it.
+// readings in time order and then out of it, a device with more metrics
+// than deviceSeries searches one by one.
 func TestBlocksMergeToDirectWindows(t *testing.T) {
 	for _, opts := range []Options{
 		{Size: 5 * time.Minute},
@@ -42,10 +44,14 @@ func TestBlocksMergeToDirectWindows(t *testing.T) {
 			if dev == "日本" {
 				v = math.Exp(rng.Float64()*40-20) * float64(1-2*rng.IntN(2)) // wide range, both signs: a large sketch
 			}
-			r := events.Reading{DeviceID: dev, EventTimeMs: t0, Metrics: []events.Metric{{Name: "m", Value: v}}}
+			metric := "m"
+			if dev == "b:2" {
+				metric = "m" + strconv.Itoa(rng.IntN(3*linearSeries)) // more metrics than a linear search takes
+			}
+			r := events.Reading{DeviceID: dev, EventTimeMs: t0, Metrics: []events.Metric{{Name: metric, Value: v}}}
 			aggs[rng.IntN(len(aggs))].Add(&r)
 			starts = windowStarts(starts[:0], t0, opts)
-			k := [3]string{dev, "m"}
+			k := [3]string{dev, metric}
 			if want[k] == nil {
 				want[k] = map[int64][]float64{}
 			}
@@ -203,5 +209,23 @@ func TestBlockCarriesSensorValuesCompactly(t *testing.T) {
 				t.Fatalf("window %d value %d: got %v (%x), want %v", i, j, v, math.Float64bits(v), want.vals[j])
 			}
 		}
+	}
+}
+
+// A device keeps one series per metric, however many metrics it sends and
+// whether they are found one by one or through the index.
+func TestDeviceSeriesOnePerMetric(t *testing.T) {
+	var d deviceSeries
+	n := 4 * linearSeries
+	for round := range 3 {
+		for i := range n {
+			s := d.of("m" + strconv.Itoa((i*7+round)%n))
+			if s.metric != "m"+strconv.Itoa((i*7+round)%n) {
+				t.Fatalf("of(%q) returned the series of %q", "m"+strconv.Itoa(i), s.metric)
+			}
+		}
+	}
+	if len(d.list) != n {
+		t.Fatalf("%d series for %d metrics", len(d.list), n)
 	}
 }

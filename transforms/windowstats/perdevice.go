@@ -241,6 +241,7 @@ func (fn *perDeviceFn) fire(ctx context.Context, device string, dw *deviceWindow
 	}
 	clear(dw.Open[len(kept):])
 	dw.Open = kept
+	dw.index = nil // it may name dropped windows
 }
 
 func (fn *perDeviceFn) stats(device string, w *openWindow) events.WindowStats {

@@ -19,6 +19,16 @@ type deviceWindows struct {
 	OnTimeAt, ExpireAt int64
 	// Open are the windows kept, one per metric and window.
 	Open []*openWindow
+
+	// index finds an open window by metric and start once Open holds more
+	// than linearSeries (a device sending thousands of metrics); nil until
+	// then, and after fire drops windows. Not encoded.
+	index map[windowKey]*openWindow
+}
+
+type windowKey struct {
+	metric string
+	start  int64
 }
 
 type openWindow struct {
@@ -48,14 +58,31 @@ func (dw *deviceWindows) accepts(start, end, lateness int64) bool {
 
 // window returns the open window of metric at [start, end), opening it.
 func (dw *deviceWindows) window(metric string, start, end int64) *accumulator {
-	for _, w := range dw.Open {
-		if w.Start == start && w.Metric == metric {
-			w.Dirty = true
-			return &w.Acc
+	if dw.index == nil && len(dw.Open) > linearSeries {
+		dw.index = make(map[windowKey]*openWindow, 2*len(dw.Open))
+		for _, w := range dw.Open {
+			dw.index[windowKey{w.Metric, w.Start}] = w
 		}
 	}
-	w := &openWindow{Metric: metric, Start: start, End: end, Dirty: true}
-	dw.Open = append(dw.Open, w)
+	var w *openWindow
+	if dw.index != nil {
+		w = dw.index[windowKey{metric, start}]
+	} else {
+		for _, o := range dw.Open {
+			if o.Start == start && o.Metric == metric {
+				w = o
+				break
+			}
+		}
+	}
+	if w == nil {
+		w = &openWindow{Metric: metric, Start: start, End: end}
+		dw.Open = append(dw.Open, w)
+		if dw.index != nil {
+			dw.index[windowKey{metric, start}] = w
+		}
+	}
+	w.Dirty = true
 	return &w.Acc
 }
 

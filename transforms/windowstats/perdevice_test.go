@@ -166,3 +166,43 @@ func TestPartialKeyRoundTripsAsUTF8(t *testing.T) {
 		t.Error("a corrupt key parsed")
 	}
 }
+
+// A device sending more metrics than deviceWindows searches one by one
+// (its open windows are then found through an index) gets every metric's
+// windows counted once, across batches and the windows fire drops.
+func TestPerDeviceManyMetrics(t *testing.T) {
+	fn := &perDeviceFn{SizeMs: 60_000, AllowedLatenessMs: 60_000, StateTTLMs: -1, Quantiles: []float64{0.5}}
+	fn.Setup()
+	dw := deviceWindows{Progress: math.MinInt64, ClosedThrough: math.MinInt64}
+	var log paneLog
+	metrics := 3 * linearSeries
+	add := func(secs ...int64) {
+		var rs []events.Reading
+		for _, s := range secs {
+			r := secReading("a", s, 0)
+			r.Metrics = nil
+			for k := range metrics {
+				r.Metrics = append(r.Metrics, events.Metric{Name: fmt.Sprintf("m%d", (k*5+int(s))%metrics), Value: float64(k)})
+			}
+			rs = append(rs, r)
+		}
+		fn.addBatch(context.Background(), "a", &dw, rs, log.emit, log.deadLetter)
+	}
+	add(0, 10, 20)
+	add(70, 80)
+	add(200) // drops [0,60) and [60,120)
+	add(210, 250)
+	if len(log.dead) != 0 {
+		t.Fatalf("dead letters: %+v", log.dead)
+	}
+	want := map[int64]int64{0: 3, 60: 2, 180: 2}
+	got := log.newest()
+	if len(got) != len(want)*metrics {
+		t.Errorf("%d windows, want %d", len(got), len(want)*metrics)
+	}
+	for k, w := range got {
+		if w.Count != want[w.WindowStartMs/1000] {
+			t.Errorf("%s: count %d, want %d", k, w.Count, want[w.WindowStartMs/1000])
+		}
+	}
+}
