@@ -296,6 +296,14 @@ func jacobiEigen(a, vecs, vals []float64, d int) {
 	for i := range d {
 		vecs[i*d+i] = 1
 	}
+	// Converged when the off-diagonal mass is negligible against the
+	// diagonal's, not against 1: a covariance of series in small units
+	// (1e-24 for picoamperes in amperes) would otherwise count as diagonal
+	// before the first rotation.
+	var diag float64
+	for i := range d {
+		diag += a[i*d+i] * a[i*d+i]
+	}
 	for sweep := 0; sweep < 50; sweep++ {
 		var off float64
 		for i := range d {
@@ -303,7 +311,7 @@ func jacobiEigen(a, vecs, vals []float64, d int) {
 				off += a[i*d+j] * a[i*d+j]
 			}
 		}
-		if off < 1e-30 {
+		if off <= 1e-30*diag {
 			break
 		}
 		for pp := 0; pp < d; pp++ {

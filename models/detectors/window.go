@@ -199,5 +199,14 @@ func (w *sortedWindow) robustScale(m, floor float64) float64 {
 }
 
 // scaleFloor keeps scores finite on a series that has not varied yet: a
-// constant sensor that moves at all is news, but Inf is not a score.
-func scaleFloor(centre float64) float64 { return 1e-9 * max(1, math.Abs(centre)) }
+// constant sensor that moves at all is news, but Inf is not a score. It
+// is relative to the series' own level, so a quantity measured in small
+// units (picoamperes in amperes, a pressure in bar near vacuum) is judged
+// by its spread as any other; minFloorLevel stands in for a level of 0.
+func scaleFloor(centre float64) float64 { return 1e-9 * max(math.Abs(centre), minFloorLevel) }
+
+// minFloorLevel is the level scaleFloor assumes for a series centred on 0:
+// below any physical sensor's unit in SI (1e-30; an attoampere is 1e-18),
+// and large enough that a deviation of 1e100 (the most a detector learns)
+// scores ~1e139, whose square is still finite.
+const minFloorLevel = 1e-30

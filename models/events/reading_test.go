@@ -61,6 +61,7 @@ func TestReadingDecodeRejects(t *testing.T) {
 		{"negative ts", `{"device_id":"d","timestamp":-5}`, "timestamp", "out of range"},
 		{"pre-1970", `{"device_id":"d","timestamp":"1969-12-31T23:59:59Z"}`, "timestamp", "before 1970"},
 		{"future", `{"device_id":"d","timestamp":"2026-01-03T00:00:00Z"}`, "timestamp", "in the future"},
+		{"far future", `{"device_id":"d","timestamp":"9999-12-31T23:59:59Z"}`, "timestamp", "in the future: 7974 years ahead"},
 		{"huge ts", `{"device_id":"d","timestamp":1e300}`, "timestamp", "out of range"},
 		{"ts bool", `{"device_id":"d","timestamp":true}`, "timestamp", "RFC 3339 string or an epoch number"},
 		{"temp string", `{"device_id":"d","timestamp":0,"temperature":"hot"}`, "temperature", "must be a number"},

@@ -127,9 +127,19 @@ func (c *compiled) eventTime(o *fastjson.Object) (int64, error) {
 	if c.beyondMaxFuture(ms) {
 		t, now, mf := time.UnixMilli(ms).UTC(), c.opts.now(), c.opts.maxFuture()
 		return 0, fieldErr(field, "%s is in the future: %s ahead of this machine's clock, more than max-future %s allows (the device's clock is wrong)",
-			t.Format(time.RFC3339), t.Sub(now).Round(time.Second), mf)
+			t.Format(time.RFC3339), aheadOf(t, now), mf)
 	}
 	return ms, nil
+}
+
+// aheadOf says how far t lies beyond now: a duration, or in years past
+// the ~292 years a time.Duration holds (t.Sub saturates there, and a
+// year-9999 clock would read as 2562047h47m16s ahead).
+func aheadOf(t, now time.Time) string {
+	if d := t.Sub(now); d < math.MaxInt64 {
+		return d.Round(time.Second).String()
+	}
+	return strconv.FormatFloat(float64(t.Unix()-now.Unix())/(365.25*86400), 'f', 0, 64) + " years"
 }
 
 // clockEvery is how many records share one reading of the wall clock. A
