@@ -13,6 +13,10 @@ import (
 func TestQuietLogs(t *testing.T) {
 	old := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(old) })
+	// Beam's default logger (through slog): a pipeline run in this process
+	// (TestPrismRunLeavesNothingInTempDir) leaves its worker's logger
+	// installed, which sends to the runner it ran on.
+	log.SetLogger(&log.Structural{})
 	ctx := context.Background()
 	emit := func() {
 		// The warning Beam logs while building a ParDo with an unbounded,
